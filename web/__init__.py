@@ -1,0 +1,60 @@
+"""Tuiyou web application: the Flask app factory.
+
+Nothing is created at import time; ``create_app`` builds the app from defaults, then the
+environment (``DATABASE_URL``, ``TUIYOU_SECRET_KEY``, …), then the test mapping.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Mapping
+
+from flask import Flask
+
+
+def _secret_key(instance_path: str) -> str:
+    """A key kept in the instance folder so restarts keep sessions and every process agrees."""
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the Tuiyou app."""
+    from . import access, api, auth, cli, db, home, i18n, labels, limits
+
+    app = Flask(__name__, instance_path=os.environ.get("TUIYOU_INSTANCE") or None,
+                instance_relative_config=True)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(
+        DATABASE_URL=os.environ.get("DATABASE_URL") or db.default_sqlite_url(app.instance_path),
+        TOKEN_TTL_HOURS=float(os.environ.get("TUIYOU_TOKEN_TTL_HOURS", "12")),
+        LOGIN_LIMIT_PER_ACCOUNT=os.environ.get("TUIYOU_LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
+        LOGIN_LIMIT_PER_ADDRESS=os.environ.get("TUIYOU_LOGIN_LIMIT_PER_ADDRESS", "20 per 15 minutes"),
+        RATELIMIT_STORAGE_URI=os.environ.get("TUIYOU_RATELIMIT_STORAGE_URI", "memory://"),
+        RATELIMIT_HEADERS_ENABLED=True,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        BABEL_DEFAULT_LOCALE="zh_CN",
+        MAX_CONTENT_LENGTH=64 * 1024 * 1024,
+    )
+    app.config.from_pyfile("config.py", silent=True)
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = os.environ.get("TUIYOU_SECRET_KEY") or _secret_key(app.instance_path)
+
+    db.init_app(app)
+    i18n.init_app(app)
+    labels.init_app(app)
+    access.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(home.bp)
+    app.register_blueprint(api.bp)
+    limits.init_app(app)
+    cli.register(app)
+    return app

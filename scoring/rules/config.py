@@ -1,0 +1,415 @@
+"""Rules as data: load and validate ``config/*.toml`` into frozen dataclasses.
+
+Every value the notice fixes (categories, calendar, criteria, stages, quotas) lives in
+``config/``. A wrong value stops loading with a :class:`ConfigError` that names the file,
+the key and the problem, so next year's notice is a change of data, not of code.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import math
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing or wrong; the message names file and key."""
+
+    def __init__(self, file: str, key: str, problem: str):
+        self.file, self.key, self.problem = file, key, problem
+        super().__init__(f"{file}: {key}: {problem}")
+
+
+@dataclass(frozen=True)
+class Category:
+    key: str
+    name: str
+    name_en: str
+    license_required: bool
+    license_pattern: str | None = None
+
+
+@dataclass(frozen=True)
+class Quarter:
+    key: str
+    broadcast_start: dt.date
+    broadcast_end: dt.date
+    submission_deadline: dt.date
+    forwarding_deadline: dt.date
+
+    def contains(self, day: dt.date) -> bool:
+        """Whether ``day`` lies inside this quarter's first-broadcast window."""
+        return self.broadcast_start <= day <= self.broadcast_end
+
+
+@dataclass(frozen=True)
+class Calendar:
+    year: int
+    quarters: tuple[Quarter, ...]
+    annual_from_quarters: tuple[str, ...]
+    dissemination_with: str
+    dissemination_period_start: dt.date
+    dissemination_period_end: dt.date
+
+    def quarter(self, key: str) -> Quarter:
+        """The quarter called ``key`` (``"Q1"`` … ``"Q4"``)."""
+        for quarter in self.quarters:
+            if quarter.key == key:
+                return quarter
+        raise KeyError(f"{self.year} has no quarter {key!r}")
+
+
+@dataclass(frozen=True)
+class Criterion:
+    key: str
+    label: str
+    label_en: str
+    rubric: str
+    rubric_en: str
+    min: float
+    max: float
+    step: float
+    weight: float
+
+
+@dataclass(frozen=True)
+class Highlight:
+    key: str
+    label: str
+    label_en: str
+    detail: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CriteriaSet:
+    key: str
+    label: str
+    label_en: str
+    criteria: tuple[Criterion, ...]
+    highlights: tuple[Highlight, ...] = ()
+    bar: float | None = None
+
+    def criterion(self, key: str) -> Criterion:
+        """The criterion called ``key``."""
+        for criterion in self.criteria:
+            if criterion.key == key:
+                return criterion
+        raise KeyError(f"criteria set {self.key!r} has no criterion {key!r}")
+
+
+@dataclass(frozen=True)
+class Stage:
+    key: str
+    label: str
+    label_en: str
+    recommend_cap: float | None = None
+    cap_overridable: bool = False
+
+
+@dataclass(frozen=True)
+class ShortlistPolicy:
+    kind: str
+    slots: dict[str, int]
+    min_score: float | None
+
+
+@dataclass(frozen=True)
+class AssignmentPolicy:
+    per_work: int
+    recuse_same_organisation: bool
+    recuse_same_province: bool
+
+
+@dataclass(frozen=True)
+class IntakePolicy:
+    near_duplicate_threshold: float
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Everything the notice fixes, as validated data."""
+
+    categories: tuple[Category, ...]
+    calendars: dict[int, Calendar]
+    criteria_sets: dict[str, CriteriaSet]
+    stages: dict[str, Stage]
+    shortlists: dict[str, ShortlistPolicy]
+    assignment: AssignmentPolicy
+    intake: IntakePolicy
+
+    def category(self, name: str) -> Category:
+        """The category whose Chinese name, English name or key is ``name``."""
+        wanted = name.strip()
+        for category in self.categories:
+            if wanted in (category.name, category.key) or wanted.lower() == category.name_en.lower():
+                return category
+        raise KeyError(name)
+
+    @property
+    def category_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.categories)
+
+    def calendar(self, year: int) -> Calendar:
+        """The calendar of ``year``; ``KeyError`` when config has none."""
+        return self.calendars[year]
+
+
+# -- reading helpers ---------------------------------------------------------------
+
+
+class _Reader:
+    """Typed access to one TOML table, raising ConfigError with the dotted key."""
+
+    def __init__(self, file: str, table: dict[str, Any], prefix: str = ""):
+        self.file, self.table, self.prefix = file, table, prefix
+
+    def _key(self, key: str) -> str:
+        return f"{self.prefix}{key}"
+
+    def fail(self, key: str, problem: str) -> ConfigError:
+        return ConfigError(self.file, self._key(key), problem)
+
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any = ...) -> Any:
+        if key not in self.table:
+            if default is ...:
+                raise self.fail(key, "is missing")
+            return default
+        value = self.table[key]
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if isinstance(value, bool) and kind is not bool:
+            raise self.fail(key, f"expected {_kind_name(kind)}, got {value!r}")
+        if not isinstance(value, kind):
+            raise self.fail(key, f"expected {_kind_name(kind)}, got {value!r}")
+        if isinstance(value, str) and not value.strip():
+            raise self.fail(key, "must not be empty")
+        return value
+
+    def only(self, *keys: str) -> None:
+        """Reject keys this table does not know (a typo must not pass silently)."""
+        for key in self.table:
+            if key not in keys:
+                raise self.fail(key, f"unknown setting (known: {', '.join(keys)})")
+
+    def number(self, key: str, default: Any = ...) -> float:
+        value = self.get(key, float, default)
+        if value is not None and value is not default and not math.isfinite(value):
+            raise self.fail(key, f"must be a finite number, got {value!r}")
+        return value
+
+    def child(self, key: str, table: dict[str, Any]) -> "_Reader":
+        return _Reader(self.file, table, f"{self._key(key)}.")
+
+    def tables(self, key: str) -> list["_Reader"]:
+        items = self.get(key, list)
+        readers = []
+        for index, item in enumerate(items):
+            if not isinstance(item, dict):
+                raise self.fail(f"{key}[{index}]", "expected a table")
+            readers.append(_Reader(self.file, item, f"{self._key(key)}[{index}]."))
+        return readers
+
+
+def _kind_name(kind: type | tuple[type, ...]) -> str:
+    names = {str: "text", float: "a number", int: "an integer", bool: "true or false",
+             list: "a list", dict: "a table", dt.date: "a date (YYYY-MM-DD)"}
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return " or ".join(names.get(k, k.__name__) for k in kinds)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(path.name, "-", f"file not found in {path.parent}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path.name, "-", f"not valid TOML: {exc}") from None
+
+
+# -- the sections ----------------------------------------------------------------------
+
+
+def _categories(doc: _Reader) -> tuple[Category, ...]:
+    categories, seen = [], set()
+    for item in doc.tables("category"):
+        item.only("key", "name", "name_en", "license_required", "license_pattern")
+        key = item.get("key", str)
+        name = item.get("name", str).strip()
+        if name in seen or key in seen:
+            raise item.fail("name", f"category {name!r} is declared twice")
+        seen.update({key, name})
+        categories.append(Category(
+            key=key, name=name, name_en=item.get("name_en", str),
+            license_required=item.get("license_required", bool),
+            license_pattern=item.get("license_pattern", str, None),
+        ))
+    if not categories:
+        raise doc.fail("category", "at least one category is needed")
+    return tuple(categories)
+
+
+def _calendar(doc: _Reader) -> Calendar:
+    year = doc.get("year", int)
+    quarters = []
+    doc.only("year", "quarter", "annual")
+    for item in doc.tables("quarter"):
+        item.only("key", "broadcast_start", "broadcast_end", "submission_deadline",
+                  "forwarding_deadline")
+        dates = {k: item.get(k, dt.date) for k in (
+            "broadcast_start", "broadcast_end", "submission_deadline", "forwarding_deadline")}
+        if dates["broadcast_end"] < dates["broadcast_start"]:
+            raise item.fail("broadcast_end", f"{dates['broadcast_end']} is before "
+                            f"broadcast_start {dates['broadcast_start']}")
+        if dates["submission_deadline"] < dates["broadcast_end"]:
+            raise item.fail("submission_deadline", f"{dates['submission_deadline']} is before "
+                            f"the window ends ({dates['broadcast_end']})")
+        if dates["forwarding_deadline"] < dates["submission_deadline"]:
+            raise item.fail("forwarding_deadline", f"{dates['forwarding_deadline']} is before "
+                            f"submission_deadline {dates['submission_deadline']}")
+        quarters.append(Quarter(key=item.get("key", str), **dates))
+    for previous, current in zip(quarters, quarters[1:]):
+        if current.broadcast_start <= previous.broadcast_end:
+            raise doc.fail("quarter", f"window {current.key} overlaps {previous.key}")
+    keys = [q.key for q in quarters]
+    annual = doc.child("annual", doc.get("annual", dict))
+    annual.only("from_quarters", "dissemination_with", "dissemination_period_start",
+                "dissemination_period_end")
+    from_quarters = tuple(annual.get("from_quarters", list))
+    with_quarter = annual.get("dissemination_with", str)
+    for key in (*from_quarters, with_quarter):
+        if key not in keys:
+            raise annual.fail("from_quarters" if key in from_quarters else "dissemination_with",
+                              f"unknown quarter {key!r} (known: {', '.join(keys)})")
+    start = annual.get("dissemination_period_start", dt.date)
+    end = annual.get("dissemination_period_end", dt.date)
+    if end < start:
+        raise annual.fail("dissemination_period_end", f"{end} is before {start}")
+    return Calendar(year=year, quarters=tuple(quarters), annual_from_quarters=from_quarters,
+                    dissemination_with=with_quarter, dissemination_period_start=start,
+                    dissemination_period_end=end)
+
+
+def _criterion(item: _Reader) -> Criterion:
+    item.only("key", "label", "label_en", "rubric", "rubric_en", "min", "max", "step", "weight")
+    low, high, step = item.number("min"), item.number("max"), item.number("step")
+    weight = item.number("weight")
+    if high <= low:
+        raise item.fail("max", f"{high} must be greater than min {low}")
+    if step <= 0 or step > high - low:
+        raise item.fail("step", f"{step} must be positive and at most max - min")
+    if abs(round((high - low) / step) * step - (high - low)) > 1e-9:
+        raise item.fail("step", f"{step} does not divide the range {low}..{high}")
+    if weight <= 0:
+        raise item.fail("weight", f"{weight} must be positive")
+    return Criterion(key=item.get("key", str), label=item.get("label", str),
+                     label_en=item.get("label_en", str), rubric=item.get("rubric", str),
+                     rubric_en=item.get("rubric_en", str, ""), min=low, max=high,
+                     step=step, weight=weight)
+
+
+def _criteria_set(key: str, doc: _Reader) -> CriteriaSet:
+    doc.only("label", "label_en", "criterion", "highlight", "bar")
+    criteria = tuple(_criterion(item) for item in doc.tables("criterion"))
+    if not criteria:
+        raise doc.fail("criterion", "at least one criterion is needed")
+    keys = [c.key for c in criteria]
+    duplicated = {k for k in keys if keys.count(k) > 1}
+    if duplicated:
+        raise doc.fail("criterion", f"key {sorted(duplicated)[0]!r} is used twice")
+    total = sum(c.weight for c in criteria)
+    if any(c.weight / total > 0.9 for c in criteria) and len(criteria) > 1:
+        raise doc.fail("criterion", "one criterion carries more than 90% of the weight; "
+                       "the others would not count")
+    # Weights are relative; store them normalised so totals stay on the criteria scale.
+    criteria = tuple(Criterion(**{**c.__dict__, "weight": c.weight / total}) for c in criteria)
+    scales = {(c.min, c.max) for c in criteria}
+    if len(scales) > 1:
+        raise doc.fail("criterion", "all criteria of a set must share one scale (min, max)")
+    highlights = []
+    for item in doc.tables("highlight") if "highlight" in doc.table else []:
+        item.only("key", "label", "label_en", "detail")
+        highlights.append(Highlight(key=item.get("key", str), label=item.get("label", str),
+                                    label_en=item.get("label_en", str),
+                                    detail=tuple(item.get("detail", list, []))))
+    bar = doc.number("bar", None)
+    if bar is not None and not criteria[0].min <= bar <= criteria[0].max:
+        raise doc.fail("bar", f"{bar} is outside the scale {criteria[0].min}..{criteria[0].max}")
+    return CriteriaSet(key=key, label=doc.get("label", str), label_en=doc.get("label_en", str),
+                       criteria=criteria, highlights=tuple(highlights), bar=bar)
+
+
+def _stages(doc: _Reader, category_names: set[str]) -> tuple[dict, dict, AssignmentPolicy, IntakePolicy]:
+    doc.only("stage", "shortlist", "assignment", "intake")
+    stages = {}
+    stage_table = doc.child("stage", doc.get("stage", dict))
+    for key in ("provincial", "national"):
+        item = stage_table.child(key, stage_table.get(key, dict))
+        item.only("label", "label_en", "recommend_cap", "cap_overridable")
+        cap = item.number("recommend_cap", None)
+        if cap is not None and not 0 < cap <= 1:
+            raise item.fail("recommend_cap", f"{cap} must be a share between 0 and 1")
+        stages[key] = Stage(key=key, label=item.get("label", str), label_en=item.get("label_en", str),
+                            recommend_cap=cap, cap_overridable=item.get("cap_overridable", bool, False))
+    shortlists = {}
+    shortlist_table = doc.child("shortlist", doc.get("shortlist", dict))
+    for kind in ("quarter", "annual"):
+        item = shortlist_table.child(kind, shortlist_table.get(kind, dict))
+        item.only("slots", "min_score")
+        slots_reader = item.child("slots", item.get("slots", dict))
+        slots = {}
+        for name in slots_reader.table:
+            count = slots_reader.get(name, int)
+            if name not in category_names:
+                raise slots_reader.fail(name, f"unknown category {name!r} (see categories.toml)")
+            if count < 0:
+                raise slots_reader.fail(name, f"{count} must not be negative")
+            slots[name] = count
+        shortlists[kind] = ShortlistPolicy(kind=kind, slots=slots, min_score=item.number("min_score", None))
+    assign = doc.child("assignment", doc.get("assignment", dict))
+    assign.only("per_work", "recuse_same_organisation", "recuse_same_province")
+    per_work = assign.get("per_work", int)
+    if per_work < 1:
+        raise assign.fail("per_work", f"{per_work} must be at least 1")
+    assignment = AssignmentPolicy(per_work=per_work,
+                                  recuse_same_organisation=assign.get("recuse_same_organisation", bool),
+                                  recuse_same_province=assign.get("recuse_same_province", bool))
+    intake_reader = doc.child("intake", doc.get("intake", dict))
+    intake_reader.only("near_duplicate_threshold")
+    threshold = intake_reader.number("near_duplicate_threshold")
+    if not 0 < threshold <= 1:
+        raise intake_reader.fail("near_duplicate_threshold", f"{threshold} must be in (0, 1]")
+    return stages, shortlists, assignment, IntakePolicy(near_duplicate_threshold=threshold)
+
+
+def load_rules(config_dir: str | os.PathLike | None = None) -> Rules:
+    """Load and validate every file in ``config_dir`` (default ``$TUIYOU_CONFIG`` or ``config/``)."""
+    directory = Path(config_dir or os.environ.get("TUIYOU_CONFIG") or DEFAULT_CONFIG_DIR)
+    return _load_cached(directory.resolve())
+
+
+@functools.lru_cache(maxsize=8)
+def _load_cached(directory: Path) -> Rules:
+    categories = _categories(_Reader("categories.toml", _read_toml(directory / "categories.toml")))
+    calendars = {}
+    for path in sorted(directory.glob("calendar-*.toml")):
+        calendar = _calendar(_Reader(path.name, _read_toml(path)))
+        if path.stem != f"calendar-{calendar.year}":
+            raise ConfigError(path.name, "year", f"{calendar.year} does not match the file name")
+        calendars[calendar.year] = calendar
+    if not calendars:
+        raise ConfigError("calendar-YYYY.toml", "-", f"no calendar file in {directory}")
+    criteria_doc = _Reader("criteria.toml", _read_toml(directory / "criteria.toml"))
+    criteria_doc.only("works", "dissemination")
+    criteria_sets = {key: _criteria_set(key, criteria_doc.child(key, criteria_doc.get(key, dict)))
+                     for key in ("works", "dissemination")}
+    stages, shortlists, assignment, intake = _stages(
+        _Reader("stages.toml", _read_toml(directory / "stages.toml")), {c.name for c in categories})
+    return Rules(categories=categories, calendars=calendars, criteria_sets=criteria_sets,
+                 stages=stages, shortlists=shortlists, assignment=assignment, intake=intake)

@@ -1,0 +1,28 @@
+"""The first page after login: the rounds, and for an expert their assignments."""
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+
+from scoring.rules.config import load_rules
+
+from .access import current_user, login_required
+from .db import get_session
+from .models import Role
+from .queries import expert_assignments, list_rounds, progress, work_counts
+from .rounds import round_deadlines
+
+bp = Blueprint("home", __name__)
+
+
+@bp.get("/")
+@login_required
+def index():
+    """Rounds with state and deadlines; an expert also sees their own assignments."""
+    db, user = get_session(), current_user()
+    rounds = list_rounds(session=db)
+    rules = load_rules()
+    assignments = expert_assignments(session=db, expert=user) if user.role == Role.expert else []
+    return render_template(
+        "home/index.html", rounds=rounds, counts=work_counts(session=db),
+        deadlines={r.id: round_deadlines(r, rules) for r in rounds},
+        assignments=assignments, progress=progress(assignments))

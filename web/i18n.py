@@ -1,0 +1,21 @@
+"""Language: Simplified Chinese by default, English on request (``?lang=en``, kept in the session)."""
+from __future__ import annotations
+
+from flask import Flask, request, session
+from flask_babel import Babel
+
+LANGUAGES = {"zh_CN": "中文", "en": "English"}
+
+
+def select_locale() -> str:
+    """The request's language: ``?lang=`` (remembered), then the session, then zh_CN."""
+    wanted = request.args.get("lang")
+    if wanted in LANGUAGES:
+        session["lang"] = wanted
+        return wanted
+    return session.get("lang", "zh_CN")
+
+
+def init_app(app: Flask) -> None:
+    Babel(app, locale_selector=select_locale)
+    app.jinja_env.globals.update(LANGUAGES=LANGUAGES, current_language=select_locale)

@@ -1,0 +1,288 @@
+"""Database tables (SQLModel). Every schema change goes through an Alembic migration.
+
+Times are timezone-aware UTC (``utcnow()``); SQLModel's ``UTCDateTime`` stores them in UTC
+on both SQLite and PostgreSQL and hands them back aware.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+from typing import Any, Optional
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> dt.datetime:
+    """The current time, aware, in UTC."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class Role(str, Enum):
+    expert = "expert"
+    chair = "chair"
+    admin = "admin"
+
+
+class RoundKind(str, Enum):
+    quarter = "quarter"
+    annual = "annual"
+    dissemination = "dissemination"
+
+
+class RoundState(str, Enum):
+    draft = "draft"
+    intake = "intake"
+    scoring = "scoring"
+    review = "review"
+    signed = "signed"
+
+
+class Stage(str, Enum):
+    provincial = "provincial"
+    national = "national"
+
+
+class SubmitterType(str, Enum):
+    organisation = "organisation"
+    individual = "individual"
+
+
+class UnitType(str, Enum):
+    province = "province"
+    central = "central"
+
+
+class AssignmentStatus(str, Enum):
+    pending = "pending"
+    in_progress = "in_progress"
+    submitted = "submitted"
+    recused = "recused"
+
+
+class Round(SQLModel, table=True):
+    """A quarter, the year, or the year's dissemination cases, at one stage."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    key: str = Field(index=True, unique=True, max_length=64)
+    year: int
+    quarter: Optional[int] = None
+    kind: RoundKind = RoundKind.quarter
+    stage: Stage = Stage.national
+    unit: Optional[str] = Field(default=None, max_length=200)
+    state: RoundState = RoundState.draft
+    criteria_set: str = Field(default="works", max_length=32)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class ImportBatch(SQLModel, table=True):
+    """One accepted import file; its hash makes re-importing the same file a no-op."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="round.id", index=True)
+    filename: str = Field(max_length=400)
+    sha256: str = Field(max_length=64)
+    rows_imported: int = 0
+    rows_rejected: int = 0
+    late_reason: Optional[str] = None
+    actor: str = Field(default="", max_length=100)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class Work(SQLModel, table=True):
+    """An entry: one work as submitted, with every field the notice asks for."""
+
+    __table_args__ = (Index("ix_work_round_category", "round_id", "category"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="round.id", index=True)
+    title: str = Field(max_length=400)
+    title_normalized: str = Field(default="", max_length=400, index=True)
+    category: str = Field(max_length=40)
+    submitter: str = Field(max_length=200)
+    submitter_type: SubmitterType = SubmitterType.organisation
+    unit: str = Field(default="", max_length=200)
+    unit_type: UnitType = UnitType.province
+    platform: str = Field(default="", max_length=200)
+    first_broadcast: Optional[dt.date] = None
+    last_broadcast: Optional[dt.date] = None
+    license_no: Optional[str] = Field(default=None, max_length=200)
+    copyright_holder: str = Field(default="", max_length=200)
+    uhd: bool = False
+    aigc: bool = False
+    single_episode: bool = False
+    episodes: Optional[int] = None
+    duration_min: Optional[float] = None
+    synopsis: str = ""
+    url: str = Field(default="", max_length=1000)
+    source_work_id: Optional[int] = Field(default=None, foreign_key="work.id")
+    import_batch_id: Optional[int] = Field(default=None, foreign_key="importbatch.id")
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class DisseminationCase(SQLModel, table=True):
+    """An outstanding dissemination case (优秀传播案例) of the year."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="round.id", index=True)
+    name: str = Field(max_length=400)
+    unit: str = Field(max_length=200)
+    period_start: Optional[dt.date] = None
+    period_end: Optional[dt.date] = None
+    description: str = ""
+    channels: str = ""
+    reach: str = ""
+    url: str = Field(default="", max_length=1000)
+    import_batch_id: Optional[int] = Field(default=None, foreign_key="importbatch.id")
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class User(SQLModel, table=True):
+    """An account: admin (secretariat), chair or expert, with the expert's profile."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    username: str = Field(index=True, unique=True, max_length=100)
+    display_name: str = Field(default="", max_length=100)
+    role: Role = Role.expert
+    password_hash: str = Field(max_length=300)
+    organisation: str = Field(default="", max_length=200)
+    province: str = Field(default="", max_length=40)
+    categories: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    active: bool = True
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class ApiToken(SQLModel, table=True):
+    """A bearer token for the JSON API; only its SHA-256 is stored."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    expires_at: dt.datetime
+    revoked_at: Optional[dt.datetime] = None
+
+
+class Conflict(SQLModel, table=True):
+    """A declared conflict of interest: an expert must never rate the work or unit named."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    work_id: Optional[int] = Field(default=None, foreign_key="work.id")
+    organisation: Optional[str] = Field(default=None, max_length=200)
+    kind: str = Field(default="self_declared", max_length=40)
+    reason: str = ""
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class Assignment(SQLModel, table=True):
+    """One expert asked to rate one work (or dissemination case) in a round."""
+
+    __table_args__ = (UniqueConstraint("round_id", "expert_id", "work_id", "case_id"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="round.id", index=True)
+    expert_id: int = Field(foreign_key="user.id", index=True)
+    work_id: Optional[int] = Field(default=None, foreign_key="work.id", index=True)
+    case_id: Optional[int] = Field(default=None, foreign_key="disseminationcase.id")
+    status: AssignmentStatus = AssignmentStatus.pending
+    version: int = 0
+    confidence: Optional[float] = None
+    presentation_order: int = 0
+    recuse_reason: Optional[str] = None
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+    submitted_at: Optional[dt.datetime] = None
+
+
+class Rating(SQLModel, table=True):
+    """A value for one criterion, kept for every accepted save (``version``): nothing is lost."""
+
+    __table_args__ = (UniqueConstraint("assignment_id", "criterion", "version"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    assignment_id: int = Field(foreign_key="assignment.id", index=True)
+    criterion: str = Field(max_length=40)
+    value: float
+    version: int
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class Comment(SQLModel, table=True):
+    """Free text on an assignment: the expert's remarks or an explanation of an outlier."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    assignment_id: int = Field(foreign_key="assignment.id", index=True)
+    author_id: int = Field(foreign_key="user.id")
+    kind: str = Field(default="remark", max_length=20)
+    body: str
+    version: int = 0
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class HighlightTag(SQLModel, table=True):
+    """A focus area of section 二 that an expert ticked for a work."""
+
+    __table_args__ = (UniqueConstraint("assignment_id", "tag"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    assignment_id: int = Field(foreign_key="assignment.id", index=True)
+    tag: str = Field(max_length=40)
+
+
+class Shortlist(SQLModel, table=True):
+    """The proposed, then adjusted, then signed selection of a round."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="round.id", unique=True)
+    method: str = Field(default="", max_length=40)
+    state: str = Field(default="proposed", max_length=20)
+    content_sha256: Optional[str] = Field(default=None, max_length=64)
+    frozen_at: Optional[dt.datetime] = None
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class ShortlistEntry(SQLModel, table=True):
+    """A work's place on a shortlist; moving it in or out needs a written reason."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    shortlist_id: int = Field(foreign_key="shortlist.id", index=True)
+    work_id: Optional[int] = Field(default=None, foreign_key="work.id")
+    case_id: Optional[int] = Field(default=None, foreign_key="disseminationcase.id")
+    category: str = Field(max_length=40)
+    rank: int
+    score: float
+    se: float
+    proposed: bool
+    included: bool
+    straddles_cut: bool = False
+    override_reason: Optional[str] = None
+    override_by: Optional[int] = Field(default=None, foreign_key="user.id")
+    override_at: Optional[dt.datetime] = None
+
+
+class SignOff(SQLModel, table=True):
+    """A panel member's signature on a shortlist, with any dissent beside it."""
+
+    __table_args__ = (UniqueConstraint("shortlist_id", "user_id"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    shortlist_id: int = Field(foreign_key="shortlist.id", index=True)
+    user_id: int = Field(foreign_key="user.id")
+    dissent: Optional[str] = None
+    content_sha256: str = Field(max_length=64)
+    signed_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only log; each event carries the hash of the one before (``tuiyou audit verify``)."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    at: dt.datetime = Field(default_factory=utcnow)
+    actor: str = Field(default="", max_length=100)
+    action: str = Field(max_length=60, index=True)
+    round_id: Optional[int] = Field(default=None, foreign_key="round.id", index=True)
+    subject: str = Field(default="", max_length=200)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    prev_hash: str = Field(default="", max_length=64)
+    hash: str = Field(default="", max_length=64)
