@@ -1,0 +1,257 @@
+"""The ``additive`` model y = mu + q_work + b_rater + e, robust and confidence-weighted.
+
+The normal equations of the two-way model have a block structure: the work block is
+diagonal. Eliminating the work effects (a Schur complement onto the rater effects) leaves
+a small ``n_raters x n_raters`` positive-definite system, solved by Cholesky. One fit of
+a million ratings takes a fraction of a second, so Huber re-weighting (IRLS) is affordable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import linalg, sparse
+from scipy.sparse import linalg as splinalg
+
+from scoring.diagnostics import NormalizationResult, finish, robust_sigma
+from scoring.panel import Panel, build_panel
+
+__all__ = ["fit_additive", "AdditiveSolver", "huber_weights", "HUBER_C"]
+
+HUBER_C = 1.345  # 95% efficiency under normal errors (Huber 1964)
+DENSE_RATERS_MAX = 4000
+
+
+def huber_weights(standardized: np.ndarray, c: float = HUBER_C) -> np.ndarray:
+    """Huber IRLS weights ``min(1, c / |z|)`` for standardized residuals ``z``."""
+    a = np.abs(standardized)
+    return np.minimum(1.0, c / np.maximum(a, 1e-300))
+
+
+@dataclass
+class AdditiveSolver:
+    """Weighted ridge least squares for y = theta_work + b_rater + e on a fixed panel.
+
+    ``theta_work = mu + q_work`` is the work's score as the typical rater would give it.
+    The structure (which rater rated which work) is built once; :meth:`solve` only
+    re-accumulates weights, so IRLS iterations are cheap.
+    """
+
+    panel: Panel
+    ridge: float
+
+    def __post_init__(self) -> None:
+        p = self.panel
+        self._order = np.argsort(p.work, kind="stable")
+        indptr = np.concatenate(([0], np.cumsum(p.ratings_per_work())))
+        self._indptr = indptr
+        self._indices = p.rater[self._order]
+
+    def solve(self, weight: np.ndarray, y: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``(theta, bias)`` minimizing sum w (y - theta - b)^2 + ridge * sum b^2.
+
+        ``y`` defaults to the panel's scores (a working response may be passed instead).
+        """
+        p = self.panel
+        y = p.score if y is None else y
+        dq = np.bincount(p.work, weight, minlength=p.n_works)
+        sq = np.bincount(p.work, weight * y, minlength=p.n_works)
+        db = np.bincount(p.rater, weight, minlength=p.n_raters)
+        sb = np.bincount(p.rater, weight * y, minlength=p.n_raters)
+        c = sparse.csr_matrix(
+            (weight[self._order], self._indices, self._indptr), shape=(p.n_works, p.n_raters)
+        )
+        self._c, self._dq = c, dq
+        u = sparse.diags(1.0 / dq) @ c
+        schur = (c.T @ u).toarray() if p.n_raters <= DENSE_RATERS_MAX else (c.T @ u)
+        rhs = sb - c.T @ (sq / dq)
+        if p.n_raters <= DENSE_RATERS_MAX:
+            schur = np.diag(db + self.ridge) - schur
+            self._factor = linalg.cho_factor(schur, lower=True, check_finite=False)
+            bias = linalg.cho_solve(self._factor, rhs, check_finite=False)
+        else:
+            schur = (sparse.diags(db + self.ridge) - schur).tocsc()
+            self._factor = splinalg.splu(schur)
+            bias = self._factor.solve(rhs)
+        theta = (sq - c @ bias) / dq
+        return theta, bias
+
+    def theta_variance(self) -> np.ndarray:
+        """Diagonal of the work block of (X'WX + ridge)^-1 for the last :meth:`solve`.
+
+        Block inversion: var(theta_w) = 1/dq_w + u_w' S^-1 u_w with u_w = c_w / dq_w, where
+        c_w holds the weights of work w's ratings by rater. Only the few raters of each work
+        enter, so the quadratic form gathers a k x k block of S^-1 per work.
+        """
+        p = self.panel
+        dq = self._dq
+        out = 1.0 / dq
+        ordered_w = self._c.data
+        counts = np.diff(self._indptr)
+        if isinstance(self._factor, tuple):
+            s_inv = linalg.cho_solve(self._factor, np.eye(p.n_raters), check_finite=False)
+        else:
+            s_inv = None
+        for m in np.unique(counts):
+            works = np.flatnonzero(counts == m)
+            step = max(1, 2_000_000 // (m * m))
+            for start in range(0, len(works), step):
+                ws = works[start:start + step]
+                pos = self._indptr[ws][:, None] + np.arange(m)[None, :]
+                raters = self._indices[pos]
+                u = ordered_w[pos] / dq[ws][:, None]
+                if s_inv is not None:
+                    block = s_inv[raters[:, :, None], raters[:, None, :]]
+                    out[ws] += np.einsum("ni,nij,nj->n", u, block, u)
+                else:
+                    for row, (r, uu) in enumerate(zip(raters, u)):
+                        rhs = np.zeros(p.n_raters)
+                        rhs[r] = uu
+                        out[ws[row]] += float(uu @ self._factor.solve(rhs)[r])
+        return out
+
+
+def _huber_objective(resid, conf, sigma, bias, ridge, c=HUBER_C):
+    z = np.abs(resid) / sigma
+    rho = np.where(z <= c, 0.5 * z**2, c * z - 0.5 * c * c)
+    return float(np.sum(conf * rho) * sigma**2 + 0.5 * ridge * np.sum(bias**2))
+
+
+def _huber_newton(solver, theta, bias, *, ridge, n_params, max_iter, tol, c=HUBER_C):
+    """Minimize the Huber objective by semismooth Newton steps with backtracking.
+
+    The Huber loss is piecewise quadratic, so Newton steps whose Hessian counts only the
+    ratings inside the quadratic zone reach the optimum in a handful of solves (IRLS takes
+    tens). Ratings outside the zone keep a tiny Hessian weight so every work stays solvable.
+    The scale is the MAD of the least-squares residuals, held fixed.
+    """
+    panel = solver.panel
+    y, conf = panel.score, panel.weight
+    resid = y - theta[panel.work] - bias[panel.rater]
+    sigma = robust_sigma(resid, conf, n_params)
+    floor = 1e-3
+    obj = _huber_objective(resid, conf, sigma, bias, ridge, c)
+    converged = False
+    it = 1
+    for it in range(2, max_iter + 2):
+        z = resid * np.sqrt(conf) / sigma
+        inside = np.abs(z) <= c
+        h = np.where(inside, 1.0, floor)
+        # working response: the Newton step is the weighted ridge fit to it
+        psi = np.clip(z, -c, c) * sigma / np.sqrt(conf)
+        target = y - resid + psi / h
+        new_theta, new_bias = solver.solve(conf * h, target)
+        step = 1.0
+        while True:
+            t_theta = theta + step * (new_theta - theta)
+            t_bias = bias + step * (new_bias - bias)
+            t_resid = y - t_theta[panel.work] - t_bias[panel.rater]
+            t_obj = _huber_objective(t_resid, conf, sigma, t_bias, ridge, c)
+            if t_obj <= obj + 1e-12 * abs(obj) or step < 1e-3:
+                break
+            step *= 0.5
+        change = float(np.max(np.abs(t_theta - theta)))
+        theta, bias, resid, obj = t_theta, t_bias, t_resid, t_obj
+        if change < tol:
+            converged = True
+            break
+    huber = huber_weights(resid * np.sqrt(conf) / sigma, c)
+    # refactor at the IRLS weights of the solution, for standard errors
+    solver.solve(conf * huber)
+    return theta, bias, huber, it, converged
+
+
+def _fit_additive(
+    panel: Panel, *, ridge: float = 1.0, robust: bool = True, huber_c: float = HUBER_C,
+    max_iter: int = 50, tol: float = 1e-4,
+) -> NormalizationResult:
+    if not ridge > 0:
+        raise ValueError(f"ridge must be positive, got {ridge!r}")
+    if not huber_c > 0:
+        raise ValueError(f"huber_c must be positive, got {huber_c!r}")
+    solver = AdditiveSolver(panel, ridge)
+    conf = panel.weight
+    huber = np.ones(panel.n_ratings)
+    n_params = panel.n_works + panel.n_raters - 1
+    theta, bias = solver.solve(conf)
+    spread = float(np.std(panel.score)) or 1.0
+    iterations, converged = 1, True
+    if robust:
+        theta, bias, huber, iterations, converged = _huber_newton(
+            solver, theta, bias, ridge=ridge, n_params=n_params, max_iter=max_iter, tol=tol * spread, c=huber_c
+        )
+    resid = panel.score - theta[panel.work] - bias[panel.rater]
+    weight = conf * huber
+    dof = panel.n_ratings - n_params
+    if dof > 0:
+        # residual variance of the weighted fit; Huber-downweighted ratings count by their weight
+        sigma2 = float(np.sum(weight * resid**2) / dof)
+        se = np.sqrt(sigma2 * solver.theta_variance())
+        sigma_diag = robust_sigma(resid, conf, n_params) if robust else np.sqrt(sigma2)
+    else:
+        se = np.full(panel.n_works, np.nan)
+        sigma_diag = float("nan")
+    res = finish(
+        "additive", panel, theta, se, theta[panel.work] + bias[panel.rater], bias,
+        np.ones(panel.n_raters), sigma_diag, robust_weight=huber,
+        iterations=iterations, converged=converged,
+    )
+    if not converged:
+        res.notes.append(f"additive: Huber iterations stopped at {max_iter} before converging")
+    return res
+
+
+def fit_additive(
+    work_ids, rater_ids, scores, *, confidence=None, categories=None, works=None,
+    ridge: float = 1.0, robust: bool = True, huber_c: float = HUBER_C, max_iter: int = 50, tol: float = 1e-4,
+) -> NormalizationResult:
+    """Fit y = mu + q_work + b_rater + e with a ridge on b and Huber weights.
+
+    Parameters
+    ----------
+    work_ids, rater_ids, scores : array_like, shape (n,)
+        Long-form ratings, one per (work, rater).
+    confidence : array_like, optional
+        Per-rating confidence, used as relative precision (weighted least squares).
+    categories : array_like or mapping, optional
+        Category of each rating's work, or ``work_id -> category``. Rater effects are shared
+        across categories.
+    works : sequence, optional
+        Works that must all have ratings.
+    ridge : float, default 1.0
+        Penalty ``ridge * sum(b**2)``: the ratio noise variance / rater-bias variance. A rater
+        with n ratings has their bias shrunk by about n / (n + ridge).
+    robust : bool, default True
+        Huber loss (scale: MAD of the least-squares residuals), minimized by Newton steps.
+    huber_c : float, default 1.345
+        Huber threshold in robust standard deviations.
+    max_iter : int, default 50
+    tol : float, default 1e-4
+        Stop when no work score moves more than ``tol`` times the sd of the scores.
+
+    Returns
+    -------
+    NormalizationResult
+        ``score`` = mu + q_work (the score the typical rater would give), ``se`` from the
+        diagonal of sigma^2 (X'WX + ridge)^-1, rater ``bias`` = b_rater, ``scale`` = 1.
+
+    Notes
+    -----
+    The two-way additive model of Thurstone-style panel calibration; the robust loss is
+    Huber's M-estimator (Huber 1964, *Ann. Math. Statist.* 35:73-101) fitted by IRLS;
+    confidence weights follow MacKay, Kenna, Low & Parker (2017), "Calibration with
+    confidence: a principled method for panel assessment", *R. Soc. Open Sci.* 4:160760.
+    The ridge pins the free constant: within each connected component of the rater-work
+    graph the raters' biases average exactly zero, so each component is anchored on its own.
+
+    Examples
+    --------
+    >>> works = ["w1", "w2", "w1", "w2", "w3", "w3"]
+    >>> raters = ["a", "a", "b", "b", "a", "b"]
+    >>> r = fit_additive(works, raters, [6, 8, 4, 6, 7, 5], robust=False)
+    >>> [round(s, 3) for s in r.score.tolist()], [round(b, 3) for b in r.raters.bias.tolist()]
+    ([5.0, 7.0, 6.0], [0.75, -0.75])
+    """
+    panel = build_panel(work_ids, rater_ids, scores, confidence=confidence, categories=categories, works=works)
+    return _fit_additive(panel, ridge=ridge, robust=robust, huber_c=huber_c, max_iter=max_iter, tol=tol)

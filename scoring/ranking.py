@@ -1,0 +1,152 @@
+"""Ranking within category, with rank bands and top-k probabilities.
+
+Ranks are "min" ranks within each category (1 is best, tied scores share the lower
+number). Uncertainty comes from a seeded parametric bootstrap of the work scores.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+__all__ = ["Ranking", "rank_within_category", "min_rank"]
+
+
+@dataclass
+class Ranking:
+    """Ranks of works within their category.
+
+    Attributes
+    ----------
+    rank : ndarray of int
+        "min" rank within the category, 1 best.
+    rank_low, rank_high : ndarray of int
+        The ``band`` (e.g. 90%) interval of the rank across bootstrap draws; it always
+        contains ``rank``.
+    p_top_k : ndarray of float
+        Share of draws in which the work ranks within the top ``top_k`` of its category.
+    top_k : ndarray of int
+        The cut-off used for each work's category.
+    band : float
+    n_draws : int
+    """
+
+    rank: np.ndarray
+    rank_low: np.ndarray
+    rank_high: np.ndarray
+    p_top_k: np.ndarray
+    top_k: np.ndarray
+    band: float
+    n_draws: int
+
+
+def min_rank(score: np.ndarray) -> np.ndarray:
+    """Rank with 1 for the highest score, ties sharing the lower number (scipy "min" method)."""
+    return stats.rankdata(-np.asarray(score, dtype=float), method="min").astype(np.int64)
+
+
+def rank_within_category(
+    score, se=None, category=None, *, band: float = 0.9, top_k: int | None = None,
+    n_draws: int | None = None, rng: np.random.Generator | None = None,
+) -> Ranking:
+    """Rank works within category with a bootstrap rank band and P(top k).
+
+    Parameters
+    ----------
+    score : array_like, shape (n_works,)
+        Normalized work scores (higher is better).
+    se : array_like, shape (n_works,), optional
+        Standard errors of the scores; without them the band collapses to the rank.
+        A ``nan`` standard error means unknown: that work's band is the whole category.
+    category : array_like, shape (n_works,), optional
+        Category of each work; all works form one category if omitted.
+    band : float, default 0.9
+        Coverage of the rank interval.
+    top_k : int, optional
+        Cut-off for ``p_top_k``; default is 10% of each category (at least 1).
+    n_draws : int, optional
+        Bootstrap draws; default 1000, reduced for very large inputs so that at most
+        about 2e7 simulated scores are ranked (never below 200).
+    rng : numpy.random.Generator, optional
+        Source of randomness; pass a seeded generator for reproducible bands.
+
+    Returns
+    -------
+    Ranking
+
+    Notes
+    -----
+    Parametric bootstrap: each draw replaces every score by score + se * N(0, 1)
+    independently and ranks the draw within category (Goldstein & Spiegelhalter 1996,
+    "League tables and their limitations", *J. R. Statist. Soc. A* 159:385-443). It is
+    O(n_draws * n log n) and ignores the correlation between works that share raters, so
+    bands are approximate. ``rank_low``/``rank_high`` are the lower and upper
+    (1 - band)/2 quantiles of the simulated ranks, widened if needed to contain ``rank``.
+
+    Examples
+    --------
+    >>> r = rank_within_category([9.0, 7.0, 7.0, 3.0], [0.1, 0.1, 0.1, 0.1], ["a", "a", "a", "b"],
+    ...                          rng=np.random.default_rng(0))
+    >>> r.rank.tolist(), r.rank_low.tolist(), r.rank_high.tolist()
+    ([1, 2, 2, 1], [1, 2, 2, 1], [1, 3, 3, 1])
+    """
+    score = np.asarray(score, dtype=float)
+    if score.ndim != 1 or score.size == 0:
+        raise ValueError("score must be a non-empty one-dimensional array")
+    if not np.all(np.isfinite(score)):
+        raise ValueError(f"score has a non-finite value at work {int(np.flatnonzero(~np.isfinite(score))[0]) + 1}")
+    n = score.size
+    se_arr = np.zeros(n) if se is None else np.asarray(se, dtype=float)
+    if se_arr.shape != (n,):
+        raise ValueError(f"se must have one value per work ({n}), got shape {se_arr.shape}")
+    if np.any(se_arr < 0):
+        raise ValueError("se must be non-negative")
+    if not 0 < band < 1:
+        raise ValueError(f"band must be between 0 and 1, got {band!r}")
+    if top_k is not None and top_k < 1:
+        raise ValueError(f"top_k must be at least 1, got {top_k!r}")
+    cat = np.zeros(n, dtype=np.intp) if category is None else np.unique(np.asarray(category, dtype=object).astype(str), return_inverse=True)[1]
+    if cat.shape != (n,):
+        raise ValueError(f"category must have one value per work ({n})")
+    if n_draws is None:
+        n_draws = int(min(1000, max(200, 20_000_000 // n)))
+    if n_draws < 1:
+        raise ValueError("n_draws must be positive")
+    rng = np.random.default_rng() if rng is None else rng
+    unknown = ~np.isfinite(se_arr)
+    se_draw = np.where(unknown, 0.0, se_arr)
+
+    rank = np.empty(n, dtype=np.int64)
+    low = np.empty(n, dtype=np.int64)
+    high = np.empty(n, dtype=np.int64)
+    p_top = np.empty(n)
+    k_used = np.empty(n, dtype=np.int64)
+    q_lo, q_hi = (1 - band) / 2, 1 - (1 - band) / 2
+    for c in range(int(cat.max()) + 1):
+        members = np.flatnonzero(cat == c)
+        m = members.size
+        s, e = score[members], se_draw[members]
+        rank[members] = min_rank(s)
+        k = max(1, int(np.ceil(0.1 * m))) if top_k is None else min(top_k, m)
+        k_used[members] = k
+        in_top = np.zeros(m)
+        ranks_all = np.empty((n_draws, m), dtype=np.int32)
+        chunk = max(1, 2_000_000 // m)
+        for start in range(0, n_draws, chunk):
+            b = min(chunk, n_draws - start)
+            draws = s[None, :] + e[None, :] * rng.standard_normal((b, m))
+            order = np.argsort(-draws, axis=1, kind="stable")
+            r = np.empty_like(order)
+            np.put_along_axis(r, order, np.arange(1, m + 1)[None, :], axis=1)
+            ranks_all[start:start + b] = r
+            in_top += np.sum(r <= k, axis=0)
+        lo = np.quantile(ranks_all, q_lo, axis=0, method="lower").astype(np.int64)
+        hi = np.quantile(ranks_all, q_hi, axis=0, method="higher").astype(np.int64)
+        low[members] = np.minimum(lo, rank[members])
+        high[members] = np.maximum(hi, rank[members])
+        p_top[members] = in_top / n_draws
+        unk = unknown[members]
+        low[members[unk]], high[members[unk]] = 1, m
+    return Ranking(rank, low, high, p_top, k_used, band, n_draws)
