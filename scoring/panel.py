@@ -16,6 +16,11 @@ import numpy as np
 __all__ = ["Panel", "build_panel"]
 
 
+def _show(value) -> str:
+    """repr of a value, unwrapping numpy scalars so messages read 'w1', not np.str_('w1')."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
 @dataclass(frozen=True)
 class Panel:
     """Ratings encoded as integer codes, ready for the numeric methods.
@@ -76,13 +81,13 @@ def _as_float(values, name: str) -> np.ndarray:
             try:
                 float(v)
             except (TypeError, ValueError):
-                raise ValueError(f"{name}: row {i + 1} has a non-numeric value {v!r}") from None
+                raise ValueError(f"{name}: data row {i + 1} has a non-numeric value {v!r}") from None
         raise ValueError(f"{name}: values are not numeric") from None
     if out.ndim != 1:
         raise ValueError(f"{name} must be one-dimensional, got shape {out.shape}")
     bad = np.flatnonzero(~np.isfinite(out))
     if bad.size:
-        raise ValueError(f"{name}: row {bad[0] + 1} has a non-finite value {out[bad[0]]!r}")
+        raise ValueError(f"{name}: data row {bad[0] + 1} has a non-finite value {_show(out[bad[0]])}")
     return out
 
 
@@ -152,7 +157,7 @@ def build_panel(
     rater_uniq, rater = _encode(rater_ids, "rater_ids")
     if len(rater_uniq) < 2:
         raise ValueError(
-            f"at least two raters are needed to estimate rater effects; got only {rater_uniq[0]!r}"
+            f"at least two raters are needed to estimate rater effects; got only {_show(rater_uniq[0])}"
         )
     key = work.astype(np.int64) * len(rater_uniq) + rater
     order = np.argsort(key, kind="stable")
@@ -160,8 +165,8 @@ def build_panel(
     if dup.size:
         first, second = sorted((order[dup[0]], order[dup[0] + 1]))
         raise ValueError(
-            f"row {second + 1} duplicates row {first + 1}: rater {rater_uniq[rater[second]]!r} "
-            f"rated work {work_uniq[work[second]]!r} twice"
+            f"data row {second + 1} duplicates data row {first + 1}: rater {_show(rater_uniq[rater[second]])} "
+            f"rated work {_show(work_uniq[work[second]])} twice"
         )
     if confidence is None:
         weight = np.ones(n)
@@ -171,12 +176,12 @@ def build_panel(
             raise ValueError(f"confidence has {len(weight)} values for {n} ratings")
         bad = np.flatnonzero(weight <= 0)
         if bad.size:
-            raise ValueError(f"confidence: row {bad[0] + 1} is {weight[bad[0]]!r}; must be > 0")
+            raise ValueError(f"confidence: data row {bad[0] + 1} is {_show(weight[bad[0]])}; must be > 0")
         weight = weight / weight.mean()
     if works is not None:
         missing = sorted(set(np.asarray(works).tolist()) - set(work_uniq.tolist()), key=str)
         if missing:
-            raise ValueError(f"work {missing[0]!r} has no ratings ({len(missing)} such works)")
+            raise ValueError(f"work {_show(missing[0])} has no ratings ({len(missing)} such works)")
     category = _categories(categories, work_uniq, work, n)
     return Panel(work_uniq, rater_uniq, work, rater, score, weight, category)
 
@@ -189,13 +194,13 @@ def _categories(categories, work_uniq: np.ndarray, work: np.ndarray, n: int) -> 
         unrated = sorted((w for w in categories if w not in known), key=str)
         if unrated:
             raise ValueError(
-                f"work {unrated[0]!r} is listed in categories but has no ratings "
+                f"work {_show(unrated[0])} is listed in categories but has no ratings "
                 f"({len(unrated)} such works)"
             )
         try:
             return np.array([categories[w] for w in work_uniq.tolist()], dtype=object)
         except KeyError as exc:
-            raise ValueError(f"work {exc.args[0]!r} has ratings but no category") from None
+            raise ValueError(f"work {_show(exc.args[0])} has ratings but no category") from None
     cat = np.asarray(categories, dtype=object)
     if cat.shape != (n,):
         raise ValueError(f"categories must give one category per rating ({n}), got shape {cat.shape}")
@@ -207,7 +212,7 @@ def _categories(categories, work_uniq: np.ndarray, work: np.ndarray, n: int) -> 
     if clash.size:
         i = clash[0]
         raise ValueError(
-            f"row {i + 1}: work {work_uniq[work[i]]!r} has category {cat[i]!r} but row "
-            f"{first[work[i]] + 1} says {per_work[work[i]]!r}"
+            f"data row {i + 1}: work {_show(work_uniq[work[i]])} has category {_show(cat[i])} but data row "
+            f"{first[work[i]] + 1} says {_show(per_work[work[i]])}"
         )
     return per_work
