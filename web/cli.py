@@ -10,6 +10,7 @@ import sys
 
 import click
 from flask import Flask, current_app
+from flask.cli import ScriptInfo
 from sqlmodel import Session
 
 from scoring.rules.config import ConfigError, load_rules
@@ -19,13 +20,17 @@ from .migrate import upgrade
 
 
 def _app() -> Flask:
-    """The current app (under ``flask``) or a new one (under ``tuiyou``)."""
+    """The app ``flask --app`` (or a test runner) loaded, else a new one (under ``tuiyou``)."""
     try:
         return current_app._get_current_object()
     except RuntimeError:
-        from . import create_app
+        pass
+    info = click.get_current_context().find_object(ScriptInfo)
+    if info is not None:
+        return info.load_app()
+    from . import create_app
 
-        return create_app()
+    return create_app()
 
 
 def with_app(command):
