@@ -138,8 +138,13 @@ def rank_within_category(
             b = min(chunk, n_draws - start)
             draws = s[None, :] + e[None, :] * rng.standard_normal((b, m))
             order = np.argsort(-draws, axis=1, kind="stable")
+            ranked = np.take_along_axis(draws, order, axis=1)
+            # "min" ranks inside each draw too: a tie takes the position of its first member
+            start_pos = np.zeros((b, m), dtype=np.int64)
+            start_pos[:, 1:] = np.where(ranked[:, 1:] != ranked[:, :-1], np.arange(1, m)[None, :], 0)
+            np.maximum.accumulate(start_pos, axis=1, out=start_pos)
             r = np.empty_like(order)
-            np.put_along_axis(r, order, np.arange(1, m + 1)[None, :], axis=1)
+            np.put_along_axis(r, order, start_pos + 1, axis=1)
             ranks_all[start:start + b] = r
             in_top += np.sum(r <= k, axis=0)
         lo = np.quantile(ranks_all, q_lo, axis=0, method="lower").astype(np.int64)

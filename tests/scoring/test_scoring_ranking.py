@@ -1,0 +1,68 @@
+"""Ranking within category, rank bands and top-k probabilities."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from scoring.ranking import min_rank, rank_within_category
+
+
+def test_min_rank_ties_share_lower_number():
+    assert min_rank([7.0, 9.0, 7.0, 3.0, 9.0]).tolist() == [3, 1, 3, 5, 1]
+
+
+def test_rank_within_category_and_ties():
+    r = rank_within_category([5.0, 8.0, 8.0, 1.0, 2.0], category=["a", "a", "a", "b", "b"])
+    assert r.rank.tolist() == [3, 1, 1, 2, 1]
+    # without standard errors the band collapses onto the rank
+    assert r.rank_low.tolist() == r.rank.tolist() and r.rank_high.tolist() == r.rank.tolist()
+
+
+def test_band_reproducible_with_seed_and_contains_rank():
+    rng = np.random.default_rng(0)
+    score = rng.normal(size=50)
+    se = np.full(50, 0.3)
+    cat = np.repeat(["a", "b"], 25)
+    r1 = rank_within_category(score, se, cat, rng=np.random.default_rng(42))
+    r2 = rank_within_category(score, se, cat, rng=np.random.default_rng(42))
+    r3 = rank_within_category(score, se, cat, rng=np.random.default_rng(43))
+    for field in ("rank_low", "rank_high", "p_top_k"):
+        np.testing.assert_array_equal(getattr(r1, field), getattr(r2, field))
+    assert not np.array_equal(r1.p_top_k, r3.p_top_k)
+    assert np.all(r1.rank_low <= r1.rank) and np.all(r1.rank <= r1.rank_high)
+    assert r1.top_k.tolist() == [3] * 50  # 10% of 25, rounded up
+    # expected number of works in the top k equals k in every draw
+    assert r1.p_top_k[:25].sum() == pytest.approx(3.0)
+
+
+def test_p_top_k_matches_normal_theory_for_two_works():
+    # P(work 0 beats work 1) = Phi(diff / sqrt(se0^2 + se1^2)) = Phi(1) = 0.8413
+    r = rank_within_category([1.0, 0.0], [np.sqrt(0.5), np.sqrt(0.5)], top_k=1, n_draws=20_000,
+                             rng=np.random.default_rng(1))
+    assert r.p_top_k[0] == pytest.approx(0.8413, abs=0.01)
+    assert r.rank_low.tolist() == [1, 1] and r.rank_high.tolist() == [2, 2]
+
+
+def test_band_width_grows_with_se():
+    score = np.linspace(0, 10, 30)
+    narrow = rank_within_category(score, np.full(30, 0.1), rng=np.random.default_rng(0))
+    wide = rank_within_category(score, np.full(30, 2.0), rng=np.random.default_rng(0))
+    assert np.mean(wide.rank_high - wide.rank_low) > np.mean(narrow.rank_high - narrow.rank_low) + 3
+
+
+def test_unknown_se_gives_whole_category_band():
+    r = rank_within_category([3.0, 2.0, 1.0], [0.1, np.nan, 0.1], rng=np.random.default_rng(0))
+    assert (r.rank_low[1], r.rank_high[1]) == (1, 3)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(score=[]), "non-empty"),
+    (dict(score=[1.0, np.nan]), "non-finite"),
+    (dict(score=[1.0, 2.0], se=[0.1]), "one value per work"),
+    (dict(score=[1.0, 2.0], band=1.5), "band"),
+    (dict(score=[1.0, 2.0], top_k=0), "top_k"),
+])
+def test_bad_input(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        rank_within_category(**kwargs)
