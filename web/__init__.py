@@ -25,7 +25,7 @@ def _secret_key(instance_path: str) -> str:
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the Tuiyou app."""
-    from . import access, api, auth, cli, db, home, i18n, labels, limits
+    from . import access, api, auth, cli, db, errors, home, i18n, labels, limits
 
     app = Flask(__name__, instance_path=os.environ.get("TUIYOU_INSTANCE") or None,
                 instance_relative_config=True)
@@ -52,6 +52,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     labels.init_app(app)
     access.init_app(app)
+    errors.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(api.bp)

@@ -70,9 +70,3 @@ def init_app(app: Flask) -> None:
     csrf = CSRFProtect(app)
     app.extensions["tuiyou.csrf"] = csrf
     app.context_processor(lambda: {"current_user": current_user()})
-
-    @app.errorhandler(403)
-    def forbidden(error):
-        if _is_api():
-            return jsonify(error="forbidden", message="Your role may not do this."), 403
-        return error

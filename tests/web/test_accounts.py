@@ -181,3 +181,16 @@ def test_users_are_unique_and_roles_checked(make_user, session):
     with pytest.raises(ValueError, match="unknown role"):
         make_user("bob", role="boss")
     assert session.exec(select(User)).all()[0].username == "ann"
+
+
+def test_errors_speak_the_users_language_and_json_under_api(client, make_user):
+    assert "页面不存在" in client.get("/no-such-page").get_data(as_text=True)
+    api = client.get("/api/v1/no-such-thing")
+    assert api.status_code == 404 and api.get_json()["error"] == "not_found"
+    csrf = client.post("/login", data={"username": "x", "password": "y"})
+    assert csrf.status_code == 400 and "CSRF" in csrf.get_data(as_text=True)
+    make_user("ann")
+    for _ in range(6):
+        response = client.post("/api/v1/tokens", json={"username": "ann", "password": "wrong pass"})
+    assert response.status_code == 429
+    assert response.get_json()["error"] == "too_many_requests" and "Retry-After" in response.headers
