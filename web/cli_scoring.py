@@ -1,0 +1,282 @@
+"""``tuiyou analyze`` and ``tuiyou reliability``: the numeric core on a CSV of ratings.
+
+Both commands are plain :class:`click.Command` objects; ``web.cli`` registers them on the
+``tuiyou`` group. Input is read column-wise with the csv module (no per-row objects kept),
+identifiers are encoded to integer codes, and every bad row is reported by its data row
+and file line, without a traceback.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+import numpy as np
+
+from scoring.normalize import DEFAULT_METHOD, METHODS, normalize
+from scoring.ranking import rank_within_category
+from scoring.reliability import LEVELS, icc, krippendorff_alpha
+from scoring.totals import CriterionScale, weighted_totals
+
+__all__ = ["analyze_command", "reliability_command", "read_ratings_csv"]
+
+OUTPUT_COLUMNS = ("work_id", "category", "score", "se", "rank", "rank_low", "rank_high", "n_ratings")
+REQUIRED = ("work_id", "rater_id", "score")
+OPTIONAL = ("category", "confidence", "criterion")
+
+
+@dataclass
+class RatingsTable:
+    """Columns of a ratings CSV as numpy arrays (ids and categories as strings)."""
+
+    work: np.ndarray
+    rater: np.ndarray
+    score: np.ndarray
+    category: np.ndarray | None
+    confidence: np.ndarray | None
+    criterion: list[str] | None
+
+
+def _read_text(path: Path) -> str:
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            return raw.decode("gbk")
+        except UnicodeDecodeError:
+            raise click.ClickException(f"{path}: not UTF-8 or GBK text") from None
+
+
+def _encode(values: list[str]) -> tuple[np.ndarray, list[str]]:
+    codes: dict[str, int] = {}
+    arr = np.fromiter((codes.setdefault(v, len(codes)) for v in values), dtype=np.int64, count=len(values))
+    return arr, list(codes)
+
+
+def _numbers(values: list[str], column: str, path: Path) -> np.ndarray:
+    try:
+        out = np.array(values, dtype=np.str_).astype(float)
+    except ValueError:
+        out = None
+    if out is None or not np.isfinite(out).all():
+        for i, v in enumerate(values):
+            try:
+                ok = math.isfinite(float(v))
+            except ValueError:
+                ok = False
+            if not ok:
+                raise click.ClickException(
+                    f"{path}: data row {i + 1} (line {i + 2}), column {column!r}: {v!r} is not a finite number"
+                )
+    return out
+
+
+def read_ratings_csv(path: Path, *, required=REQUIRED, optional=OPTIONAL) -> RatingsTable:
+    """Read a long-form ratings CSV (UTF-8 or GBK, header row) into encoded columns."""
+    reader = csv.reader(io.StringIO(_read_text(path), newline=""))
+    try:
+        header = [h.strip().lower() for h in next(reader)]
+    except StopIteration:
+        raise click.ClickException(f"{path}: the file is empty") from None
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise click.ClickException(f"{path}: missing column {missing[0]!r} (header: {', '.join(header)})")
+    wanted = [c for c in (*required, *optional) if c in header]
+    index = [header.index(c) for c in wanted]
+    width = len(header)
+    columns: list[list[str]] = [[] for _ in wanted]
+    appends = [col.append for col in columns]
+    pairs = list(zip(index, appends))
+    for line, row in enumerate(reader, start=2):
+        if len(row) != width:
+            if not row or not any(cell.strip() for cell in row):
+                continue  # blank line
+            raise click.ClickException(f"{path}: line {line} has {len(row)} fields, the header has {width}")
+        for i, add in pairs:
+            add(row[i])
+    data = dict(zip(wanted, columns))
+    n = len(data["work_id"])
+    if n == 0:
+        raise click.ClickException(f"{path}: no data rows")
+    for column in ("work_id", "rater_id"):
+        values = data[column] = [v.strip() for v in data[column]]
+        if "" in values:
+            i = values.index("")
+            raise click.ClickException(f"{path}: data row {i + 1} (line {i + 2}), column {column!r} is empty")
+    work = np.array(data["work_id"], dtype=np.str_)
+    rater = np.array(data["rater_id"], dtype=np.str_)
+    score = _numbers(data["score"], "score", path)
+    category = None
+    if "category" in data:
+        category = np.array([c.strip() for c in data["category"]], dtype=np.str_)
+    confidence = None
+    if "confidence" in data:
+        confidence = _numbers(data["confidence"], "confidence", path)
+        bad = np.flatnonzero(confidence <= 0)
+        if bad.size:
+            i = int(bad[0])
+            raise click.ClickException(
+                f"{path}: data row {i + 1} (line {i + 2}), column 'confidence': {data['confidence'][i]!r} must be > 0"
+            )
+    criterion = [c.strip() for c in data["criterion"]] if "criterion" in data else None
+    return RatingsTable(work, rater, score, category, confidence, criterion)
+
+
+def _configured_scales() -> list[CriterionScale]:
+    from scoring.rules.config import load_rules
+
+    criteria = load_rules().criteria_sets["works"].criteria
+    return [CriterionScale(c.key, c.min, c.max, c.step, c.weight) for c in criteria]
+
+
+def _with_lines(message: str, row_of: np.ndarray | None = None) -> str:
+    """Add the file line to every 'data row N' (N counts ratings when ``row_of`` maps them to CSV rows)."""
+    def repl(m: re.Match) -> str:
+        k = int(m.group(1))
+        row = k if row_of is None else int(row_of[k - 1]) + 1
+        return f"data row {row} (line {row + 1})"
+    return re.sub(r"data row (\d+)", repl, message)
+
+
+def _num(x: float, digits: int = 6):
+    return None if not math.isfinite(x) else round(float(x), digits)
+
+
+@click.command("analyze")
+@click.argument("scores_csv", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--method", type=click.Choice(list(METHODS)), default=DEFAULT_METHOD, show_default=True,
+              help="Rater-bias normalization method.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, writable=True, path_type=Path), default=None,
+              help="Write here instead of standard output.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the rank-band bootstrap.")
+@click.option("--band", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.9, show_default=True,
+              help="Coverage of the rank band.")
+@click.option("--top-k", type=click.IntRange(min=1), default=None,
+              help="Cut-off for the top-k probability (default: 10% of each category).")
+def analyze_command(scores_csv: Path, method: str, fmt: str, out: Path | None, seed: int, band: float,
+                    top_k: int | None) -> None:
+    """Normalize rater bias and rank works within category from SCORES_CSV.
+
+    Columns: work_id, rater_id, score; optional category, confidence, criterion (one row
+    per criterion; totals use the configured criterion weights).
+    """
+    table = read_ratings_csv(scores_csv)
+    work, rater, score = table.work, table.rater, table.score
+    category, confidence = table.category, table.confidence
+    row_of = None
+    if table.criterion is not None:
+        try:
+            scales = _configured_scales()
+        except ImportError as exc:
+            raise click.ClickException(f"criterion column given but the criteria configuration is unavailable: {exc}") from None
+        try:
+            totals = weighted_totals(work, rater, table.criterion, score, scales=scales)
+        except ValueError as exc:
+            raise click.ClickException(f"{scores_csv}: {_with_lines(str(exc))}") from None
+        row_of = totals.first_row
+        work, rater, score = totals.work_id, totals.rater_id, totals.total
+        category = None if category is None else category[row_of]
+        confidence = None if confidence is None else confidence[row_of]
+    try:
+        result = normalize(work, rater, score, method=method, confidence=confidence, categories=category)
+        ranking = rank_within_category(result.score, result.se, result.category, band=band, top_k=top_k,
+                                       rng=np.random.default_rng(seed))
+    except ValueError as exc:
+        raise click.ClickException(f"{scores_csv}: {_with_lines(str(exc), row_of)}") from None
+
+    work_labels = result.work_id.astype(str)
+    cat_labels = result.category.astype(str)
+    order = np.lexsort((work_labels, ranking.rank, cat_labels))
+    text = (_csv_output if fmt == "csv" else _json_output)(
+        result, ranking, work_labels, cat_labels, order, work, rater, score, method)
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+
+
+def _csv_output(result, ranking, work_labels, cat_labels, order, *_):
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(OUTPUT_COLUMNS)
+    work_labels, cat_labels = work_labels.tolist(), cat_labels.tolist()
+    score, se = result.score, result.se
+    for i in order.tolist():
+        w.writerow((work_labels[i], cat_labels[i], f"{score[i]:.6f}",
+                    "" if not math.isfinite(se[i]) else f"{se[i]:.6f}",
+                    ranking.rank[i], ranking.rank_low[i], ranking.rank_high[i], result.n_ratings[i]))
+    return buf.getvalue()
+
+
+def _json_output(result, ranking, work_labels, cat_labels, order, work, rater, score, method):
+    rater_labels = result.raters.rater_id.astype(str)
+    d = result.diagnostics
+    works = [
+        {"work_id": work_labels[i], "category": cat_labels[i], "score": _num(result.score[i]),
+         "se": _num(result.se[i]), "rank": int(ranking.rank[i]), "rank_low": int(ranking.rank_low[i]),
+         "rank_high": int(ranking.rank_high[i]), "n_ratings": int(result.n_ratings[i]),
+         "p_top_k": _num(ranking.p_top_k[i], 4), "top_k": int(ranking.top_k[i]),
+         "component": int(result.connectivity.work_component[i]), "disagreement": bool(d.disagreement[i])}
+        for i in order.tolist()
+    ]
+    r = result.raters
+    raters = [{"rater_id": rater_labels[j], "bias": _num(r.bias[j]), "scale": _num(r.scale[j]), "n": int(r.n[j]),
+               "residual_sd": _num(r.residual_sd[j])} for j in range(len(rater_labels))]
+    def rating(i):
+        return {"work_id": str(work[i]), "rater_id": str(rater[i]), "score": _num(score[i])}
+
+    flags = {
+        "outliers": [{**rating(i), "standardized": _num(d.standardized[i], 3)} for i in np.flatnonzero(d.outlier)],
+        "deviations": [{**rating(i), "direction": "畸高" if d.deviation[i] > 0 else "畸低"}
+                       for i in np.flatnonzero(d.deviation)],
+        "disagreements": [work_labels[i] for i in np.flatnonzero(d.disagreement)],
+    }
+    doc = {"method": method, "connected": result.connectivity.connected,
+           "n_components": result.connectivity.n_components, "message": result.connectivity.message,
+           "band": ranking.band, "n_draws": ranking.n_draws, "sigma": _num(result.sigma),
+           "converged": result.converged, "notes": result.notes,
+           "works": works, "raters": raters, "flags": flags}
+    return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
+
+
+@click.command("reliability")
+@click.argument("scores_csv", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--stat", type=click.Choice(["icc", "alpha"]), required=True, help="Statistic to compute.")
+@click.option("--level", type=click.Choice(list(LEVELS)), default="interval", show_default=True,
+              help="Level of measurement for Krippendorff's alpha.")
+@click.option("--format", "fmt", type=click.Choice(["json"]), default="json", show_default=True)
+def reliability_command(scores_csv: Path, stat: str, level: str, fmt: str) -> None:
+    """Inter-rater reliability (ICC or Krippendorff's alpha) of SCORES_CSV (work_id, rater_id, score)."""
+    table = read_ratings_csv(scores_csv, optional=())
+    work, work_labels = _encode(table.work.tolist())
+    rater, rater_labels = _encode(table.rater.tolist())
+    key = work * len(rater_labels) + rater
+    order = np.argsort(key, kind="stable")
+    dup = np.flatnonzero(key[order][1:] == key[order][:-1])
+    if dup.size:
+        a, b = sorted((int(order[dup[0]]), int(order[dup[0] + 1])))
+        raise click.ClickException(
+            f"{scores_csv}: data row {b + 1} (line {b + 2}) repeats data row {a + 1}: rater "
+            f"{rater_labels[rater[b]]!r} rated work {work_labels[work[b]]!r} twice"
+        )
+    matrix = np.full((len(work_labels), len(rater_labels)), np.nan)
+    matrix[work, rater] = table.score
+    try:
+        if stat == "icc":
+            res = icc(matrix)
+            doc = res.as_dict()
+            doc["notes"] = res.notes
+        else:
+            doc = {"alpha": krippendorff_alpha(matrix, level=level), "level": level,
+                   "n_units": int(matrix.shape[0]), "n_raters": int(matrix.shape[1])}
+    except ValueError as exc:
+        raise click.ClickException(f"{scores_csv}: {exc}") from None
+    click.echo(json.dumps(doc, ensure_ascii=False))
