@@ -2,8 +2,8 @@
 
 Some raters use the whole scale, others only its middle: an additive shift cannot fix that.
 The affine model gives each rater a slope ``a`` (scale use) and an intercept ``b``
-(severity), shrunk toward a = 1 and b = 0, and is fitted by alternating least squares
-starting from the robust additive fit.
+(severity), shrunk toward a = 1 and b = 0, and is fitted by alternating between the slopes
+and an exact solve of the (linear) rest, starting from the robust additive fit.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import numpy as np
 
 from scoring.diagnostics import NormalizationResult, finish, robust_sigma
 from scoring.graph import components_from_codes
-from scoring.models_additive import HUBER_C, _fit_additive, huber_weights
+from scoring.models_additive import HUBER_C, AdditiveSolver, _fit_additive, huber_weights
 from scoring.panel import Panel, build_panel
 
 __all__ = ["fit_affine"]
@@ -20,7 +20,7 @@ __all__ = ["fit_affine"]
 
 def _fit_affine(
     panel: Panel, *, ridge: float = 1.0, scale_prior_sd: float = 0.3, robust: bool = True,
-    huber_c: float = HUBER_C, max_iter: int = 200, tol: float = 1e-5,
+    huber_c: float = HUBER_C, max_iter: int = 100, tol: float = 1e-4,
 ) -> NormalizationResult:
     if not ridge > 0:
         raise ValueError(f"ridge must be positive, got {ridge!r}")
@@ -30,45 +30,34 @@ def _fit_affine(
     conn = start.connectivity
     w_idx, r_idx, y, conf = panel.work, panel.rater, panel.score, panel.weight
     n_w, n_r = panel.n_works, panel.n_raters
+    solver = AdditiveSolver(panel, ridge)
     theta = start.score.copy()
     bias = start.raters.bias.copy()
     slope = np.ones(n_r)
     n_params = n_w + 2 * n_r - 2
     sigma = start.sigma if np.isfinite(start.sigma) and start.sigma > 0 else float(np.std(y)) or 1.0
     huber = start.diagnostics.robust_weight.copy() if robust else np.ones(panel.n_ratings)
-    comp = conn.rater_component
+    comp, work_comp = conn.rater_component, conn.work_component
     comp_n = np.bincount(comp, minlength=conn.n_components)
     spread = float(np.std(y)) or 1.0
     lam_a = sigma**2 / scale_prior_sd**2
     converged, it = False, 0
     for it in range(1, max_iter + 1):
         w = conf * huber
+        # rater step: ridge regression of y on theta for each rater, a -> 1, b -> 0
         x = theta[w_idx]
-        # rater step: ridge regression of y on theta, a -> 1, b -> 0
         sw = np.bincount(r_idx, w, minlength=n_r) + ridge
         sx = np.bincount(r_idx, w * x, minlength=n_r)
         sxx = np.bincount(r_idx, w * x * x, minlength=n_r) + lam_a
         sy = np.bincount(r_idx, w * y, minlength=n_r)
         sxy = np.bincount(r_idx, w * x * y, minlength=n_r) + lam_a
         det = sxx * sw - sx * sx
-        slope = (sxy * sw - sx * sy) / det
-        bias = (sxx * sy - sx * sxy) / det
-        # a rater with a non-positive slope would invert the ranking: keep the scale use positive
-        slope = np.maximum(slope, 0.05)
-        # work step: weighted least squares for theta given the raters
-        a_i = slope[r_idx]
-        new_theta = np.bincount(w_idx, w * a_i * (y - bias[r_idx]), minlength=n_w) / np.bincount(
-            w_idx, w * a_i * a_i, minlength=n_w
-        )
-        # fix the free affine map per component: geometric mean slope 1, mean bias 0
-        log_alpha = -np.bincount(comp, np.log(slope), minlength=conn.n_components) / comp_n
-        mean_a = np.bincount(comp, slope, minlength=conn.n_components) / comp_n
-        mean_b = np.bincount(comp, bias, minlength=conn.n_components) / comp_n
-        alpha, beta = np.exp(log_alpha), -mean_b / mean_a
-        bias = bias + slope * beta[comp]
-        slope = slope * alpha[comp]
-        work_comp = conn.work_component
-        new_theta = (new_theta - beta[work_comp]) / alpha[work_comp]
+        # a non-positive slope would invert a rater's ranking: keep the scale use positive
+        slope = np.maximum((sxy * sw - sx * sy) / det, 0.05)
+        # fix the free affine map per component: geometric-mean slope 1
+        slope = slope * np.exp(-np.bincount(comp, np.log(slope), minlength=conn.n_components) / comp_n)[comp]
+        # work and bias step: given the slopes the model is linear, solved exactly (Schur)
+        new_theta, bias = solver.solve(w, slope=slope[r_idx])
         change = float(np.max(np.abs(new_theta - theta)))
         theta = new_theta
         if robust:
@@ -77,14 +66,18 @@ def _fit_affine(
         if change < tol * spread:
             converged = True
             break
+    # report on the convention "mean bias 0 per component": theta - beta, b + a * beta fit the same
+    beta = -(np.bincount(comp, bias, minlength=conn.n_components) / np.bincount(comp, slope, minlength=conn.n_components))
+    theta = theta - beta[work_comp]
+    bias = bias + slope * beta[comp]
     fitted = slope[r_idx] * theta[w_idx] + bias[r_idx]
     resid = y - fitted
     w = conf * huber
     dof = panel.n_ratings - n_params
     if dof > 0:
         sigma2 = float(np.sum(w * resid**2) / dof)
-        info = np.bincount(w_idx, w * slope[r_idx] ** 2, minlength=n_w)
-        se = np.sqrt(sigma2 / info)
+        solver.solve(w, slope=slope[r_idx])
+        se = np.sqrt(sigma2 * solver.theta_variance())
         sigma_diag = robust_sigma(resid, conf, n_params) if robust else np.sqrt(sigma2)
     else:
         se = np.full(n_w, np.nan)
@@ -101,7 +94,7 @@ def _fit_affine(
 def fit_affine(
     work_ids, rater_ids, scores, *, confidence=None, categories=None, works=None,
     ridge: float = 1.0, scale_prior_sd: float = 0.3, robust: bool = True,
-    huber_c: float = HUBER_C, max_iter: int = 200, tol: float = 1e-5,
+    huber_c: float = HUBER_C, max_iter: int = 100, tol: float = 1e-4,
 ) -> NormalizationResult:
     """Fit y = a_rater * (mu + q_work) + b_rater + e by alternating least squares.
 
@@ -121,19 +114,18 @@ def fit_affine(
         Prior sd of a around 1; the penalty on (a - 1)^2 is sigma^2 / scale_prior_sd^2.
     robust : bool, default True
         Huber weights (scale from the robust additive start) updated each sweep.
-    huber_c : float, default 1.345
+    huber_c : float, default 1.5
         Huber threshold in robust standard deviations.
-    max_iter : int, default 200
-    tol : float, default 1e-5
+    max_iter : int, default 100
+    tol : float, default 1e-4
         Stop when no work score moves more than ``tol`` times the sd of the scores.
 
     Returns
     -------
     NormalizationResult
         ``score`` = mu + q_work, the score a rater with a = 1, b = 0 would give; rater
-        ``bias`` = b and ``scale`` = a. ``se`` is conditional on the rater effects
-        (sigma / sqrt(sum w a^2)), so it understates the uncertainty for raters with few
-        ratings.
+        ``bias`` = b and ``scale`` = a. ``se`` accounts for the uncertainty of the biases
+        but treats the slopes as known, so it slightly understates the uncertainty.
 
     Notes
     -----
@@ -141,9 +133,10 @@ def fit_affine(
     calibration of examiners", *Brit. J. Math. Statist. Psych.* 34:213-223, and of the
     panel-calibration literature (MacKay, Kenna, Low & Parker 2017, *R. Soc. Open Sci.*
     4:160760, who also motivate confidence weights). Each sweep solves a ridge regression
-    per rater and a weighted mean per work; the free affine map between theta and the rater
-    effects is fixed per connected component by a geometric-mean slope of 1 and a mean
-    intercept of 0.
+    per rater for the slopes, then, the slopes given, the linear model in (theta, b) exactly
+    through the same Schur-complement solver as the additive model; the free affine map
+    between theta and the rater effects is fixed per connected component by a
+    geometric-mean slope of 1 and a mean intercept of 0.
 
     Examples
     --------
