@@ -192,8 +192,12 @@ def demo_command(db_path, host, port, seed, no_serve):
 
 
 def _add_commands(group: click.Group) -> None:
+    from .intake_cli import ROUND_COMMANDS, TOP_COMMANDS
+
+    for command in ROUND_COMMANDS:  # round set-state | create-annual | recommend | list
+        round_group.add_command(command)
     for command in (init_db_command, user_group, round_group, audit_group, serve_command,
-                    demo_command):
+                    demo_command, *TOP_COMMANDS):
         group.add_command(command)
     try:  # TEMPORARY until the numeric core lands
         from .cli_scoring import analyze_command, reliability_command

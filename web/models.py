@@ -9,7 +9,7 @@ import datetime as dt
 from enum import Enum
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 
@@ -78,6 +78,9 @@ class Round(SQLModel, table=True):
 class ImportBatch(SQLModel, table=True):
     """One accepted import file; its hash makes re-importing the same file a no-op."""
 
+    # One batch per file and round: a concurrent second import of the same file fails cleanly.
+    __table_args__ = (UniqueConstraint("round_id", "sha256", name="uq_importbatch_round_sha256"),)
+
     id: Optional[int] = Field(default=None, primary_key=True)
     round_id: int = Field(foreign_key="round.id", index=True)
     filename: str = Field(max_length=400)
@@ -86,6 +89,8 @@ class ImportBatch(SQLModel, table=True):
     rows_rejected: int = 0
     late_reason: Optional[str] = None
     actor: str = Field(default="", max_length=100)
+    # "works" or "cases" (dissemination cases).
+    kind: str = Field(default="works", max_length=20, sa_column_kwargs={"server_default": "works"})
     created_at: dt.datetime = Field(default_factory=utcnow)
 
 
@@ -116,6 +121,8 @@ class Work(SQLModel, table=True):
     synopsis: str = ""
     url: str = Field(default="", max_length=1000)
     source_work_id: Optional[int] = Field(default=None, foreign_key="work.id")
+    # A provincial round's first-review decision: forwarded to the national stage.
+    recommended: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     import_batch_id: Optional[int] = Field(default=None, foreign_key="importbatch.id")
     created_at: dt.datetime = Field(default_factory=utcnow)
 

@@ -10,6 +10,7 @@ import datetime as dt
 import functools
 import math
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -142,6 +143,9 @@ class Rules:
     shortlists: dict[str, ShortlistPolicy]
     assignment: AssignmentPolicy
     intake: IntakePolicy
+    # Default regular expression a licence/filing number must fully match (None: any text);
+    # a category's own ``license_pattern`` replaces it.
+    license_pattern: str | None = None
 
     def category(self, name: str) -> Category:
         """The category whose Chinese name, English name or key is ``name``."""
@@ -250,9 +254,26 @@ def _categories(doc: _Reader) -> tuple[Category, ...]:
             license_required=item.get("license_required", bool),
             license_pattern=item.get("license_pattern", str, None),
         ))
+        _check_pattern(item, "license_pattern", categories[-1].license_pattern)
     if not categories:
         raise doc.fail("category", "at least one category is needed")
     return tuple(categories)
+
+
+def _license_pattern(doc: _Reader) -> str | None:
+    """The optional top-level ``license_pattern`` of categories.toml (default for every category)."""
+    pattern = doc.get("license_pattern", str, None)
+    _check_pattern(doc, "license_pattern", pattern)
+    return pattern
+
+
+def _check_pattern(reader: _Reader, key: str, pattern: str | None) -> None:
+    if pattern is None:
+        return
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise reader.fail(key, f"not a valid regular expression: {exc}") from None
 
 
 def _calendar(doc: _Reader) -> Calendar:
@@ -396,7 +417,9 @@ def load_rules(config_dir: str | os.PathLike | None = None) -> Rules:
 
 @functools.lru_cache(maxsize=8)
 def _load_cached(directory: Path) -> Rules:
-    categories = _categories(_Reader("categories.toml", _read_toml(directory / "categories.toml")))
+    categories_doc = _Reader("categories.toml", _read_toml(directory / "categories.toml"))
+    categories = _categories(categories_doc)
+    license_pattern = _license_pattern(categories_doc)
     calendars = {}
     for path in sorted(directory.glob("calendar-*.toml")):
         calendar = _calendar(_Reader(path.name, _read_toml(path)))
@@ -412,4 +435,5 @@ def _load_cached(directory: Path) -> Rules:
     stages, shortlists, assignment, intake = _stages(
         _Reader("stages.toml", _read_toml(directory / "stages.toml")), {c.name for c in categories})
     return Rules(categories=categories, calendars=calendars, criteria_sets=criteria_sets,
-                 stages=stages, shortlists=shortlists, assignment=assignment, intake=intake)
+                 stages=stages, shortlists=shortlists, assignment=assignment, intake=intake,
+                 license_pattern=license_pattern)

@@ -1,0 +1,56 @@
+"""A round's life: draft → intake → scoring → review → signed.
+
+Forward one step at a time. Stepping back is allowed only where it repairs something and
+always needs a written reason: intake → draft (set-up was wrong), scoring → intake (late
+entries), review → scoring (scores must be revisited). A signed round is final.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+STATES = ("draft", "intake", "scoring", "review", "signed")
+
+FORWARD = {"draft": "intake", "intake": "scoring", "scoring": "review", "review": "signed"}
+BACKWARD = {"intake": "draft", "scoring": "intake", "review": "scoring"}
+
+# States in which entries may still be imported.
+INTAKE_OPEN = ("draft", "intake")
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A checked move between states; ``backward`` moves need a reason."""
+
+    source: str
+    target: str
+    backward: bool
+
+
+class TransitionError(ValueError):
+    """A move the round's life does not allow; ``zh`` and ``en`` say why."""
+
+    def __init__(self, zh: str, en: str):
+        self.zh, self.en = zh, en
+        super().__init__(en)
+
+
+def check_transition(source: str, target: str, *, reason: str | None = None) -> Transition:
+    """The transition ``source`` → ``target``, or TransitionError saying why not."""
+    for state in (source, target):
+        if state not in STATES:
+            raise TransitionError(f"未知状态“{state}”（可选：{'、'.join(STATES)}）",
+                                  f"unknown state {state!r} (known: {', '.join(STATES)})")
+    if source == target:
+        raise TransitionError(f"轮次已处于“{target}”状态", f"the round is already {target}")
+    if source == "signed":
+        raise TransitionError("已签署的轮次不可再更改状态", "a signed round is final")
+    if FORWARD.get(source) == target:
+        return Transition(source, target, backward=False)
+    if BACKWARD.get(source) == target:
+        if not (reason and reason.strip()):
+            raise TransitionError(f"从“{source}”退回“{target}”须填写理由",
+                                  f"going back from {source} to {target} needs --reason")
+        return Transition(source, target, backward=True)
+    allowed = [s for s in (FORWARD.get(source), BACKWARD.get(source)) if s]
+    raise TransitionError(f"不能从“{source}”直接变为“{target}”（可变为：{'、'.join(allowed)}）",
+                          f"cannot go from {source} to {target} (allowed: {', '.join(allowed)})")
