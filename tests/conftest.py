@@ -13,24 +13,7 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session, SQLModel
 
-PG_URL = os.environ.get("TUIYOU_TEST_DATABASE_URL", "")
-REQUIRE_ALL = os.environ.get("TUIYOU_REQUIRE_ALL") == "1"
-PASSWORD = "correct horse battery"
-
-
-def require(condition: bool, why: str) -> None:
-    """Skip (or, under TUIYOU_REQUIRE_ALL=1, fail) when a needed tool is missing."""
-    if not condition:
-        if REQUIRE_ALL:
-            pytest.fail(f"required for this test but missing: {why}")
-        pytest.skip(why)
-
-
-def require_tool(name: str) -> str:
-    """The path of executable ``name``; skip or fail when it is not installed."""
-    path = shutil.which(name) or (name if os.path.exists(name) else None)
-    require(path is not None, f"{name} is not installed")
-    return path
+from testkit import CHROMIUM, CHROMIUM_ARGS, PASSWORD, PG_URL, csrf_token, require
 
 
 @pytest.fixture(scope="session")
@@ -123,28 +106,13 @@ def make_user(session):
 @pytest.fixture
 def login(client):
     """Log ``client`` in through the real form (CSRF is on in tests too)."""
-    import re
 
     def do_login(username: str, password: str = PASSWORD):
-        page = client.get("/login").get_data(as_text=True)
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
         return client.post("/login", data={"username": username, "password": password,
-                                           "csrf_token": token})
+                                           "csrf_token": csrf_token(client)})
 
     return do_login
 
-
-def csrf_token(client, path: str = "/login") -> str:
-    """The CSRF token the form at ``path`` carries."""
-    import re
-
-    page = client.get(path).get_data(as_text=True)
-    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 @pytest.fixture

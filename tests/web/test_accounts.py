@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 from sqlmodel import select
 
-from conftest import PASSWORD, csrf_token
+from testkit import PASSWORD, csrf_token
 from web.accounts import authenticate, hash_password, user_for_token
 from web.models import ApiToken, AuditEvent, User
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import PASSWORD
+from testkit import PASSWORD
 from web.models import Assignment, Round, Work
 
 pytestmark = pytest.mark.browser

@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlmodel import Session, create_engine, select
 
-from conftest import PG_URL
+from testkit import PG_URL
 from web.accounts import authenticate
 from web.models import Assignment, AssignmentStatus, AuditEvent, Rating, Role, Round, User, Work
 

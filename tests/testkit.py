@@ -1,0 +1,40 @@
+"""Constants and helpers the tests share (import as ``from testkit import ...``).
+
+Kept out of conftest.py because several conftest modules exist and ``from conftest``
+would be ambiguous.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+
+import pytest
+
+PG_URL = os.environ.get("TUIYOU_TEST_DATABASE_URL", "")
+REQUIRE_ALL = os.environ.get("TUIYOU_REQUIRE_ALL") == "1"
+PASSWORD = "correct horse battery"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def require(condition: bool, why: str) -> None:
+    """Skip (or, under TUIYOU_REQUIRE_ALL=1, fail) when a needed tool is missing."""
+    if not condition:
+        if REQUIRE_ALL:
+            pytest.fail(f"required for this test but missing: {why}")
+        pytest.skip(why)
+
+
+def require_tool(name: str) -> str:
+    """The path of executable ``name``; skip or fail when it is not installed."""
+    path = shutil.which(name) or (name if os.path.exists(name) else None)
+    require(path is not None, f"{name} is not installed")
+    return path
+
+
+def csrf_token(client, path: str = "/login") -> str:
+    """The CSRF token the form at ``path`` carries."""
+    page = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
