@@ -46,7 +46,7 @@ def cell_text(value: Any) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     text = str(value).replace("\u3000", " ").strip()
-    if _CONTROL.search(text):
+    if not text.isprintable() and _CONTROL.search(text):
         raise FieldError("含有不可见的控制字符", "contains invisible control characters")
     return text
 
