@@ -130,6 +130,8 @@ def test_analyze_long_form_with_real_config(tmp_path):
     ("work_id,rater_id,score\nw1,a,7\nw2,a,6\n", "at least two raters are needed to estimate rater effects; got only 'a'"),
     ("work_id,rater_id,score,confidence\nw1,a,7,1\nw1,b,6,-2\n", "data row 2 (line 3), column 'confidence'"),
     ("", "empty"),
+    ("work_id,rater_id,score\nw1,a,7\n\nw1,b,6\n", "line 3 is blank"),
+    ('work_id,rater_id,score\n"w,1",a,7\n"w,1",b,x\n', "data row 2 (line 3), column 'score': 'x'"),
     ("work_id,rater_id,score\n", "no data rows"),
 ])
 def test_analyze_bad_input_is_a_clear_error(tmp_path, text, message):
@@ -137,6 +139,12 @@ def test_analyze_bad_input_is_a_clear_error(tmp_path, text, message):
     assert result.exit_code != 0
     assert message in result.output
     assert "Traceback" not in result.output and result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_analyze_quoted_fields_and_trailing_blank_lines(tmp_path):
+    path = write(tmp_path, 'work_id,rater_id,score\n"Film, part 1",a,7\n"Film, part 1",b,8\nw2,a,5\nw2,b,6\n\n\n')
+    rows = list(csv.DictReader(io.StringIO(run(analyze_command, [path, "--method", "raw"]).output)))
+    assert [(r["work_id"], r["score"]) for r in rows] == [("Film, part 1", "7.500000"), ("w2", "5.500000")]
 
 
 def test_analyze_gbk_file(tmp_path):
