@@ -192,19 +192,14 @@ def demo_command(db_path, host, port, seed, no_serve):
 
 
 def _add_commands(group: click.Group) -> None:
+    from .cli_scoring import analyze_command, reliability_command
     from .intake_cli import ROUND_COMMANDS, TOP_COMMANDS
 
     for command in ROUND_COMMANDS:  # round set-state | create-annual | recommend | list
         round_group.add_command(command)
     for command in (init_db_command, user_group, round_group, audit_group, serve_command,
-                    demo_command, *TOP_COMMANDS):
+                    demo_command, analyze_command, reliability_command, *TOP_COMMANDS):
         group.add_command(command)
-    try:  # TEMPORARY until the numeric core lands
-        from .cli_scoring import analyze_command, reliability_command
-        group.add_command(analyze_command)
-        group.add_command(reliability_command)
-    except ImportError:
-        pass
 
 
 def register(app: Flask) -> None:
