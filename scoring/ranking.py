@@ -136,8 +136,10 @@ def rank_within_category(
         chunk = max(1, 2_000_000 // m)
         for start in range(0, n_draws, chunk):
             b = min(chunk, n_draws - start)
-            draws = s[None, :] + e[None, :] * rng.standard_normal((b, m))
-            order = np.argsort(-draws, axis=1, kind="stable")
+            # single precision halves the sorting time; it only matters for works whose
+            # drawn scores agree to seven digits, which then share a rank in that draw
+            draws = (s[None, :] + e[None, :] * rng.standard_normal((b, m))).astype(np.float32)
+            order = np.argsort(-draws, axis=1)
             ranked = np.take_along_axis(draws, order, axis=1)
             # "min" ranks inside each draw too: a tie takes the position of its first member
             start_pos = np.zeros((b, m), dtype=np.int64)
