@@ -8,23 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import math
 import os
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+
+from .toml_reader import ConfigError, TableReader, read_toml
+
+__all__ = ["ConfigError", "Rules", "load_rules", "DEFAULT_CONFIG_DIR"]
 
 DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
-
-
-class ConfigError(ValueError):
-    """A configuration value is missing or wrong; the message names file and key."""
-
-    def __init__(self, file: str, key: str, problem: str):
-        self.file, self.key, self.problem = file, key, problem
-        super().__init__(f"{file}: {key}: {problem}")
 
 
 @dataclass(frozen=True)
@@ -164,83 +157,10 @@ class Rules:
         return self.calendars[year]
 
 
-# -- reading helpers ---------------------------------------------------------------
-
-
-class _Reader:
-    """Typed access to one TOML table, raising ConfigError with the dotted key."""
-
-    def __init__(self, file: str, table: dict[str, Any], prefix: str = ""):
-        self.file, self.table, self.prefix = file, table, prefix
-
-    def _key(self, key: str) -> str:
-        return f"{self.prefix}{key}"
-
-    def fail(self, key: str, problem: str) -> ConfigError:
-        return ConfigError(self.file, self._key(key), problem)
-
-    def get(self, key: str, kind: type | tuple[type, ...], default: Any = ...) -> Any:
-        if key not in self.table:
-            if default is ...:
-                raise self.fail(key, "is missing")
-            return default
-        value = self.table[key]
-        if kind is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if isinstance(value, bool) and kind is not bool:
-            raise self.fail(key, f"expected {_kind_name(kind)}, got {value!r}")
-        if not isinstance(value, kind):
-            raise self.fail(key, f"expected {_kind_name(kind)}, got {value!r}")
-        if isinstance(value, str) and not value.strip():
-            raise self.fail(key, "must not be empty")
-        return value
-
-    def only(self, *keys: str) -> None:
-        """Reject keys this table does not know (a typo must not pass silently)."""
-        for key in self.table:
-            if key not in keys:
-                raise self.fail(key, f"unknown setting (known: {', '.join(keys)})")
-
-    def number(self, key: str, default: Any = ...) -> float:
-        value = self.get(key, float, default)
-        if value is not None and value is not default and not math.isfinite(value):
-            raise self.fail(key, f"must be a finite number, got {value!r}")
-        return value
-
-    def child(self, key: str, table: dict[str, Any]) -> "_Reader":
-        return _Reader(self.file, table, f"{self._key(key)}.")
-
-    def tables(self, key: str) -> list["_Reader"]:
-        items = self.get(key, list)
-        readers = []
-        for index, item in enumerate(items):
-            if not isinstance(item, dict):
-                raise self.fail(f"{key}[{index}]", "expected a table")
-            readers.append(_Reader(self.file, item, f"{self._key(key)}[{index}]."))
-        return readers
-
-
-def _kind_name(kind: type | tuple[type, ...]) -> str:
-    names = {str: "text", float: "a number", int: "an integer", bool: "true or false",
-             list: "a list", dict: "a table", dt.date: "a date (YYYY-MM-DD)"}
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    return " or ".join(names.get(k, k.__name__) for k in kinds)
-
-
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        raise ConfigError(path.name, "-", f"file not found in {path.parent}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(path.name, "-", f"not valid TOML: {exc}") from None
-
-
 # -- the sections ----------------------------------------------------------------------
 
 
-def _categories(doc: _Reader) -> tuple[Category, ...]:
+def _categories(doc: TableReader) -> tuple[Category, ...]:
     categories, seen = [], set()
     for item in doc.tables("category"):
         item.only("key", "name", "name_en", "license_required", "license_pattern")
@@ -260,14 +180,14 @@ def _categories(doc: _Reader) -> tuple[Category, ...]:
     return tuple(categories)
 
 
-def _license_pattern(doc: _Reader) -> str | None:
+def _license_pattern(doc: TableReader) -> str | None:
     """The optional top-level ``license_pattern`` of categories.toml (default for every category)."""
     pattern = doc.get("license_pattern", str, None)
     _check_pattern(doc, "license_pattern", pattern)
     return pattern
 
 
-def _check_pattern(reader: _Reader, key: str, pattern: str | None) -> None:
+def _check_pattern(reader: TableReader, key: str, pattern: str | None) -> None:
     if pattern is None:
         return
     try:
@@ -276,7 +196,7 @@ def _check_pattern(reader: _Reader, key: str, pattern: str | None) -> None:
         raise reader.fail(key, f"not a valid regular expression: {exc}") from None
 
 
-def _calendar(doc: _Reader) -> Calendar:
+def _calendar(doc: TableReader) -> Calendar:
     year = doc.get("year", int)
     quarters = []
     doc.only("year", "quarter", "annual")
@@ -317,7 +237,7 @@ def _calendar(doc: _Reader) -> Calendar:
                     dissemination_period_end=end)
 
 
-def _criterion(item: _Reader) -> Criterion:
+def _criterion(item: TableReader) -> Criterion:
     item.only("key", "label", "label_en", "rubric", "rubric_en", "min", "max", "step", "weight")
     low, high, step = item.number("min"), item.number("max"), item.number("step")
     weight = item.number("weight")
@@ -335,7 +255,7 @@ def _criterion(item: _Reader) -> Criterion:
                      step=step, weight=weight)
 
 
-def _criteria_set(key: str, doc: _Reader) -> CriteriaSet:
+def _criteria_set(key: str, doc: TableReader) -> CriteriaSet:
     doc.only("label", "label_en", "criterion", "highlight", "bar")
     criteria = tuple(_criterion(item) for item in doc.tables("criterion"))
     if not criteria:
@@ -366,7 +286,7 @@ def _criteria_set(key: str, doc: _Reader) -> CriteriaSet:
                        criteria=criteria, highlights=tuple(highlights), bar=bar)
 
 
-def _stages(doc: _Reader, category_names: set[str]) -> tuple[dict, dict, AssignmentPolicy, IntakePolicy]:
+def _stages(doc: TableReader, category_names: set[str]) -> tuple[dict, dict, AssignmentPolicy, IntakePolicy]:
     doc.only("stage", "shortlist", "assignment", "intake")
     stages = {}
     stage_table = doc.child("stage", doc.get("stage", dict))
@@ -417,23 +337,23 @@ def load_rules(config_dir: str | os.PathLike | None = None) -> Rules:
 
 @functools.lru_cache(maxsize=8)
 def _load_cached(directory: Path) -> Rules:
-    categories_doc = _Reader("categories.toml", _read_toml(directory / "categories.toml"))
+    categories_doc = TableReader("categories.toml", read_toml(directory / "categories.toml"))
     categories = _categories(categories_doc)
     license_pattern = _license_pattern(categories_doc)
     calendars = {}
     for path in sorted(directory.glob("calendar-*.toml")):
-        calendar = _calendar(_Reader(path.name, _read_toml(path)))
+        calendar = _calendar(TableReader(path.name, read_toml(path)))
         if path.stem != f"calendar-{calendar.year}":
             raise ConfigError(path.name, "year", f"{calendar.year} does not match the file name")
         calendars[calendar.year] = calendar
     if not calendars:
         raise ConfigError("calendar-YYYY.toml", "-", f"no calendar file in {directory}")
-    criteria_doc = _Reader("criteria.toml", _read_toml(directory / "criteria.toml"))
+    criteria_doc = TableReader("criteria.toml", read_toml(directory / "criteria.toml"))
     criteria_doc.only("works", "dissemination")
     criteria_sets = {key: _criteria_set(key, criteria_doc.child(key, criteria_doc.get(key, dict)))
                      for key in ("works", "dissemination")}
     stages, shortlists, assignment, intake = _stages(
-        _Reader("stages.toml", _read_toml(directory / "stages.toml")), {c.name for c in categories})
+        TableReader("stages.toml", read_toml(directory / "stages.toml")), {c.name for c in categories})
     return Rules(categories=categories, calendars=calendars, criteria_sets=criteria_sets,
                  stages=stages, shortlists=shortlists, assignment=assignment, intake=intake,
                  license_pattern=license_pattern)
