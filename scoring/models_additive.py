@@ -46,6 +46,7 @@ class AdditiveSolver:
         self._order = np.argsort(p.work, kind="stable")
         indptr = np.concatenate(([0], np.cumsum(p.ratings_per_work())))
         self._indptr = indptr
+        self._counts = np.diff(indptr)
         self._indices = p.rater[self._order]
 
     def solve(self, weight: np.ndarray, y: np.ndarray | None = None,
@@ -66,7 +67,10 @@ class AdditiveSolver:
             (wa[self._order], self._indices, self._indptr), shape=(p.n_works, p.n_raters)
         )
         self._c, self._dq = c, dq
-        u = sparse.diags(1.0 / dq) @ c
+        # D^-1 C by scaling the stored values row by row (a sparse product would cost as much as C'C)
+        u = sparse.csr_matrix(
+            (c.data * np.repeat(1.0 / dq, self._counts), self._indices, self._indptr), shape=c.shape
+        )
         schur = (c.T @ u).toarray() if p.n_raters <= DENSE_RATERS_MAX else (c.T @ u)
         rhs = sb - c.T @ (sq / dq)
         if p.n_raters <= DENSE_RATERS_MAX:
