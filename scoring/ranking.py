@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 __all__ = ["Ranking", "rank_within_category", "min_rank"]
 
@@ -43,8 +42,17 @@ class Ranking:
 
 
 def min_rank(score: np.ndarray) -> np.ndarray:
-    """Rank with 1 for the highest score, ties sharing the lower number (scipy "min" method)."""
-    return stats.rankdata(-np.asarray(score, dtype=float), method="min").astype(np.int64)
+    """Rank with 1 for the highest score, ties sharing the lower number (scipy's "min" method)."""
+    s = np.asarray(score, dtype=float)
+    order = np.argsort(-s, kind="stable")
+    ranked = s[order]
+    start = np.zeros(s.size, dtype=np.int64)
+    if s.size > 1:
+        start[1:] = np.where(ranked[1:] != ranked[:-1], np.arange(1, s.size), 0)
+    np.maximum.accumulate(start, out=start)
+    out = np.empty(s.size, dtype=np.int64)
+    out[order] = start + 1
+    return out
 
 
 def rank_within_category(

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.stats import f as f_dist
+from scipy import special
 
 __all__ = ["ICCResult", "icc", "krippendorff_alpha", "LEVELS"]
 
@@ -145,16 +145,16 @@ def icc(matrix, *, nan_policy: str = "omit", alpha: float = 0.05) -> ICCResult:
         f3 = msb / mse
         df1, df1kd, df2kd = n - 1, n * (k - 1), (n - 1) * (k - 1)
         q = 1 - alpha / 2
-        f1l = f1 / f_dist.ppf(q, df1, df1kd)
-        f1u = f1 * f_dist.ppf(q, df1kd, df1)
-        f3l = f3 / f_dist.ppf(q, df1, df2kd)
-        f3u = f3 * f_dist.ppf(q, df2kd, df1)
+        f1l = f1 / special.fdtri(df1, df1kd, q)
+        f1u = f1 * special.fdtri(df1kd, df1, q)
+        f3l = f3 / special.fdtri(df1, df2kd, q)
+        f3u = f3 * special.fdtri(df2kd, df1, q)
         fj = msj / mse
         vn = df2kd * (k * icc2 * fj + n * (1 + (k - 1) * icc2) - k * icc2) ** 2
         vd = df1 * k**2 * icc2**2 * fj**2 + (n * (1 + (k - 1) * icc2) - k * icc2) ** 2
         v = vn / vd
-        f2u = f_dist.ppf(q, n - 1, v)
-        f2l = f_dist.ppf(q, v, n - 1)
+        f2u = special.fdtri(n - 1, v, q)
+        f2l = special.fdtri(v, n - 1, q)
         l2 = n * (msb - f2u * mse) / (f2u * (k * msj + (k * n - k - n) * mse) + n * msb)
         u2 = n * (f2l * msb - mse) / (k * msj + (k * n - k - n) * mse + n * f2l * msb)
         ci = {
@@ -165,8 +165,8 @@ def icc(matrix, *, nan_policy: str = "omit", alpha: float = 0.05) -> ICCResult:
             "ICC2k": (l2 * k / (1 + l2 * (k - 1)), u2 * k / (1 + u2 * (k - 1))),
             "ICC3k": (1 - 1 / f3l, 1 - 1 / f3u),
         }
-        p1 = f_dist.sf(f1, df1, df1kd)
-        p3 = f_dist.sf(f3, df1, df2kd)
+        p1 = special.fdtrc(df1, df1kd, f1)
+        p3 = special.fdtrc(df1, df2kd, f3)
     ci = {key: (float(lo), float(hi)) for key, (lo, hi) in ci.items()}
     return ICCResult(
         float(icc1), float(icc2), float(icc3), float(icc1k), float(icc2k), float(icc3k), ci,
