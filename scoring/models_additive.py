@@ -48,6 +48,10 @@ class AdditiveSolver:
         self._indptr = indptr
         self._counts = np.diff(indptr)
         self._indices = p.rater[self._order]
+        # the transposed pattern (raters x works), so C' is built directly in CSR form
+        self._order_t = np.argsort(p.rater, kind="stable")
+        self._indptr_t = np.concatenate(([0], np.cumsum(p.ratings_per_rater())))
+        self._indices_t = p.work[self._order_t]
 
     def solve(self, weight: np.ndarray, y: np.ndarray | None = None,
               slope: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -71,8 +75,11 @@ class AdditiveSolver:
         u = sparse.csr_matrix(
             (c.data * np.repeat(1.0 / dq, self._counts), self._indices, self._indptr), shape=c.shape
         )
-        schur = (c.T @ u).toarray() if p.n_raters <= DENSE_RATERS_MAX else (c.T @ u)
-        rhs = sb - c.T @ (sq / dq)
+        ct = sparse.csr_matrix(
+            (wa[self._order_t], self._indices_t, self._indptr_t), shape=(p.n_raters, p.n_works)
+        )
+        schur = (ct @ u).toarray() if p.n_raters <= DENSE_RATERS_MAX else (ct @ u)
+        rhs = sb - ct @ (sq / dq)
         if p.n_raters <= DENSE_RATERS_MAX:
             schur = np.diag(db + self.ridge) - schur
             self._factor = linalg.cho_factor(schur, lower=True, check_finite=False)
