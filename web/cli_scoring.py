@@ -1,9 +1,9 @@
 """``tuiyou analyze`` and ``tuiyou reliability``: the numeric core on a CSV of ratings.
 
 Both commands are plain :class:`click.Command` objects; ``web.cli`` registers them on the
-``tuiyou`` group. Input is read column-wise with the csv module (no per-row objects kept),
-identifiers are encoded to integer codes, and every bad row is reported by its data row
-and file line, without a traceback.
+``tuiyou`` group. The CSV is split in one pass (plain ``str.split`` when the file has no
+quotes, the csv module otherwise) and turned into numpy columns; every bad row is reported
+by its data row and file line as a ``click.ClickException`` (exit code 1, no traceback).
 """
 
 from __future__ import annotations
