@@ -11,7 +11,7 @@ import krippendorff
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import biased_panel
+from scoring_panels import biased_panel
 
 import web.cli_scoring as cli
 from scoring.reliability import icc
