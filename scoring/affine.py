@@ -11,7 +11,6 @@ from __future__ import annotations
 import numpy as np
 
 from scoring.diagnostics import NormalizationResult, finish, robust_sigma
-from scoring.graph import components_from_codes
 from scoring.models_additive import HUBER_C, AdditiveSolver, _fit_additive, huber_weights
 from scoring.panel import Panel, build_panel
 
