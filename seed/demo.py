@@ -25,6 +25,9 @@ WORKS_PER_CATEGORY = {  # roughly the mix of a real national quarter
     "短视频": 42, "网络公益短片": 14,
 }
 
+PROVINCIAL_KEY = "2025Q1-浙江"
+PROVINCIAL_WORKS = {"网络剧": 4, "网络纪录片": 4, "网络微短剧": 4, "短视频": 4}
+
 
 @dataclass
 class DemoSummary:
@@ -40,15 +43,17 @@ class DemoSummary:
                 f"{self.assignments} assignments, {self.submitted} scored")
 
 
-def _works(rng: np.random.Generator, round_id: int, window: tuple[dt.date, dt.date]) -> list[Work]:
+def _works(rng: np.random.Generator, round_id: int, window: tuple[dt.date, dt.date],
+           counts: dict[str, int] = WORKS_PER_CATEGORY, province: str | None = None) -> list[Work]:
+    """Plausible entries; with ``province`` all come from that province's bureau (a provincial round)."""
     rules = load_rules()
     works, days, used = [], (window[1] - window[0]).days, set()
-    for category_name, count in WORKS_PER_CATEGORY.items():
+    for category_name, count in counts.items():
         category = rules.category(category_name)
         for index in range(count):
-            central = rng.random() < 0.25
+            central = province is None and rng.random() < 0.25
             unit = CENTRAL_UNITS[rng.integers(len(CENTRAL_UNITS))] if central else \
-                PROVINCES[rng.integers(len(PROVINCES))] + "广播电视局"
+                (province or PROVINCES[rng.integers(len(PROVINCES))]) + "广播电视局"
             first = window[0] + dt.timedelta(days=int(rng.integers(0, days - 10)))
             title = make_title(rng, category_name, index, used)
             submitter = f"{title[:2]}文化传媒有限公司" if rng.random() < 0.9 else "个人创作者"
@@ -79,7 +84,7 @@ def build_demo(session: Session, *, seed: int = 2025) -> DemoSummary:
     logins = []
     admin = create_user(session=session, username="admin", password=DEMO_PASSWORD, role=Role.admin,
                         display_name="总局推优办 王秘书")
-    chair = create_user(session=session, username="chair", password=DEMO_PASSWORD, role=Role.chair,
+    create_user(session=session, username="chair", password=DEMO_PASSWORD, role=Role.chair,
                         display_name="评审组组长 李教授")
     logins += ["admin (管理员)", "chair (评审组组长)"]
     experts = []
@@ -97,6 +102,13 @@ def build_demo(session: Session, *, seed: int = 2025) -> DemoSummary:
     set_state(session=session, round_=round_, state=RoundState.intake, actor=admin.username)
     session.flush()
     create_round(session=session, key="2025Q2", stage="national", actor=admin.username)
+    # A provincial first review choosing what to forward (at most half, section 四).
+    provincial = create_round(session=session, key=PROVINCIAL_KEY, stage="provincial", unit="浙江省广播电视局",
+                              actor=admin.username)
+    session.add_all(_works(rng, provincial.id, (quarter.broadcast_start, quarter.broadcast_end),
+                           counts=PROVINCIAL_WORKS, province="浙江省"))
+    for state in (RoundState.intake, RoundState.scoring, RoundState.review):
+        set_state(session=session, round_=provincial, state=state, actor=admin.username)
 
     # Demo-only assignment: each work to k experts of its category, least-loaded first.
     # (The real assignment, with conflicts and connectivity, is `tuiyou assign`.)

@@ -56,10 +56,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(api.bp)
-    from . import admin, admin_imports  # intake and rounds administration
+    from . import admin, admin_imports, admin_recommend  # intake and rounds administration
 
     app.register_blueprint(admin.bp)
     app.register_blueprint(admin_imports.bp)
+    app.register_blueprint(admin_recommend.bp)
     app.extensions["tuiyou.csrf"].exempt(api.bp)  # bearer tokens, no cookies: nothing to forge
     limits.init_app(app)
     cli.register(app)

@@ -92,6 +92,11 @@ def test_demo_builds_the_promised_data(runner, tmp_path):
         rounds = {r.key: r for r in session.exec(select(Round))}
         q1 = rounds["2025Q1"]
         assert (q1.year, q1.quarter, q1.stage.value, q1.state.value) == (2025, 1, "national", "scoring")
+        zhejiang = rounds["2025Q1-浙江"]
+        assert (zhejiang.stage.value, zhejiang.unit, zhejiang.state.value) == ("provincial", "浙江省广播电视局", "review")
+        provincial_works = session.exec(select(Work).where(Work.round_id == zhejiang.id)).all()
+        assert len(provincial_works) == 16 and {w.unit for w in provincial_works} == {"浙江省广播电视局"}
+        assert not any(w.recommended for w in provincial_works)
         works = session.exec(select(Work).where(Work.round_id == q1.id)).all()
         assert 200 <= len(works) <= 500
         per_category = Counter(w.category for w in works)
