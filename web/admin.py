@@ -11,6 +11,7 @@ from scoring.rules.states import BACKWARD, FORWARD, TransitionError
 
 from .access import current_user, role_required
 from .db import get_session
+from .i18n import localized
 from .models import Role, Round, Work
 from .queries import get_round, list_rounds, work_counts
 from .round_admin import create_round, set_state
@@ -66,7 +67,7 @@ def change_state(key: str):
                   actor=current_user().username, reason=request.form.get("reason"))
     except TransitionError as exc:
         db.rollback()
-        flash(exc.zh, "error")
+        flash(localized(exc), "error")
         return redirect(url_for("admin.rounds")), 303
     db.commit()
     flash(_("轮次 %(key)s 状态已更新", key=key), "info")

@@ -9,6 +9,7 @@ from scoring.rules.columns import CASE_COLUMNS, WORK_COLUMNS
 
 from .access import current_user, role_required
 from .db import get_session
+from .i18n import localized
 from .intake import import_works
 from .intake_cases import import_cases
 from .intake_cli import CASE_EXAMPLE, WORK_EXAMPLE
@@ -54,7 +55,7 @@ def upload():
                           actor=current_user().username)
     except IntakeError as exc:
         db.rollback()
-        return _page(422, error=exc.zh, selected=round_key)
+        return _page(422, error=localized(exc), selected=round_key)
     status = 200 if report.complete else 422
     return _page(status, report=report, selected=round_key)
 

@@ -9,7 +9,6 @@ the entries with the current choice ticked, and records a new choice through
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlmodel import select
 
@@ -18,16 +17,12 @@ from scoring.rules.quota import max_recommendable
 
 from .access import current_user, role_required
 from .db import get_session
+from .i18n import localized
 from .models import Role, RoundState, Stage, Work
 from .queries import get_round
 from .round_admin import QuotaError, recommend
 
 bp = Blueprint("admin_recommend", __name__, url_prefix="/admin/rounds")
-
-
-def _english() -> bool:
-    locale = get_locale()
-    return bool(locale and locale.language == "en")
 
 
 def _page(round_, *, chosen: set[int], reason: str = "", error: str | None = None, status: int = 200):
@@ -84,12 +79,11 @@ def save(key: str):
                              actor=current_user().username)
     except QuotaError as exc:
         db.rollback()
-        message = exc.decision.en if _english() else exc.decision.zh
-        return _page(round_, chosen=chosen, reason=reason, error=message, status=422)
+        return _page(round_, chosen=chosen, reason=reason, error=localized(exc.decision), status=422)
     except ValueError as exc:
         db.rollback()
         return _page(round_, chosen=chosen, reason=reason, status=422,
                      error=_("无法保存推荐：%(reason)s", reason=str(exc)))
     db.commit()
-    flash(decision.en if _english() else decision.zh, "info")
+    flash(localized(decision), "info")
     return redirect(url_for("admin_recommend.form", key=key)), 303

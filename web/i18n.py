@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask, request, session
-from flask_babel import Babel
+from flask_babel import Babel, get_locale
 
 LANGUAGES = {"zh_CN": "中文", "en": "English"}
 
@@ -16,6 +16,13 @@ def select_locale() -> str:
     return session.get("lang", "zh_CN")
 
 
+def localized(message) -> str:
+    """The ``zh`` or ``en`` text of a bilingual message (rule issues, quota decisions, refusals)."""
+    locale = get_locale()
+    return message.en if locale is not None and locale.language == "en" else message.zh
+
+
 def init_app(app: Flask) -> None:
     Babel(app, locale_selector=select_locale)
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, current_language=select_locale)
+    app.jinja_env.filters["localized"] = localized

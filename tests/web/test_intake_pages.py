@@ -145,3 +145,20 @@ def test_entries_search_filter_and_paginate(admin, session, q1):
     found = admin.get("/admin/works?q=00007号").get_data(as_text=True)
     assert "（1）" in found and work_row(7)["title"] in found
     assert "（0）" in admin.get("/admin/works?q=%25_").get_data(as_text=True)
+
+
+def test_import_report_speaks_english_when_asked(admin, session):
+    create_round(session=session, key="2025Q1", actor="t")
+    session.commit()
+    token = token_from(admin, "/admin/imports")
+    bad = csv_bytes([work_row(1, category="网络小说")])
+    response = admin.post("/admin/imports?lang=en", data={"round": "2025Q1", "csrf_token": token,
+                                                          "file": (io.BytesIO(bad), "works.csv")},
+                          content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "Nothing imported" in page
+    assert "unknown category" in page.lower() and "网络小说" in page
+    chinese = admin.post("/admin/imports?lang=zh_CN", data={"round": "2025Q1", "csrf_token": token,
+                                                            "file": (io.BytesIO(bad), "works.csv")},
+                         content_type="multipart/form-data").get_data(as_text=True)
+    assert "未导入" in chinese and "unknown category" not in chinese.lower()
