@@ -21,8 +21,8 @@ def _fit_affine(
     panel: Panel, *, ridge: float = 1.0, scale_prior_sd: float = 0.3, robust: bool = True,
     huber_c: float = HUBER_C, max_iter: int = 50, tol: float = 1e-4,
 ) -> NormalizationResult:
-    if not ridge > 0:
-        raise ValueError(f"ridge must be positive, got {ridge!r}")
+    if not ridge >= 0:
+        raise ValueError(f"ridge must be zero or positive, got {ridge!r}")
     if not scale_prior_sd > 0:
         raise ValueError(f"scale_prior_sd must be positive, got {scale_prior_sd!r}")
     start = _fit_additive(panel, ridge=ridge, robust=robust, huber_c=huber_c)

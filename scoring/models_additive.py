@@ -2,8 +2,15 @@
 
 The normal equations of the two-way model have a block structure: the work block is
 diagonal. Eliminating the work effects (a Schur complement onto the rater effects) leaves
-a small ``n_raters x n_raters`` positive-definite system, solved by Cholesky. One fit of
-a million ratings takes a fraction of a second, so Huber re-weighting (IRLS) is affordable.
+a small ``n_raters x n_raters`` system, solved by Cholesky. One fit of a million ratings
+takes a fraction of a second, so Huber re-weighting (IRLS) is affordable.
+
+Without a ridge the Schur matrix is singular: adding a constant to every rater of a
+connected component and removing it from its works changes no fitted value. That level is
+pinned by "the raters' biases average zero in each component": the null direction is
+deflated (a rank-one term per component, which leaves the solution unchanged because the
+right-hand side is orthogonal to it), so the system is positive definite and the standard
+errors describe each work relative to its component's level, the part that ranking uses.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from scipy import linalg, sparse
 from scipy.sparse import linalg as splinalg
 
 from scoring.diagnostics import NormalizationResult, finish, robust_sigma
+from scoring.graph import components_from_codes
 from scoring.panel import Panel, build_panel
 
 __all__ = ["fit_additive", "AdditiveSolver", "huber_weights", "HUBER_C"]
@@ -31,11 +39,12 @@ def huber_weights(standardized: np.ndarray, c: float = HUBER_C) -> np.ndarray:
 
 @dataclass
 class AdditiveSolver:
-    """Weighted ridge least squares for y = theta_work + b_rater + e on a fixed panel.
+    """Weighted (ridge) least squares for y = theta_work + b_rater + e on a fixed panel.
 
     ``theta_work = mu + q_work`` is the work's score as the typical rater would give it.
     The structure (which rater rated which work) is built once; :meth:`solve` only
-    re-accumulates weights, so IRLS iterations are cheap.
+    re-accumulates weights, so IRLS iterations are cheap. ``ridge`` may be 0: the level of
+    each connected component is then pinned by deflation (see the module docstring).
     """
 
     panel: Panel
@@ -52,6 +61,9 @@ class AdditiveSolver:
         self._order_t = np.argsort(p.rater, kind="stable")
         self._indptr_t = np.concatenate(([0], np.cumsum(p.ratings_per_rater())))
         self._indices_t = p.work[self._order_t]
+        self.connectivity = conn = components_from_codes(p.work, p.rater, p.n_works, p.n_raters)
+        self._rater_comp, self._work_comp = conn.rater_component, conn.work_component
+        self._n_comp = conn.n_components
 
     def solve(self, weight: np.ndarray, y: np.ndarray | None = None,
               slope: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -80,23 +92,48 @@ class AdditiveSolver:
         )
         schur = (ct @ u).toarray() if p.n_raters <= DENSE_RATERS_MAX else (ct @ u)
         rhs = sb - ct @ (sq / dq)
+        # the null direction of the unpenalized Schur matrix: each rater's slope, per component
+        null = np.ones(p.n_raters)
+        if slope is not None:
+            null[p.rater] = slope
+        null_norm2 = np.bincount(self._rater_comp, null * null, minlength=self._n_comp)
+        comp = self._rater_comp
         if p.n_raters <= DENSE_RATERS_MAX:
             schur = np.diag(db + self.ridge) - schur
+            # deflate: + alpha z z' / |z|^2 within each component (z' rhs = 0, so b is unchanged)
+            alpha = float(np.mean(db)) or 1.0
+            zn = null / np.sqrt(null_norm2[comp])
+            if self._n_comp == 1:
+                schur += alpha * np.outer(zn, zn)
+            else:
+                schur += alpha * np.outer(zn, zn) * (comp[:, None] == comp[None, :])
+            self._level_var = 1.0 / ((self.ridge + alpha) * null_norm2)
             self._factor = linalg.cho_factor(schur, lower=True, check_finite=False)
             bias = linalg.cho_solve(self._factor, rhs, check_finite=False)
         else:
-            schur = (sparse.diags(db + self.ridge) - schur).tocsc()
+            # many raters: a dense rank-one term per component would fill the sparse factor, so
+            # a tiny ridge pins the level instead and the null component is projected out below
+            pin = max(self.ridge, 1e-7 * (float(np.mean(db)) or 1.0))
+            schur = (sparse.diags(db + pin) - schur).tocsc()
+            self._level_var = 1.0 / (pin * null_norm2)
             self._factor = splinalg.splu(schur)
             bias = self._factor.solve(rhs)
+        # remove round-off along the null direction: biases (slope-weighted) average zero per component
+        drift = np.bincount(comp, null * bias, minlength=self._n_comp) / null_norm2
+        bias = bias - drift[comp] * null
         theta = (sq - c @ bias) / dq
         return theta, bias
 
     def theta_variance(self) -> np.ndarray:
-        """Diagonal of the work block of (X'WX + ridge)^-1 for the last :meth:`solve`.
+        """Diagonal of the work block of the covariance for the last :meth:`solve`, with each
+        component's level held fixed (biases averaging zero).
 
         Block inversion: var(theta_w) = 1/dq_w + u_w' S^-1 u_w with u_w = c_w / dq_w, where
         c_w holds the weights of work w's ratings by rater. Only the few raters of each work
-        enter, so the quadratic form gathers a k x k block of S^-1 per work.
+        enter, so the quadratic form gathers a k x k block of S^-1 per work. ``u_w . z = 1``
+        for the null direction z, so taking the level out subtracts the same
+        1 / ((ridge + alpha) |z|^2) from every work of a component; with a ridge this is
+        (X'WX + ridge)^-1 under the constraint, i.e. without the uncertainty of the level.
         """
         p = self.panel
         dq = self._dq
@@ -123,7 +160,7 @@ class AdditiveSolver:
                         rhs = np.zeros(p.n_raters)
                         rhs[r] = uu
                         out[ws[row]] += float(uu @ self._factor.solve(rhs)[r])
-        return out
+        return out - self._level_var[self._work_comp]
 
 
 def _huber_objective(resid, conf, sigma, bias, ridge, c=HUBER_C):
@@ -184,11 +221,11 @@ def _huber_newton(solver, theta, bias, *, ridge, n_params, max_iter, tol, c=HUBE
 
 
 def _fit_additive(
-    panel: Panel, *, ridge: float = 1.0, robust: bool = True, huber_c: float = HUBER_C,
+    panel: Panel, *, ridge: float = 0.0, robust: bool = True, huber_c: float = HUBER_C,
     max_iter: int = 50, tol: float = 1e-4,
 ) -> NormalizationResult:
-    if not ridge > 0:
-        raise ValueError(f"ridge must be positive, got {ridge!r}")
+    if not ridge >= 0:
+        raise ValueError(f"ridge must be zero or positive, got {ridge!r}")
     if not huber_c > 0:
         raise ValueError(f"huber_c must be positive, got {huber_c!r}")
     solver = AdditiveSolver(panel, ridge)
@@ -215,7 +252,7 @@ def _fit_additive(
         sigma_diag = float("nan")
     res = finish(
         "additive", panel, theta, se, theta[panel.work] + bias[panel.rater], bias,
-        np.ones(panel.n_raters), sigma_diag, robust_weight=huber,
+        np.ones(panel.n_raters), sigma_diag, robust_weight=huber, connectivity=solver.connectivity,
         iterations=iterations, converged=converged,
     )
     if not converged:
@@ -225,9 +262,9 @@ def _fit_additive(
 
 def fit_additive(
     work_ids, rater_ids, scores, *, confidence=None, categories=None, works=None,
-    ridge: float = 1.0, robust: bool = True, huber_c: float = HUBER_C, max_iter: int = 50, tol: float = 1e-4,
+    ridge: float = 0.0, robust: bool = True, huber_c: float = HUBER_C, max_iter: int = 50, tol: float = 1e-4,
 ) -> NormalizationResult:
-    """Fit y = mu + q_work + b_rater + e with a ridge on b and Huber weights.
+    """Fit y = mu + q_work + b_rater + e (optionally a ridge on b) with Huber weights.
 
     Parameters
     ----------
@@ -240,9 +277,12 @@ def fit_additive(
         across categories.
     works : sequence, optional
         Works that must all have ratings.
-    ridge : float, default 1.0
-        Penalty ``ridge * sum(b**2)``: the ratio noise variance / rater-bias variance. A rater
-        with n ratings has their bias shrunk by about n / (n + ridge).
+    ridge : float, default 0.0
+        Penalty ``ridge * sum(b**2)``, the ratio noise variance / rater-bias variance: a rater
+        with n ratings has their bias shrunk by about n / (n + ridge). The default 0 is the
+        fixed-effects model, in which adding a constant to one rater's scores moves every
+        work by the same amount and no rank changes; a positive ridge shrinks raters with few
+        ratings toward zero bias at the price of that invariance (docs/scoring.md).
     robust : bool, default True
         Huber loss (scale: MAD of the least-squares residuals), minimized by Newton steps.
     huber_c : float, default 1.5
@@ -263,8 +303,8 @@ def fit_additive(
     Huber's M-estimator (Huber 1964, *Ann. Math. Statist.* 35:73-101) fitted by IRLS;
     confidence weights follow MacKay, Kenna, Low & Parker (2017), "Calibration with
     confidence: a principled method for panel assessment", *R. Soc. Open Sci.* 4:160760.
-    The ridge pins the free constant: within each connected component of the rater-work
-    graph the raters' biases average exactly zero, so each component is anchored on its own.
+    The free constant is pinned per connected component of the rater-work graph: the
+    raters' biases average exactly zero there, so each component is anchored on its own.
 
     Examples
     --------
@@ -272,7 +312,7 @@ def fit_additive(
     >>> raters = ["a", "a", "b", "b", "a", "b"]
     >>> r = fit_additive(works, raters, [6, 8, 4, 6, 7, 5], robust=False)
     >>> [round(s, 3) for s in r.score.tolist()], [round(b, 3) for b in r.raters.bias.tolist()]
-    ([5.0, 7.0, 6.0], [0.75, -0.75])
+    ([5.0, 7.0, 6.0], [1.0, -1.0])
     """
     panel = build_panel(work_ids, rater_ids, scores, confidence=confidence, categories=categories, works=works)
     return _fit_additive(panel, ridge=ridge, robust=robust, huber_c=huber_c, max_iter=max_iter, tol=tol)

@@ -41,14 +41,24 @@ class Ranking:
     n_draws: int
 
 
+TIE_TOLERANCE = 1e-9  # relative: scores this close are the same score computed two ways
+
+
 def min_rank(score: np.ndarray) -> np.ndarray:
-    """Rank with 1 for the highest score, ties sharing the lower number (scipy's "min" method)."""
+    """Rank with 1 for the highest score, ties sharing the lower number (scipy's "min" method).
+
+    Scores within ``TIE_TOLERANCE`` (relative to the largest magnitude, at least 1) of the
+    previous one count as tied, so two works with the same ratings stay tied whatever
+    round-off the fit left in the last bits.
+    """
     s = np.asarray(score, dtype=float)
     order = np.argsort(-s, kind="stable")
     ranked = s[order]
     start = np.zeros(s.size, dtype=np.int64)
     if s.size > 1:
-        start[1:] = np.where(ranked[1:] != ranked[:-1], np.arange(1, s.size), 0)
+        finite = np.abs(ranked[np.isfinite(ranked)])
+        tol = TIE_TOLERANCE * max(1.0, float(finite.max()) if finite.size else 1.0)
+        start[1:] = np.where(~(ranked[:-1] - ranked[1:] <= tol), np.arange(1, s.size), 0)
     np.maximum.accumulate(start, out=start)
     out = np.empty(s.size, dtype=np.int64)
     out[order] = start + 1

@@ -66,6 +66,20 @@ def test_analyze_ties_share_lower_rank(tmp_path):
     assert {r["work_id"]: int(r["rank"]) for r in rows} == {"w1": 1, "w2": 1, "w3": 3}
 
 
+def test_analyze_additive_ranks_ignore_a_constant_added_to_one_rater(tmp_path):
+    # the acceptance property through the command-line contract, with every default
+    work, rater, score, category, *_ = biased_panel(seed=4)
+    ranks = []
+    for shift in (0.0, 2.5):
+        moved = np.round(score, 2) + np.where(rater == 3, shift, 0.0)
+        lines = ["work_id,rater_id,score,category"] + [
+            f"W{w},R{r},{s:.2f},{c}" for w, r, s, c in zip(work, rater, moved, category)]
+        path = write(tmp_path, "\n".join(lines) + "\n", name=f"shift{shift}.csv")
+        rows = list(csv.DictReader(io.StringIO(run(analyze_command, [path, "--method", "additive"]).output)))
+        ranks.append({r["work_id"]: (r["category"], int(r["rank"])) for r in rows})
+    assert ranks[0] == ranks[1]
+
+
 def test_analyze_json_and_out_file(panel_csv, tmp_path):
     out = tmp_path / "result.json"
     result = run(analyze_command, [panel_csv, "--format", "json", "--out", str(out), "--seed", "7", "--top-k", "3"])

@@ -12,6 +12,13 @@ def test_min_rank_ties_share_lower_number():
     assert min_rank([7.0, 9.0, 7.0, 3.0, 9.0]).tolist() == [3, 1, 3, 5, 1]
 
 
+def test_min_rank_treats_round_off_as_a_tie_but_not_real_gaps():
+    # 0.1 + 0.2 and 0.3 are the same score computed two ways; 1e-6 apart is a real difference
+    assert min_rank([0.1 + 0.2, 0.3, 0.3 - 1e-6, np.nan]).tolist() == [1, 1, 3, 4]
+    assert min_rank([1e6 + 1e-4, 1e6]).tolist() == [1, 1]  # relative to the scale of the scores
+    assert min_rank([8.0 + 1e-7, 8.0]).tolist() == [1, 2]
+
+
 def test_rank_within_category_and_ties():
     r = rank_within_category([5.0, 8.0, 8.0, 1.0, 2.0], category=["a", "a", "a", "b", "b"])
     assert r.rank.tolist() == [3, 1, 1, 2, 1]
