@@ -68,7 +68,7 @@ def save(key: str):
         return failure
     reason = request.form.get("reason", "").strip()
     raw_ids = request.form.getlist("work")
-    bad = [value for value in raw_ids if not value.isdigit()]
+    bad = [value for value in raw_ids if not (value.isascii() and value.isdigit())]
     if bad:
         return _page(round_, chosen=set(), reason=reason, status=422,
                      error=_("作品编号无效：%(values)s", values="、".join(bad[:5])))

@@ -93,7 +93,7 @@ def test_english_message_for_the_cap(admin, provincial):
     assert "more than 50% of the 10 entries received (5)" in response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("values,message", [(["abc"], "作品编号无效：abc"), (["99999"], "99999 are not entries")])
+@pytest.mark.parametrize("values,message", [(["abc"], "作品编号无效：abc"), (["²"], "作品编号无效：²"), (["99999"], "99999 are not entries")])
 def test_bad_work_ids_are_named(app, admin, provincial, values, message):
     token = token_from(admin, PAGE)
     before = dump_database(app.extensions["tuiyou.engine"])
