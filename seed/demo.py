@@ -85,7 +85,7 @@ def build_demo(session: Session, *, seed: int = 2025) -> DemoSummary:
     admin = create_user(session=session, username="admin", password=DEMO_PASSWORD, role=Role.admin,
                         display_name="总局推优办 王秘书")
     create_user(session=session, username="chair", password=DEMO_PASSWORD, role=Role.chair,
-                        display_name="评审组组长 李教授")
+                display_name="评审组组长 李教授")
     logins += ["admin (管理员)", "chair (评审组组长)"]
     experts = []
     for index, (name, org, province, expertise) in enumerate(EXPERTS, start=1):

@@ -25,9 +25,13 @@ from .round_admin import QuotaError, recommend
 bp = Blueprint("admin_recommend", __name__, url_prefix="/admin/rounds")
 
 
-def _page(round_, *, chosen: set[int], reason: str = "", error: str | None = None, status: int = 200):
+def _page(round_, *, chosen: set[int] | None = None, reason: str = "", error: str | None = None,
+          status: int = 200):
+    """The form; ``chosen`` defaults to the recommendation on record."""
     db = get_session()
     works = list(db.exec(select(Work).where(Work.round_id == round_.id).order_by(Work.category, Work.id)))
+    if chosen is None:
+        chosen = {w.id for w in works if w.recommended}
     stage = load_rules().stages["provincial"]
     limit = max_recommendable(len(works), stage.recommend_cap) if stage.recommend_cap else None
     return render_template(
@@ -54,9 +58,7 @@ def form(key: str):
     round_, failure = _provincial_round(key)
     if failure:
         return failure
-    db = get_session()
-    chosen = set(db.exec(select(Work.id).where(Work.round_id == round_.id, Work.recommended == True)))  # noqa: E712
-    return _page(round_, chosen=chosen)
+    return _page(round_)
 
 
 @bp.post("/<key>/recommend")
