@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 OUT = Path(__file__).resolve().parent / "out"
-RUN = ("import sys; from web.cli_scoring import analyze_command; "
+RUN = ("import sys; from web.analysis.cli import analyze_command; "
        "analyze_command.main(sys.argv[1:], standalone_mode=True)")
 
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
-from flask import Flask
+if TYPE_CHECKING:  # Flask is imported by create_app only: the numeric commands never load it
+    from flask import Flask
 
 
 def _secret_key(instance_path: str) -> str:
@@ -25,6 +26,8 @@ def _secret_key(instance_path: str) -> str:
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the Tuiyou app."""
+    from flask import Flask
+
     from . import access, api, auth, cli, db, errors, home, i18n, labels, limits
 
     app = Flask(__name__, instance_path=os.environ.get("TUIYOU_INSTANCE") or None,

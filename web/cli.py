@@ -192,7 +192,7 @@ def demo_command(db_path, host, port, seed, no_serve):
 
 
 def _add_commands(group: click.Group) -> None:
-    from .cli_scoring import analyze_command, reliability_command
+    from .analysis.cli import analyze_command, reliability_command
     from .intake_cli import ROUND_COMMANDS, TOP_COMMANDS
 
     for command in ROUND_COMMANDS:  # round set-state | create-annual | recommend | list

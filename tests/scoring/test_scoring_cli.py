@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner
 from scoring_panels import biased_panel
 
-import web.cli_scoring as cli
+import web.analysis.cli as cli
 from scoring.reliability import icc
-from web.cli_scoring import analyze_command, reliability_command
+from web.analysis.cli import analyze_command, reliability_command
 
 HEADER = "work_id,category,score,se,rank,rank_low,rank_high,n_ratings"
 
