@@ -76,9 +76,9 @@ def main() -> None:
     from sqlmodel import Session
 
     from web.db import make_engine
-    from web.intake import import_works
+    from web.intake.operations import import_works
     from web.migrate import upgrade
-    from web.round_admin import create_round, set_state
+    from web.rounds.operations import create_round, set_state
 
     workdir = tempfile.mkdtemp(prefix="tuiyou-bench-")
     url = args.database_url or f"sqlite:///{workdir}/bench.sqlite"

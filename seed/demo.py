@@ -10,11 +10,11 @@ import numpy as np
 from sqlmodel import Session
 
 from scoring.rules.config import load_rules
-from web.accounts import create_user
+from web.accounts.operations import create_user
 from web.audit import record_event
 from web.models import (Assignment, AssignmentStatus, Rating, Role, RoundState, SubmitterType,
                         UnitType, Work, utcnow)
-from web.round_admin import create_round, set_state
+from web.rounds.operations import create_round, set_state
 
 from .names import EXPERTS, PLATFORMS, PROVINCES, CENTRAL_UNITS, make_title, synopsis_for
 

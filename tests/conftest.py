@@ -93,7 +93,7 @@ def session(app):
 @pytest.fixture
 def make_user(session):
     """Create and commit a user: ``make_user("ann", role="chair")`` (password: PASSWORD)."""
-    from web.accounts import create_user
+    from web.accounts.operations import create_user
 
     def make(username: str, *, role: str = "expert", **profile):
         user = create_user(session=session, username=username, password=PASSWORD, role=role, **profile)

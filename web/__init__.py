@@ -5,6 +5,7 @@ environment (``DATABASE_URL``, ``TUIYOU_SECRET_KEY``, …), then the test mappin
 """
 from __future__ import annotations
 
+import importlib
 import os
 import secrets
 from pathlib import Path
@@ -12,6 +13,10 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 if TYPE_CHECKING:  # Flask is imported by create_app only: the numeric commands never load it
     from flask import Flask
+
+
+# Modules whose blueprint ``bp`` the app registers: each feature's pages, then the JSON API.
+FEATURES = ("accounts.routes", "home.routes", "rounds.routes", "intake.routes", "api")
 
 
 def _secret_key(instance_path: str) -> str:
@@ -28,7 +33,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the Tuiyou app."""
     from flask import Flask
 
-    from . import access, api, auth, cli, db, errors, home, i18n, labels, limits
+    from . import access, db, errors, i18n, labels, limits
+    from .commands import COMMANDS
+    from .lazy_group import lazy_app_group
 
     app = Flask(__name__, instance_path=os.environ.get("TUIYOU_INSTANCE") or None,
                 instance_relative_config=True)
@@ -56,15 +63,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     labels.init_app(app)
     access.init_app(app)
     errors.init_app(app)
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(home.bp)
-    app.register_blueprint(api.bp)
-    from . import admin, admin_imports, admin_recommend  # intake and rounds administration
-
-    app.register_blueprint(admin.bp)
-    app.register_blueprint(admin_imports.bp)
-    app.register_blueprint(admin_recommend.bp)
-    app.extensions["tuiyou.csrf"].exempt(api.bp)  # bearer tokens, no cookies: nothing to forge
+    for feature in FEATURES:
+        app.register_blueprint(importlib.import_module(f"{__name__}.{feature}").bp)
+    # bearer tokens, no cookies: nothing to forge
+    app.extensions["tuiyou.csrf"].exempt(app.blueprints["api"])
     limits.init_app(app)
-    cli.register(app)
+    app.cli = lazy_app_group(app.name, COMMANDS)
     return app

@@ -11,7 +11,7 @@ from typing import Callable
 from flask import Flask, abort, g, jsonify, redirect, request, session, url_for
 from flask_wtf.csrf import CSRFProtect
 
-from .accounts import user_for_token
+from .accounts.queries import user_for_token
 from .db import get_session
 from .models import Role, User
 
@@ -52,7 +52,7 @@ def role_required(*roles: Role | str) -> Callable:
                     response.status_code = 401
                     response.headers["WWW-Authenticate"] = "Bearer"
                     return response
-                return redirect(url_for("auth.login", next=request.full_path))
+                return redirect(url_for("accounts.login", next=request.full_path))
             if allowed and user.role not in allowed:
                 abort(403)
             return view(*args, **kwargs)

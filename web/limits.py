@@ -11,7 +11,7 @@ from flask import Flask, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-LOGIN_ENDPOINTS = ("auth.login", "api.issue_token")
+LOGIN_ENDPOINTS = ("accounts.login", "api.issue_token")
 
 
 def login_account_key() -> str:

@@ -13,6 +13,17 @@ STATES = ("draft", "intake", "scoring", "review", "signed")
 FORWARD = {"draft": "intake", "intake": "scoring", "scoring": "review", "review": "signed"}
 BACKWARD = {"intake": "draft", "scoring": "intake", "review": "scoring"}
 
+# How each state is named to people (zh, en): messages never show the stored key alone.
+STATE_LABELS = {"draft": ("草稿", "draft"), "intake": ("申报受理", "intake"),
+                "scoring": ("专家评分", "scoring"), "review": ("复核", "review"),
+                "signed": ("已签署", "signed")}
+
+
+def state_label_zh(state: str) -> str:
+    """The Chinese name of a state (the key itself when unknown)."""
+    return STATE_LABELS.get(state, (state, state))[0]
+
+
 # States in which entries may still be imported.
 INTAKE_OPEN = ("draft", "intake")
 
@@ -41,16 +52,17 @@ def check_transition(source: str, target: str, *, reason: str | None = None) -> 
             raise TransitionError(f"未知状态“{state}”（可选：{'、'.join(STATES)}）",
                                   f"unknown state {state!r} (known: {', '.join(STATES)})")
     if source == target:
-        raise TransitionError(f"轮次已处于“{target}”状态", f"the round is already {target}")
+        raise TransitionError(f"轮次已处于“{state_label_zh(target)}”状态", f"the round is already {target}")
     if source == "signed":
         raise TransitionError("已签署的轮次不可再更改状态", "a signed round is final")
     if FORWARD.get(source) == target:
         return Transition(source, target, backward=False)
     if BACKWARD.get(source) == target:
         if not (reason and reason.strip()):
-            raise TransitionError(f"从“{source}”退回“{target}”须填写理由",
+            raise TransitionError(f"从“{state_label_zh(source)}”退回“{state_label_zh(target)}”须填写理由",
                                   f"going back from {source} to {target} needs --reason")
         return Transition(source, target, backward=True)
     allowed = [s for s in (FORWARD.get(source), BACKWARD.get(source)) if s]
-    raise TransitionError(f"不能从“{source}”直接变为“{target}”（可变为：{'、'.join(allowed)}）",
+    raise TransitionError(f"不能从“{state_label_zh(source)}”直接变为“{state_label_zh(target)}”"
+                          f"（可变为：{'、'.join(map(state_label_zh, allowed))}）",
                           f"cannot go from {source} to {target} (allowed: {', '.join(allowed)})")

@@ -7,7 +7,8 @@ import pytest
 from sqlmodel import select
 
 from testkit import PASSWORD, csrf_token
-from web.accounts import authenticate, hash_password, user_for_token
+from web.accounts.passwords import hash_password
+from web.accounts.queries import authenticate, user_for_token
 from web.models import ApiToken, AuditEvent, User
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlmodel import Session, create_engine, select
 
 from testkit import PG_URL
-from web.accounts import authenticate
+from web.accounts.queries import authenticate
 from web.models import Assignment, AssignmentStatus, AuditEvent, Rating, Role, Round, User, Work
 
 

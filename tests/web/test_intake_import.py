@@ -14,10 +14,10 @@ from sqlmodel import select
 
 from intake_support import (HEADERS_ZH, KEYS, Q1_DAY, csv_bytes, distinct_title, dump_database, sqlite_files,
                             work_row, xlsx_bytes)
-from web.intake import import_works
-from web.intake_files import IntakeError
+from web.intake.operations import import_works
+from web.intake.files import IntakeError
 from web.models import AuditEvent, ImportBatch, RoundState, Work
-from web.round_admin import create_round, set_state
+from web.rounds.operations import create_round, set_state
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from intake_support import Q1_DAY, csv_bytes, work_row
 from web.models import AuditEvent, Round, RoundState, Work
-from web.round_admin import create_round, set_state
+from web.rounds.operations import create_round, set_state
 
 ROUTES = [("get", "/admin/rounds"), ("get", "/admin/imports"), ("get", "/admin/imports/template.xlsx"),
           ("get", "/admin/works")]
@@ -162,3 +162,27 @@ def test_import_report_speaks_english_when_asked(admin, session):
                                                             "file": (io.BytesIO(bad), "works.csv")},
                          content_type="multipart/form-data").get_data(as_text=True)
     assert "未导入" in chinese and "unknown category" not in chinese.lower()
+
+
+def test_page_messages_name_the_state_label_and_the_page_field(admin, session, q1, app):
+    app.config["TODAY"] = "2025-04-05"
+    late = upload(admin, csv_bytes([work_row(1)])).get_data(as_text=True)
+    assert "“逾期理由”一栏" in late and "--late-reason" not in late
+    token = token_from(admin, "/admin/imports")
+    english = admin.post("/admin/imports?lang=en", content_type="multipart/form-data", data={
+        "round": "2025Q1", "csrf_token": token, "file": (io.BytesIO(csv_bytes([work_row(1)])), "w.csv")})
+    assert english.status_code == 422 and "the “Late reason” field" in english.get_data(as_text=True)
+    admin.get("/admin/imports?lang=zh_CN")
+    app.config["TODAY"] = Q1_DAY
+    set_state(session=session, round_=q1, state=RoundState.scoring, actor="admin")
+    session.commit()
+    page = upload(admin, csv_bytes([work_row(1)])).get_data(as_text=True)
+    assert "处于“专家评分”状态" in page and "“scoring”" not in page
+
+
+def test_command_line_late_message_names_the_flag(app, runner, session, q1, tmp_path):
+    app.config["TODAY"] = "2025-04-05"
+    path = tmp_path / "works.csv"
+    path.write_bytes(csv_bytes([work_row(1)]))
+    result = runner.invoke(args=["import-works", str(path), "--round", "2025Q1"])
+    assert result.exit_code == 1 and "--late-reason" in result.output and "一栏" not in result.output

@@ -10,7 +10,7 @@ from sqlmodel import select
 from intake_support import dump_database
 from testkit import PASSWORD
 from web.models import AuditEvent, Round, Work
-from web.round_admin import create_round, set_state
+from web.rounds.operations import create_round, set_state
 
 PAGE = "/admin/rounds/2025Q1-浙江/recommend"
 

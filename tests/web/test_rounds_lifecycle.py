@@ -10,7 +10,7 @@ from sqlmodel import select
 from intake_support import Q1_DAY, csv_bytes, distinct_title, dump_database, work_row
 from web.audit import verify_log
 from web.models import AuditEvent, DisseminationCase, Round, Shortlist, ShortlistEntry, Work
-from web.round_admin import create_round, set_state
+from web.rounds.operations import create_round, set_state
 
 
 def cli(app, runner, *args):

@@ -1,0 +1,1 @@
+"""Accounts: login and logout, users, password hashes and API tokens."""

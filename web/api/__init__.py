@@ -1,0 +1,9 @@
+"""The JSON API under ``/api/v1``: one module per resource, each calling the same operations and
+queries as the pages. Bearer tokens, no cookies; described by ``/api/v1/openapi.json``, which is
+checked against the registered routes (``openapi.undocumented``)."""
+from __future__ import annotations
+
+from . import assignments, openapi, rounds, tokens  # noqa: F401  (each registers its routes)
+from .blueprint import bp
+
+__all__ = ["bp"]

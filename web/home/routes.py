@@ -1,0 +1,29 @@
+"""The first page after login: the rounds, and for an expert their assignments."""
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+
+from scoring.rules.config import load_rules
+
+from ..access import current_user, login_required
+from ..db import get_session
+from ..models import Role
+from ..rating.queries import expert_assignments, progress
+from ..rounds.keys import round_deadlines
+from ..rounds.queries import list_rounds, work_counts
+
+bp = Blueprint("home", __name__, template_folder="templates")
+
+
+@bp.get("/")
+@login_required
+def index():
+    """Rounds with state and deadlines; an expert also sees their own assignments."""
+    db, user = get_session(), current_user()
+    rounds = list_rounds(session=db)
+    rules = load_rules()
+    assignments = expert_assignments(session=db, expert=user) if user.role == Role.expert else []
+    return render_template(
+        "home/index.html", rounds=rounds, counts=work_counts(session=db),
+        deadlines={r.id: round_deadlines(r, rules) for r in rounds},
+        assignments=assignments, progress=progress(assignments))

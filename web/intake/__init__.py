@@ -1,0 +1,2 @@
+"""Intake: importing works and dissemination cases, the template, the entries list and the
+provincial recommendation page."""

@@ -1,0 +1,163 @@
+"""Admin pages of intake: upload a CSV/XLSX file and read its report, download the template,
+browse the entries, and a provincial round's recommendation (notice, section 四).
+
+A provincial bureau forwards, in principle, at most 50% of the entries it received in the
+quarter (``stage.provincial.recommend_cap`` in config/stages.toml); going over needs a
+written reason, which the audit log keeps. The recommendation page records a new choice
+through :func:`web.intake.operations.recommend`, the same path as ``tuiyou round recommend``.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from scoring.rules.columns import CASE_COLUMNS, WORK_COLUMNS
+from scoring.rules.config import load_rules
+from scoring.rules.quota import max_recommendable
+
+from ..access import current_user, role_required
+from ..db import get_session
+from ..i18n import localized
+from ..models import Role, RoundKind, RoundState, Stage
+from ..rounds.queries import get_round, list_rounds
+from .batches import LATE_REASON_FIELD
+from .files import CASE_EXAMPLE, WORK_EXAMPLE, IntakeError, template_xlsx
+from .operations import QuotaError, import_cases, import_works, recommend
+from .queries import FLAGS, latest_batches, round_works, search_works, work_units
+
+bp = Blueprint("intake", __name__, url_prefix="/admin", template_folder="templates")
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _imports_page(status: int = 200, **context):
+    db = get_session()
+    return render_template("intake/imports.html", rounds=list_rounds(session=db),
+                           batches=latest_batches(session=db), **context), status
+
+
+@bp.get("/imports")
+@role_required(Role.admin)
+def imports():
+    """The upload form and the latest imports."""
+    return _imports_page()
+
+
+@bp.post("/imports")
+@role_required(Role.admin)
+def upload():
+    """Check and import the uploaded file; show every problem as a table of row, column, reason."""
+    db = get_session()
+    upload_file = request.files.get("file")
+    round_key = request.form.get("round", "")
+    if upload_file is None or not upload_file.filename:
+        return _imports_page(400, error=_("请选择要上传的 CSV 或 XLSX 文件"), selected=round_key)
+    round_ = get_round(session=db, key=round_key)
+    importer = import_cases if round_ is not None and round_.kind == RoundKind.dissemination else import_works
+    try:
+        report = importer(db, round_key=round_key, data=upload_file.read(), filename=upload_file.filename,
+                          accept_valid=request.form.get("accept_valid") == "1",
+                          late_reason=request.form.get("late_reason") or None,
+                          actor=current_user().username, late_reason_where=LATE_REASON_FIELD)
+    except IntakeError as exc:
+        db.rollback()
+        return _imports_page(422, error=localized(exc), selected=round_key)
+    status = 200 if report.complete else 422
+    return _imports_page(status, report=report, selected=round_key)
+
+
+@bp.get("/imports/template.xlsx")
+@role_required(Role.admin)
+def template():
+    """The XLSX template (``?kind=cases`` for dissemination cases)."""
+    if request.args.get("kind") == "cases":
+        data = template_xlsx(CASE_COLUMNS, sheet_title="优秀传播案例", example=CASE_EXAMPLE)
+        name = "tuiyou-cases-template.xlsx"
+    else:
+        data = template_xlsx(WORK_COLUMNS, sheet_title="申报作品", example=WORK_EXAMPLE)
+        name = "tuiyou-works-template.xlsx"
+    return Response(data, mimetype=XLSX, headers={"Content-Disposition": f"attachment; filename={name}"})
+
+
+@bp.get("/works")
+@role_required(Role.admin)
+def works():
+    """Entries: search by title, filter by round, category, unit and flag, 50 a page."""
+    db = get_session()
+    args = request.args
+    try:
+        page = int(args.get("page", "1"))
+    except ValueError:
+        page = 1
+    found = search_works(session=db, round_key=args.get("round", ""), text=args.get("q", ""),
+                         category=args.get("category", ""), unit=args.get("unit", ""),
+                         flag=args.get("flag", ""), page=page)
+    filters = {k: v for k, v in args.items() if k != "page" and v}
+    return render_template("intake/works.html", rows=found.rows, total=found.total, page=found.page,
+                           pages=found.pages, filters=filters, categories=load_rules().category_names,
+                           units=work_units(session=db), rounds=list_rounds(session=db), flags=list(FLAGS))
+
+
+def _recommend_page(round_, *, chosen: set[int] | None = None, reason: str = "", error: str | None = None,
+                    status: int = 200):
+    """The recommendation form; ``chosen`` defaults to the recommendation on record."""
+    works = round_works(session=get_session(), round_=round_)
+    if chosen is None:
+        chosen = {w.id for w in works if w.recommended}
+    stage = load_rules().stages["provincial"]
+    limit = max_recommendable(len(works), stage.recommend_cap) if stage.recommend_cap else None
+    return render_template(
+        "intake/recommend.html", round=round_, works=works, chosen=chosen, limit=limit,
+        cap=stage.recommend_cap, overridable=stage.cap_overridable, reason=reason, error=error,
+        locked=round_.state == RoundState.signed,
+    ), status
+
+
+def _provincial_round(key: str):
+    round_ = get_round(session=get_session(), key=key)
+    if round_ is None:
+        return None, (render_template("message.html", message=_("轮次不存在")), 404)
+    if round_.stage != Stage.provincial:
+        message = _("%(key)s 是总局评审轮次，只有省级初审轮次需要推荐（中央直属单位直接申报）。", key=key)
+        return None, (render_template("message.html", message=message), 404)
+    return round_, None
+
+
+@bp.get("/rounds/<key>/recommend")
+@role_required(Role.admin)
+def recommend_form(key: str):
+    """The entries of provincial round ``key`` with the current recommendation ticked."""
+    round_, failure = _provincial_round(key)
+    if failure:
+        return failure
+    return _recommend_page(round_)
+
+
+@bp.post("/rounds/<key>/recommend")
+@role_required(Role.admin)
+def recommend_save(key: str):
+    """Record the ticked entries as the round's recommendation (replacing the earlier one)."""
+    round_, failure = _provincial_round(key)
+    if failure:
+        return failure
+    reason = request.form.get("reason", "").strip()
+    raw_ids = request.form.getlist("work")
+    bad = [value for value in raw_ids if not (value.isascii() and value.isdigit())]
+    if bad:
+        return _recommend_page(round_, chosen=set(), reason=reason, status=422,
+                               error=_("作品编号无效：%(values)s", values="、".join(bad[:5])))
+    chosen = {int(value) for value in raw_ids}
+    db = get_session()
+    try:
+        decision = recommend(session=db, round_=round_, work_ids=sorted(chosen), reason=reason or None,
+                             actor=current_user().username)
+    except QuotaError as exc:
+        db.rollback()
+        return _recommend_page(round_, chosen=chosen, reason=reason, error=localized(exc.decision), status=422)
+    except ValueError as exc:
+        db.rollback()
+        return _recommend_page(round_, chosen=chosen, reason=reason, status=422,
+                               error=_("无法保存推荐：%(reason)s", reason=str(exc)))
+    db.commit()
+    flash(localized(decision), "info")
+    return redirect(url_for("intake.recommend_form", key=key)), 303

@@ -1,0 +1,1 @@
+"""The expert's side: their assignments, the blind scoring form and its saves."""

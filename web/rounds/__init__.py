@@ -1,0 +1,1 @@
+"""Rounds: keys and calendars, states (draft → intake → scoring → review → signed), the annual round."""

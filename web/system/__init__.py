@@ -1,0 +1,1 @@
+"""App-wide commands: the database schema, serving, the demo, the audit log."""
