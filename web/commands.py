@@ -11,6 +11,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("web.system.cli:serve_command", "Serve the app with waitress (a production WSGI server)."),
     "demo": ("web.system.cli:demo_command", "Build a realistic demo in a fresh SQLite file and serve it."),
     "audit": ("web.system.cli:audit_group", "Check the append-only audit log."),
+    "backup": ("web.system.cli:backup_command", "Write a consistent backup of the whole database to PATH."),
+    "restore": ("web.system.cli:restore_command", "Restore a backup made by `tuiyou backup`, then migrate."),
     "user": ("web.accounts.cli:user_group", "Manage accounts."),
     "round": ("web.rounds.cli:round_group", "Create rounds and move them through their states."),
     "import-works": ("web.intake.cli:import_works_command",

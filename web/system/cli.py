@@ -1,6 +1,8 @@
 """App-wide commands: ``init-db``, ``serve``, ``demo`` and ``audit verify``."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import Flask, current_app
 
@@ -87,3 +89,35 @@ def demo_command(db_path, host, port, seed, no_serve):
     if not no_serve:
         click.echo(f"open http://{host}:{port}/login")
         serve_app(app, host=host, port=port)
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@with_app
+def backup_command(path: Path):
+    """Write a consistent backup of the whole database to PATH (SQLite online backup or pg_dump)."""
+    from .backup import BackupError, backup
+
+    try:
+        manifest = backup(current_app.extensions["tuiyou.engine"], path)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    rows = sum(manifest.tables.values())
+    click.echo(f"backup written: {path} ({manifest.kind}, schema {manifest.revision}, "
+               f"{len(manifest.tables)} tables, {rows} rows)")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--replace", is_flag=True, help="Overwrite a database that already holds data.")
+@with_app
+def restore_command(path: Path, replace: bool):
+    """Restore a backup made by `tuiyou backup` (stop the app servers first), then migrate to head."""
+    from .backup import BackupError, restore
+
+    try:
+        manifest = restore(current_app.extensions["tuiyou.engine"], path, replace=replace)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"restored {path} (made {manifest.created_at}, schema {manifest.revision}, "
+               f"{sum(manifest.tables.values())} rows)")
