@@ -33,7 +33,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the Tuiyou app."""
     from flask import Flask
 
-    from . import access, db, errors, i18n, labels, limits
+    from . import access, db, errors, i18n, labels, limits, security
     from .commands import COMMANDS
     from .lazy_group import lazy_app_group
 
@@ -50,7 +50,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         BABEL_DEFAULT_LOCALE="zh_CN",
-        MAX_CONTENT_LENGTH=64 * 1024 * 1024,
+        MAX_CONTENT_LENGTH=int(os.environ.get("TUIYOU_MAX_UPLOAD_MB", "32")) * 1024 * 1024,
+        **security.settings_from_environment(),
     )
     app.config.from_pyfile("config.py", silent=True)
     if test_config is not None:
@@ -63,6 +64,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     labels.init_app(app)
     access.init_app(app)
     errors.init_app(app)
+    security.init_app(app)
     for feature in FEATURES:
         app.register_blueprint(importlib.import_module(f"{__name__}.{feature}").bp)
     # bearer tokens, no cookies: nothing to forge

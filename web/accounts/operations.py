@@ -29,7 +29,7 @@ def create_user(*, session: Session, username: str, password: str, role: Role | 
     except ValueError:
         raise ValueError(f"unknown role {role!r}: expert, chair or admin") from None
     user = User(username=name, display_name=display_name or username.strip(), role=role,
-                password_hash=hash_password(password), organisation=organisation,
+                password_hash=hash_password(password, username=name), organisation=organisation,
                 province=province, categories=list(categories))
     session.add(user)
     return user
