@@ -19,9 +19,9 @@ if TYPE_CHECKING:  # Flask is imported by create_app only: the numeric commands 
 FEATURES = ("accounts.routes", "home.routes", "rounds.routes", "intake.routes", "api")
 
 
-def _secret_key(instance_path: str) -> str:
-    """A key kept in the instance folder so restarts keep sessions and every process agrees."""
-    path = Path(instance_path) / "secret_key"
+def _secret_key(instance_path: str, name: str = "secret_key") -> str:
+    """A key kept in the instance folder so restarts keep it and every process agrees."""
+    path = Path(instance_path) / name
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_hex(32))
@@ -58,6 +58,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = os.environ.get("TUIYOU_SECRET_KEY") or _secret_key(app.instance_path)
+    if not app.config.get("AUDIT_KEY"):  # seals the audit log; kept apart from the session key
+        app.config["AUDIT_KEY"] = (os.environ.get("TUIYOU_AUDIT_KEY")
+                                   or _secret_key(app.instance_path, "audit_key"))
+    if isinstance(app.config["AUDIT_KEY"], str):
+        app.config["AUDIT_KEY"] = app.config["AUDIT_KEY"].encode()
 
     db.init_app(app)
     i18n.init_app(app)

@@ -47,7 +47,10 @@ def default_sqlite_url(instance_path: str) -> str:
 
 def init_app(app: Flask) -> None:
     """Create the engine for the app and close the request's session at teardown."""
-    app.extensions["tuiyou.engine"] = make_engine(app.config["DATABASE_URL"])
+    engine = make_engine(app.config["DATABASE_URL"])
+    # every session on this engine seals the audit events it writes (web.audit.record_event)
+    engine.tuiyou_audit_key = app.config.get("AUDIT_KEY")
+    app.extensions["tuiyou.engine"] = engine
     app.teardown_appcontext(_close_session)
 
 

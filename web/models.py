@@ -293,3 +293,5 @@ class AuditEvent(SQLModel, table=True):
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     prev_hash: str = Field(default="", max_length=64)
     hash: str = Field(default="", max_length=64)
+    # HMAC-SHA256 of ``hash`` under the audit key kept outside the database (web.audit).
+    seal: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})

@@ -35,10 +35,14 @@ def audit_group():
 def audit_verify_command():
     """Recompute the audit log's hash chain; exit 1 if any event was changed or removed."""
     with db_session() as session:
-        check = verify_log(session)
+        check = verify_log(session, key=current_app.config["AUDIT_KEY"])
     if not check.ok:
+        for problem in check.problems:
+            click.echo(f"event {problem.event_id}: {problem.kind}: {problem.message}", err=True)
         raise click.ClickException(f"audit log broken at event {check.first_bad_id}: {check.problem}")
-    click.echo(f"audit log intact: {check.events} events")
+    legacy = (f" ({check.unsealed_before_sealing} early events written before sealing began)"
+              if check.unsealed_before_sealing else "")
+    click.echo(f"audit log intact: {check.events} events{legacy}")
 
 
 @click.command("serve")
