@@ -118,7 +118,9 @@ def _fit_affine(
             if len(xs) > 1:
                 f = np.array(gs) - np.array(xs)
                 d_f, d_g = np.diff(f, axis=0).T, np.diff(np.array(gs), axis=0).T
-                gamma = np.linalg.lstsq(d_f, f[-1], rcond=None)[0]
+                # truncate tiny singular values: near convergence the differences are nearly collinear and
+                # round-off would otherwise steer the path (and where it stops)
+                gamma = np.linalg.lstsq(d_f, f[-1], rcond=1e-6)[0]
                 x_acc = gx - d_g @ gamma
                 if np.all(np.isfinite(x_acc)):
                     x = x_acc
