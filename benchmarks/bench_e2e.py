@@ -31,14 +31,16 @@ _, w = np.unique(x[:, 0], return_inverse=True)
 _, r = np.unique(x[:, 1], return_inverse=True)
 y = x[:, 2].astype(float)
 n = len(y)
-design = sparse.csr_matrix((np.ones(2 * n), np.r_[w, w.max() + 1 + r], np.arange(0, 2 * n + 1, 2)))
+cols = np.column_stack((w, w.max() + 1 + r)).ravel()  # row i: its work, then its rater
+design = sparse.csr_matrix((np.ones(2 * n), cols, np.arange(0, 2 * n + 1, 2)))
 lsqr(design, y)
 """
 ANALYZE = ("import sys; from web.analysis.cli import analyze_command; "
            "analyze_command.main(sys.argv[1:], standalone_mode=True)")
 # peak RSS of the child, printed by a wrapper so each process is measured on its own
-WRAP = ("import resource, runpy, sys; code = sys.argv[1]; sys.argv = sys.argv[1:]; "
-        "exec(compile(code, '<bench>', 'exec'), {'__name__': '__main__'}); "
+WRAP = ("import resource, sys; code = sys.argv[1]; sys.argv = sys.argv[1:]\n"
+        "try:\n    exec(compile(code, '<bench>', 'exec'), {'__name__': '__main__'})\n"
+        "except SystemExit as exc:\n    assert not exc.code, exc.code\n"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)")
 
 
