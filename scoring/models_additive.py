@@ -220,10 +220,24 @@ def _huber_newton(solver, theta, bias, *, ridge, n_params, max_iter, tol, c=HUBE
     return theta, bias, huber, it, converged
 
 
-def _fit_additive(
+@dataclass
+class _AdditiveFit:
+    """The additive estimates before standard errors and diagnostics (also the affine start)."""
+
+    solver: AdditiveSolver
+    theta: np.ndarray
+    bias: np.ndarray
+    huber: np.ndarray
+    sigma2: float
+    sigma: float
+    iterations: int
+    converged: bool
+
+
+def _additive_core(
     panel: Panel, *, ridge: float = 0.0, robust: bool = True, huber_c: float = HUBER_C,
     max_iter: int = 50, tol: float = 1e-4,
-) -> NormalizationResult:
+) -> _AdditiveFit:
     if not ridge >= 0:
         raise ValueError(f"ridge must be zero or positive, got {ridge!r}")
     if not huber_c > 0:
@@ -240,16 +254,27 @@ def _fit_additive(
             solver, theta, bias, ridge=ridge, n_params=n_params, max_iter=max_iter, tol=tol * spread, c=huber_c
         )
     resid = panel.score - theta[panel.work] - bias[panel.rater]
-    weight = conf * huber
     dof = panel.n_ratings - n_params
     if dof > 0:
         # residual variance of the weighted fit; Huber-downweighted ratings count by their weight
-        sigma2 = float(np.sum(weight * resid**2) / dof)
-        se = np.sqrt(sigma2 * solver.theta_variance())
-        sigma_diag = robust_sigma(resid, conf, n_params) if robust else np.sqrt(sigma2)
+        sigma2 = float(np.sum(conf * huber * resid**2) / dof)
+        sigma = robust_sigma(resid, conf, n_params) if robust else np.sqrt(sigma2)
+    else:
+        sigma2 = sigma = float("nan")
+    return _AdditiveFit(solver, theta, bias, huber, sigma2, float(sigma), iterations, converged)
+
+
+def _fit_additive(
+    panel: Panel, *, ridge: float = 0.0, robust: bool = True, huber_c: float = HUBER_C,
+    max_iter: int = 50, tol: float = 1e-4,
+) -> NormalizationResult:
+    core = _additive_core(panel, ridge=ridge, robust=robust, huber_c=huber_c, max_iter=max_iter, tol=tol)
+    solver, theta, bias, huber = core.solver, core.theta, core.bias, core.huber
+    iterations, converged, sigma_diag = core.iterations, core.converged, core.sigma
+    if np.isfinite(core.sigma2):
+        se = np.sqrt(core.sigma2 * solver.theta_variance())
     else:
         se = np.full(panel.n_works, np.nan)
-        sigma_diag = float("nan")
     res = finish(
         "additive", panel, theta, se, theta[panel.work] + bias[panel.rater], bias,
         np.ones(panel.n_raters), sigma_diag, robust_weight=huber, connectivity=solver.connectivity,

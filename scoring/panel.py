@@ -13,12 +13,46 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Panel", "build_panel"]
+__all__ = ["Panel", "CodedLabels", "build_panel"]
 
 
 def _show(value) -> str:
     """repr of a value, unwrapping numpy scalars so messages read 'w1', not np.str_('w1')."""
     return repr(value.item() if isinstance(value, np.generic) else value)
+
+
+@dataclass(frozen=True, eq=False)
+class CodedLabels:
+    """A column of identifiers already encoded as integer codes into a list of distinct labels.
+
+    Columnar readers (``web.analysis.ratings_csv``) produce this so that :func:`build_panel`
+    sorts only the distinct labels instead of a million strings. It behaves like the plain
+    array ``labels[codes]`` wherever one is expected (``len``, indexing, ``np.asarray``).
+
+    Examples
+    --------
+    >>> ids = CodedLabels(np.array([1, 0, 1]), np.array(["w2", "w1"]))
+    >>> len(ids), ids[0], np.asarray(ids).tolist()
+    (3, 'w1', ['w1', 'w2', 'w1'])
+    """
+
+    codes: np.ndarray
+    labels: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __getitem__(self, i):
+        out = self.labels[self.codes[i]]
+        return out.item() if isinstance(out, np.generic) else out
+
+    def __array__(self, dtype=None, copy=None):
+        out = self.labels[self.codes]
+        return out if dtype is None else out.astype(dtype)
+
+    def tolist(self) -> list:
+        """The labels, one per row, as a list."""
+        return self.labels[self.codes].tolist()
 
 
 @dataclass(frozen=True)
@@ -91,7 +125,30 @@ def _as_float(values, name: str) -> np.ndarray:
     return out
 
 
+def _encode_coded(ids: CodedLabels, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted labels and codes into them, as ``np.unique(labels[codes], return_inverse=True)`` gives."""
+    codes = np.asarray(ids.codes, dtype=np.intp)
+    labels = np.asarray(ids.labels)
+    if codes.ndim != 1 or labels.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional")
+    if codes.size and (codes.min() < 0 or codes.max() >= len(labels)):
+        raise ValueError(f"{name}: a code is outside the {len(labels)} labels")
+    used = np.flatnonzero(np.bincount(codes, minlength=len(labels)))
+    try:
+        order = used[np.argsort(labels[used], kind="stable")]
+    except TypeError as exc:
+        raise ValueError(f"{name} mixes identifier types that cannot be ordered: {exc}") from None
+    uniques = labels[order]
+    if uniques.size > 1 and np.any(uniques[1:] == uniques[:-1]):
+        raise ValueError(f"{name}: the same label is given two codes")
+    remap = np.empty(len(labels), dtype=np.intp)
+    remap[order] = np.arange(order.size)
+    return uniques, remap[codes]
+
+
 def _encode(ids, name: str) -> tuple[np.ndarray, np.ndarray]:
+    if isinstance(ids, CodedLabels):
+        return _encode_coded(ids, name)
     arr = np.asarray(ids)
     if arr.ndim != 1:
         raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
@@ -201,7 +258,14 @@ def _categories(categories, work_uniq: np.ndarray, work: np.ndarray, n: int) -> 
             return np.array([categories[w] for w in work_uniq.tolist()], dtype=object)
         except KeyError as exc:
             raise ValueError(f"work {_show(exc.args[0])} has ratings but no category") from None
-    cat = np.asarray(categories, dtype=object)
+    if isinstance(categories, CodedLabels):
+        if len(categories) != n:
+            raise ValueError(f"categories must give one category per rating ({n}), got shape ({len(categories)},)")
+        cat = np.asarray(categories.codes)
+        labels = np.asarray(categories.labels, dtype=object)
+    else:
+        cat = np.asarray(categories, dtype=object)
+        labels = None
     if cat.shape != (n,):
         raise ValueError(f"categories must give one category per rating ({n}), got shape {cat.shape}")
     first = np.full(len(work_uniq), -1, dtype=np.intp)
@@ -209,10 +273,13 @@ def _categories(categories, work_uniq: np.ndarray, work: np.ndarray, n: int) -> 
     first[work[::-1]] = np.arange(n)[::-1]
     per_work = cat[first]
     clash = np.flatnonzero(cat != per_work[work])
+    if labels is not None:
+        per_work = labels[per_work]
     if clash.size:
         i = clash[0]
+        given = cat[i] if labels is None else labels[cat[i]]
         raise ValueError(
-            f"data row {i + 1}: work {_show(work_uniq[work[i]])} has category {_show(cat[i])} but data row "
+            f"data row {i + 1}: work {_show(work_uniq[work[i]])} has category {_show(given)} but data row "
             f"{first[work[i]] + 1} says {_show(per_work[work[i]])}"
         )
     return per_work

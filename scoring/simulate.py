@@ -37,6 +37,7 @@ class Scenario:
     contamination: float = 0.0
     centre: float = 6.0
     wild_score: float = 0.0
+    category_weights: tuple[float, ...] | None = None
 
 
 @dataclass
@@ -84,7 +85,8 @@ def simulate_panel(scenario: Scenario, *, rng: np.random.Generator) -> Simulated
     -----
     y = centre + a_rater * q_work + b_rater + e with q ~ N(offset_category, quality_sd),
     b ~ N(0, bias_sd), log a ~ N(0, log_scale_sd), e ~ N(0, noise_sd); a share
-    ``contamination`` of ratings is replaced by ``wild_score`` (a careless 0). Rater r's
+    ``contamination`` of ratings is replaced by ``wild_score`` (a careless 0). Works are
+    spread evenly over the categories, or in proportion to ``category_weights``. Rater r's
     first category is r mod C and the others are offset by 1 + (r div C + j) mod (C - 1),
     so every pair of categories shares raters and the rater-work graph is connected. Works go to the least-loaded raters of their
     category (random tie-break).
@@ -109,7 +111,15 @@ def simulate_panel(scenario: Scenario, *, rng: np.random.Generator) -> Simulated
     if s.category_offset_sd > 0 and c_n > 1:
         grid = np.linspace(-1, 1, c_n)
         offsets = s.category_offset_sd * grid / grid.std()
-    work_category = np.arange(s.n_works) % c_n
+    if s.category_weights is None:
+        work_category = np.arange(s.n_works) % c_n
+    else:
+        if len(s.category_weights) != c_n or min(s.category_weights) <= 0:
+            raise ValueError("category_weights must give one positive weight per category")
+        share = np.asarray(s.category_weights, dtype=float) / sum(s.category_weights)
+        sizes = np.maximum(1, np.floor(share * s.n_works)).astype(int)
+        sizes[np.argmax(sizes)] += s.n_works - sizes.sum()
+        work_category = np.repeat(np.arange(c_n), sizes)
     quality = offsets[work_category] + rng.normal(0, s.quality_sd, s.n_works)
     bias = rng.normal(0, s.bias_sd, r_n)
     scale = np.exp(rng.normal(0, s.log_scale_sd, r_n))
@@ -218,4 +228,10 @@ SCENARIOS: dict[str, Scenario] = {
     "7 ratings per work": replace(_REF, name="7 ratings per work", ratings_per_work=7),
     "few ratings per rater": replace(_REF, name="few ratings per rater", n_raters=240),
     "5% wild scores": replace(_REF, name="5% wild scores", contamination=0.05),
+    # a national quarter: 300 works in 11 unequal categories, 25 experts covering 3 each,
+    # 3 ratings a work (36 per expert), scale use varying widely (some use only part of it)
+    "sparse national quarter": replace(
+        _REF, name="sparse national quarter", n_works=300, n_categories=11, n_raters=25,
+        categories_per_rater=3, ratings_per_work=3, log_scale_sd=0.5,
+        category_weights=(8, 6, 5, 4, 3, 3, 2, 2, 1.5, 1.5, 1)),
 }

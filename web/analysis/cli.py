@@ -73,6 +73,9 @@ def analyze_command(scores_csv: Path, method: str, fmt: str, out: Path | None, s
     category, confidence = table.category, table.confidence
     row_of = None
     if table.criterion is not None:
+        # long form is a panel-sized file: plain arrays for the totals (CodedLabels only from the fast reader)
+        work, rater = np.asarray(work), np.asarray(rater)
+        category = None if category is None else np.asarray(category)
         try:
             scales = _configured_scales()
         except ImportError as exc:
