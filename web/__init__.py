@@ -45,7 +45,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         TOKEN_TTL_HOURS=float(os.environ.get("TUIYOU_TOKEN_TTL_HOURS", "12")),
         LOGIN_LIMIT_PER_ACCOUNT=os.environ.get("TUIYOU_LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
         LOGIN_LIMIT_PER_ADDRESS=os.environ.get("TUIYOU_LOGIN_LIMIT_PER_ADDRESS", "20 per 15 minutes"),
-        RATELIMIT_STORAGE_URI=os.environ.get("TUIYOU_RATELIMIT_STORAGE_URI", "memory://"),
+        # Shared state of several app servers lives in Redis when TUIYOU_REDIS_URL is set.
+        REDIS_URL=os.environ.get("TUIYOU_REDIS_URL") or None,
+        RATELIMIT_STORAGE_URI=(os.environ.get("TUIYOU_RATELIMIT_STORAGE_URI") or os.environ.get("TUIYOU_REDIS_URL")
+                               or "memory://"),
         RATELIMIT_HEADERS_ENABLED=True,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
