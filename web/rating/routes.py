@@ -5,7 +5,7 @@ import functools
 import json
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, jsonify, render_template, request, send_file
+from flask import Blueprint, abort, current_app, jsonify, render_template, request
 from flask_wtf.csrf import generate_csrf
 
 from ..access import current_user, role_required
@@ -104,7 +104,7 @@ def csrf():
 def service_worker():
     """The service worker, served from the root so that its scope is the whole site."""
     path = Path(current_app.static_folder) / "sw.js"
-    response = send_file(path, mimetype="text/javascript", max_age=0)
+    response = current_app.response_class(path.read_bytes(), mimetype="text/javascript")
     response.headers["Service-Worker-Allowed"] = "/"
     response.headers["Cache-Control"] = "no-cache"
     return response
