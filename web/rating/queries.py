@@ -82,15 +82,6 @@ def assignment_scores(*, session: Session, assignment: Assignment) -> dict[str, 
         select(Rating).where(Rating.assignment_id == assignment.id, Rating.version == assignment.version))}
 
 
-def score_history(*, session: Session, assignment: Assignment) -> dict[int, dict[str, float]]:
-    """Every accepted save: version → criterion → value."""
-    history: dict[int, dict[str, float]] = {}
-    for rating in session.exec(select(Rating).where(Rating.assignment_id == assignment.id)
-                               .order_by(Rating.version)):
-        history.setdefault(rating.version, {})[rating.criterion] = rating.value
-    return history
-
-
 def current_comment(*, session: Session, assignment: Assignment) -> str:
     """The expert's latest remark on the assignment ("" when none)."""
     comment = session.exec(select(Comment).where(Comment.assignment_id == assignment.id,

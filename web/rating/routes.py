@@ -13,7 +13,7 @@ from ..db import get_session
 from ..models import AssignmentStatus, Role, RoundState
 from . import actions
 from .queries import (assignment_for_expert, assignment_scores, current_comment, highlights,
-                      own_scale, score_history)
+                      own_scale)
 
 bp = Blueprint("rating", __name__, template_folder="templates")
 
@@ -60,8 +60,7 @@ def form(assignment_id: int):
         state_json=json.dumps(state, ensure_ascii=False), editable=editable,
         can_reopen=status == AssignmentStatus.submitted and row.assignment.reopen_allowed
         and row.round.state == RoundState.scoring,
-        own=own_scale(session=db, expert=user, row=row, weights={c.key: c.weight for c in criteria.criteria}),
-        versions=len(score_history(session=db, assignment=row.assignment)))
+        own=own_scale(session=db, expert=user, row=row, weights={c.key: c.weight for c in criteria.criteria}))
 
 
 @bp.put("/assignments/<int:assignment_id>/scores")

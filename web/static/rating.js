@@ -77,6 +77,7 @@
     root.querySelectorAll("[data-highlight]").forEach(function (button) {
       button.setAttribute("aria-pressed", String(local.highlights.indexOf(button.dataset.highlight) >= 0));
     });
+    root.querySelector("[data-version]").textContent = String(local.version);
     var comment = root.querySelector("[data-comment]");
     if (document.activeElement !== comment) { comment.value = local.comment || ""; }
   }
@@ -148,6 +149,7 @@
       flushing = false;
       if (answer.status === 200) {
         local.version = answer.data.version;
+        root.querySelector("[data-version]").textContent = String(local.version);
         queue.shift();
         return Promise.all([dropEntry(entry), saveLocal()]).then(function () {
           say("");
@@ -189,7 +191,7 @@
       rows.appendChild(tr);
     });
     panel.hidden = false;
-    show("error");
+    show("error", root.dataset.msgConflict);
     panel.scrollIntoView({ block: "center" });
   }
 
