@@ -6,7 +6,7 @@ import re
 from sqlmodel import select
 
 from seed.demo import DEMO_PASSWORD, build_demo
-from web.models import Assignment, AssignmentStatus, HighlightTag, Rating
+from web.models import Assignment, AssignmentStatus, HighlightTag, Rating, User
 from web.rating.queries import assignment_scores
 
 
@@ -22,7 +22,6 @@ def test_demo_has_half_done_and_submitted_forms_an_expert_can_open(app, client, 
     assert sum(a.reopen_allowed for a in assignments) == 1
     assert session.exec(select(HighlightTag)).first() is not None
     expert = half[0].expert_id
-    from web.models import User
     username = session.get(User, expert).username
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)

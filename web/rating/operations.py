@@ -139,7 +139,6 @@ def save_scores(*, session: Session, expert: User, assignment: Assignment, round
         session.add(ScoreSave(user_id=expert.id, key=idempotency_key, assignment_id=assignment.id,
                               version=new_version))
     session.flush()
-    session.refresh(assignment)
     return new_version
 
 

@@ -23,6 +23,11 @@ self.addEventListener("fetch", function (event) {
   var request = event.request;
   var url = new URL(request.url);
   if (request.method !== "GET" || url.origin !== self.location.origin) { return; }
+  if (url.pathname === "/login") {
+    // A new login on a shared tablet: forget the pages kept for the last person.
+    event.waitUntil(caches.delete(PAGES));
+    return;
+  }
   if (url.pathname.indexOf("/static/") === 0) {
     event.respondWith(caches.open(ASSETS).then(function (cache) {
       return cache.match(request, { ignoreSearch: true }).then(function (hit) {
