@@ -137,7 +137,7 @@
 
   function flush() {
     if (flushing || conflict || refused) { return; }
-    if (!queue.length) { show("saved"); return; }
+    if (!queue.length) { show(navigator.onLine ? "saved" : "offline"); return; }
     flushing = true;
     var entry = queue[0];
     var first = entry.attempted ? Promise.resolve() : (entry.attempted = true, putEntry(entry));
@@ -172,6 +172,9 @@
 
   // ---- 409: both values, the expert chooses -----------------------------------------------
   function showConflict(entry, server) {
+    if (!("scores" in entry.body) && !("comment" in entry.body)) {
+      return resolve("mine", entry, server);   // confidence or highlights: no value of the other tablet to weigh
+    }
     var mine = entry.body.scores || {};
     var differs = Object.keys(mine).filter(function (k) { return server.scores[k] !== mine[k]; });
     if (!differs.length && !("comment" in entry.body && entry.body.comment !== server.comment)) {
@@ -272,7 +275,7 @@
     var reopen = root.querySelector('[data-action="reopen"]');
     if (reopen) { reopen.addEventListener("click", function () { act(root.dataset.reopenUrl); }); }
     window.addEventListener("online", function () { refused = false; flush(); });
-    window.addEventListener("offline", function () { if (queue.length) { show("offline"); } });
+    window.addEventListener("offline", function () { if (!flushing && !conflict && !refused) { show("offline"); } });
   }
 
   // ---- start: the page's values, then what this device holds ------------------------------
@@ -297,7 +300,8 @@
       return saveLocal();
     }).then(function () {
       if (!editable) { queue = []; show("saved"); return; }
-      if (queue.length) { show(navigator.onLine ? "saving" : "offline"); flush(); } else { show("saved"); }
+      if (queue.length) { show(navigator.onLine ? "saving" : "offline"); flush(); }
+      else { show(navigator.onLine ? "saved" : "offline"); }
     });
   }
 
