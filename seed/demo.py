@@ -16,6 +16,7 @@ from web.models import (Assignment, AssignmentStatus, Rating, Role, RoundState, 
                         UnitType, Work, utcnow)
 from web.rounds.operations import create_round, set_state
 
+from .demo_rating import add_rating_demo
 from .names import EXPERTS, PLATFORMS, PROVINCES, CENTRAL_UNITS, make_title, synopsis_for
 
 DEMO_PASSWORD = "tuiyou-demo"
@@ -149,6 +150,7 @@ def build_demo(session: Session, *, seed: int = 2025) -> DemoSummary:
         session.add(assignment)
         session.add_all(Rating(assignment_id=assignment.id, criterion=key, value=value, version=1)
                         for key, value in values.items())
+    add_rating_demo(session, round_=round_, seed=seed)
     record_event(session, "demo.built", actor="demo", round_id=round_.id,
                  detail={"seed": seed, "works": len(works), "assignments": len(assignments)})
     session.commit()

@@ -200,6 +200,8 @@ class Assignment(SQLModel, table=True):
     created_at: dt.datetime = Field(default_factory=utcnow)
     updated_at: dt.datetime = Field(default_factory=utcnow)
     submitted_at: Optional[dt.datetime] = None
+    # Set by the chair: the expert may reopen this submitted form once while the round is scoring.
+    reopen_allowed: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class Rating(SQLModel, table=True):
@@ -295,3 +297,16 @@ class AuditEvent(SQLModel, table=True):
     hash: str = Field(default="", max_length=64)
     # HMAC-SHA256 of ``hash`` under the audit key kept outside the database (web.audit).
     seal: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
+
+
+class ScoreSave(SQLModel, table=True):
+    """An applied score save under its Idempotency-Key: a retry gets this first answer back."""
+
+    __table_args__ = (UniqueConstraint("user_id", "key", name="uq_scoresave_user_key"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id")
+    key: str = Field(max_length=100)
+    assignment_id: int = Field(foreign_key="assignment.id", index=True)
+    version: int
+    created_at: dt.datetime = Field(default_factory=utcnow)

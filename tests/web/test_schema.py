@@ -58,6 +58,7 @@ def _fill(session: Session) -> dict[type, object]:
         m.Comment: m.Comment(assignment_id=assignment.id, author_id=user.id, kind="explanation",
                              body="该作品立意高远", version=3),
         m.HighlightTag: m.HighlightTag(assignment_id=assignment.id, tag="anniversaries_2025"),
+        m.ScoreSave: m.ScoreSave(user_id=user.id, key="5f0c-平板-1", assignment_id=assignment.id, version=3),
         m.ShortlistEntry: m.ShortlistEntry(shortlist_id=shortlist.id, work_id=work.id, category="网络剧",
                                            rank=1, score=8.25, se=0.31, proposed=False, included=True,
                                            straddles_cut=True, override_reason="组长调整：题材重大",

@@ -19,6 +19,14 @@ def _json(schema: dict) -> dict:
     return {"content": {"application/json": {"schema": schema}}}
 
 
+_assignment_id = {"name": "assignment_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+_action_responses = {
+    "200": {"description": "Done", **_json({"type": "object", "properties": {"status": {"type": "string"}}})},
+    "401": {"description": "No valid token"}, "403": {"description": "Not an expert"},
+    "404": {"description": "Not the caller's assignment", **_json(_error)},
+    "422": {"description": "Incomplete form or missing reason", **_json(_error)},
+    "423": {"description": "Locked: submitted, recused or round not scoring", **_json(_error)}}
+
 SPEC = {
     "openapi": "3.1.0",
     "info": {"title": "Tuiyou API", "version": "1",
@@ -44,6 +52,17 @@ SPEC = {
                 "scores": {"type": "object", "additionalProperties": {"type": "number"}},
                 "version": {"type": "integer"},
                 "criteria": {"type": "array", "items": {"$ref": "#/components/schemas/Criterion"}}}},
+            "ScoreSave": {"type": "object", "required": ["version"], "properties": {
+                "scores": {"type": "object", "additionalProperties": {"type": "number"},
+                           "description": "Criteria to set; criteria not named keep their values."},
+                "comment": {"type": "string"}, "version": {"type": "integer",
+                                                           "description": "The version last received."},
+                "confidence": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+                "highlights": {"type": "array", "items": {"type": "string"}}}},
+            "Stale": {"type": "object", "properties": {
+                "error": {"type": "string"}, "message": {"type": "string"},
+                "version": {"type": "integer"}, "comment": {"type": "string"},
+                "scores": {"type": "object", "additionalProperties": {"type": "number"}}}},
             "Round": {"type": "object", "properties": {
                 "key": {"type": "string"}, "kind": {"type": "string"}, "stage": {"type": "string"},
                 "state": {"type": "string"}, "works": {"type": "integer"}}},
@@ -76,6 +95,41 @@ SPEC = {
             "200": {"description": "Assignments", **_json(
                 {"type": "array", "items": {"$ref": "#/components/schemas/Assignment"}})},
             "401": {"description": "No valid token"}, "403": {"description": "Not an expert"}}}},
+        "/assignments/{assignment_id}/scores": {"put": {
+            "summary": "Save scores (autosave) as a new version", "security": _bearer,
+            "parameters": [_assignment_id, {"name": "Idempotency-Key", "in": "header", "required": False,
+                                            "schema": {"type": "string", "maxLength": 100},
+                                            "description": "A retry with the same key answers the first "
+                                                           "answer and applies nothing."}],
+            "requestBody": _json({"$ref": "#/components/schemas/ScoreSave"}),
+            "responses": {
+                "200": {"description": "Saved", **_json({"type": "object", "properties": {
+                    "version": {"type": "integer"}}})},
+                "401": {"description": "No valid token"}, "403": {"description": "Not an expert"},
+                "404": {"description": "Not the caller's assignment", **_json(_error)},
+                "409": {"description": "Stale version: the current values", **_json(
+                    {"$ref": "#/components/schemas/Stale"})},
+                "422": {"description": "Invalid value (names the criterion and the range)", **_json(_error)},
+                "423": {"description": "Locked: submitted, recused or round not scoring", **_json(_error)}}}},
+        "/assignments/{assignment_id}/submit": {"post": {
+            "summary": "Submit a complete form (read-only afterwards)", "security": _bearer,
+            "parameters": [_assignment_id], "responses": _action_responses}},
+        "/assignments/{assignment_id}/recuse": {"post": {
+            "summary": "Recuse with a reason (scores are kept)", "security": _bearer,
+            "parameters": [_assignment_id],
+            "requestBody": _json({"type": "object", "required": ["reason"],
+                                  "properties": {"reason": {"type": "string"}}}),
+            "responses": _action_responses}},
+        "/assignments/{assignment_id}/reopen": {"post": {
+            "summary": "Reopen a submitted form (the chair allowed it; round in scoring)",
+            "security": _bearer, "parameters": [_assignment_id], "responses": _action_responses}},
+        "/assignments/{assignment_id}/allow-reopen": {"post": {
+            "summary": "Let the expert reopen a submitted form (chair, admin)", "security": _bearer,
+            "parameters": [_assignment_id], "responses": {
+                "200": {"description": "Allowed"}, "403": {"description": "Not a chair or admin"},
+                "404": {"description": "No such assignment", **_json(_error)},
+                "409": {"description": "Not submitted", **_json(_error)},
+                "423": {"description": "Round not scoring", **_json(_error)}}}},
     },
 }
 

@@ -1,13 +1,13 @@
 """The first page after login: the rounds, and for an expert their assignments."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, request
 
 from scoring.rules.config import load_rules
 
 from ..access import current_user, login_required
 from ..db import get_session
-from ..models import Role
+from ..models import AssignmentStatus, Role
 from ..rating.queries import expert_assignments, progress
 from ..rounds.keys import round_deadlines
 from ..rounds.queries import list_rounds, work_counts
@@ -18,12 +18,19 @@ bp = Blueprint("home", __name__, template_folder="templates")
 @bp.get("/")
 @login_required
 def index():
-    """Rounds with state and deadlines; an expert also sees their own assignments."""
+    """Rounds with state and deadlines; an expert also sees their own assignments, filterable."""
     db, user = get_session(), current_user()
     rounds = list_rounds(session=db)
     rules = load_rules()
     assignments = expert_assignments(session=db, expert=user) if user.role == Role.expert else []
+    category = request.args.get("category", "")
+    status = request.args.get("status", "")
+    shown = [row for row in assignments
+             if (not category or row.work.category == category)
+             and (not status or row.assignment.status.value == status)]
     return render_template(
         "home/index.html", rounds=rounds, counts=work_counts(session=db),
         deadlines={r.id: round_deadlines(r, rules) for r in rounds},
-        assignments=assignments, progress=progress(assignments))
+        assignments=assignments, shown=shown, progress=progress(assignments),
+        categories=sorted({row.work.category for row in assignments}),
+        statuses=[s.value for s in AssignmentStatus], category=category, status=status)

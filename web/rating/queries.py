@@ -1,11 +1,12 @@
 """Reads of the expert's assignments and their current scores (typed, keyword-only ``session=``)."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from ..models import Assignment, AssignmentStatus, Rating, Round, User, Work
+from ..models import Assignment, AssignmentStatus, Comment, HighlightTag, Rating, Round, User, Work
 
 
 @dataclass(frozen=True)
@@ -15,15 +16,32 @@ class ExpertAssignment:
     round: Round
 
 
+def _shuffle_key(expert_id: int, assignment: Assignment) -> tuple[int, str]:
+    """Presentation order, then a per-expert hash: random-looking, seeded by the expert, stable."""
+    digest = hashlib.sha256(f"tuiyou:{expert_id}:{assignment.id}".encode()).hexdigest()
+    return assignment.presentation_order, digest
+
+
 def expert_assignments(*, session: Session, expert: User) -> list[ExpertAssignment]:
-    """The expert's assignments in their presentation order (randomised per expert)."""
+    """The expert's assignments, round by round, in their presentation order (randomised per expert)."""
     rows = session.exec(
         select(Assignment, Work, Round)
         .join(Work, Work.id == Assignment.work_id)
         .join(Round, Round.id == Assignment.round_id)
-        .where(Assignment.expert_id == expert.id)
-        .order_by(Round.key, Assignment.presentation_order, Assignment.id))
-    return [ExpertAssignment(a, w, r) for a, w, r in rows]
+        .where(Assignment.expert_id == expert.id))
+    result = [ExpertAssignment(a, w, r) for a, w, r in rows]
+    result.sort(key=lambda row: (row.round.key, _shuffle_key(expert.id, row.assignment)))
+    return result
+
+
+def assignment_for_expert(*, session: Session, expert: User, assignment_id: int) -> ExpertAssignment | None:
+    """The expert's own assignment ``assignment_id`` with its work and round; None if not theirs."""
+    row = session.exec(
+        select(Assignment, Work, Round)
+        .join(Work, Work.id == Assignment.work_id)
+        .join(Round, Round.id == Assignment.round_id)
+        .where(Assignment.id == assignment_id, Assignment.expert_id == expert.id)).first()
+    return ExpertAssignment(*row) if row else None
 
 
 @dataclass(frozen=True)
@@ -54,3 +72,61 @@ def current_scores(*, session: Session, assignments: list[Assignment]) -> dict[i
             if rating.version == versions[rating.assignment_id]:
                 scores.setdefault(rating.assignment_id, {})[rating.criterion] = rating.value
     return scores
+
+
+def assignment_scores(*, session: Session, assignment: Assignment) -> dict[str, float]:
+    """Criterion → value at the assignment's current version (empty before the first save)."""
+    if assignment.version <= 0:
+        return {}
+    return {r.criterion: r.value for r in session.exec(
+        select(Rating).where(Rating.assignment_id == assignment.id, Rating.version == assignment.version))}
+
+
+def current_comment(*, session: Session, assignment: Assignment) -> str:
+    """The expert's latest remark on the assignment ("" when none)."""
+    comment = session.exec(select(Comment).where(Comment.assignment_id == assignment.id,
+                                                 Comment.kind == "remark")
+                           .order_by(Comment.id.desc()).limit(1)).first()
+    return comment.body if comment else ""
+
+
+def highlights(*, session: Session, assignment: Assignment) -> list[str]:
+    """The highlight tags (focus areas) the expert ticked."""
+    return sorted(t.tag for t in session.exec(select(HighlightTag)
+                                              .where(HighlightTag.assignment_id == assignment.id)))
+
+
+@dataclass(frozen=True)
+class OwnScore:
+    assignment_id: int
+    title: str
+    total: float
+    scores: dict[str, float]
+    status: AssignmentStatus
+
+
+def own_scale(*, session: Session, expert: User, row: ExpertAssignment,
+              weights: dict[str, float]) -> list[OwnScore]:
+    """The expert's own other scored works of the same category and round, best first (never others')."""
+    others = [r for r in expert_assignments(session=session, expert=expert)
+              if r.round.id == row.round.id and r.work.category == row.work.category
+              and r.assignment.id != row.assignment.id and r.assignment.version > 0
+              and r.assignment.status != AssignmentStatus.recused]
+    scores = current_scores(session=session, assignments=[r.assignment for r in others])
+    result = []
+    for other in others:
+        values = scores.get(other.assignment.id, {})
+        if not values:
+            continue
+        scored = {k: w for k, w in weights.items() if k in values}
+        total = sum(values[k] * w for k, w in scored.items()) / sum(scored.values()) if scored else 0.0
+        result.append(OwnScore(other.assignment.id, other.work.title, round(total, 2), values,
+                               other.assignment.status))
+    return sorted(result, key=lambda s: (-s.total, s.title))
+
+
+def assignment_in_round(*, session: Session, assignment_id: int) -> tuple[Assignment, Round] | None:
+    """Any assignment with its round (for the chair and the secretariat), or None."""
+    row = session.exec(select(Assignment, Round).join(Round, Round.id == Assignment.round_id)
+                       .where(Assignment.id == assignment_id)).first()
+    return (row[0], row[1]) if row else None

@@ -1,0 +1,32 @@
+"""The demo lets experts score at once: half-done and submitted forms, history, a reopenable form."""
+from __future__ import annotations
+
+import re
+
+from sqlmodel import select
+
+from seed.demo import DEMO_PASSWORD, build_demo
+from web.models import Assignment, AssignmentStatus, HighlightTag, Rating, User
+from web.rating.queries import assignment_scores
+
+
+def test_demo_has_half_done_and_submitted_forms_an_expert_can_open(app, client, session):
+    build_demo(session)
+    assignments = session.exec(select(Assignment)).all()
+    half = [a for a in assignments if a.status == AssignmentStatus.in_progress
+            and len(assignment_scores(session=session, assignment=a)) == 2]
+    assert half and all(a.version == 2 for a in half)
+    history = session.exec(select(Rating).where(Rating.assignment_id == half[0].id, Rating.version == 1)).all()
+    assert len(history) == 1, "version 1 of a half-done form held one criterion"
+    assert any(a.status == AssignmentStatus.submitted for a in assignments)
+    assert sum(a.reopen_allowed for a in assignments) == 1
+    assert session.exec(select(HighlightTag)).first() is not None
+    expert = half[0].expert_id
+    username = session.get(User, expert).username
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    client.post("/login", data={"username": username, "password": DEMO_PASSWORD, "csrf_token": token})
+    home = client.get("/").get_data(as_text=True)
+    assert f'data-assignment-id="{half[0].id}"' in home
+    form = client.get(f"/assignments/{half[0].id}").get_data(as_text=True)
+    assert form.count('aria-pressed="true"') >= 2 and 'data-editable="true"' in form

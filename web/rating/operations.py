@@ -1,0 +1,229 @@
+"""Writes of the expert's side: save scores (versioned, idempotent), submit, recuse, reopen.
+
+Every function changes the models and leaves the commit to the caller. A refused action raises
+``RatingRefused`` with the HTTP status it maps to (409 stale version, 422 invalid input, 423
+locked) and a message that never names the submitter, unit, province or copyright holder.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from scoring.rules.config import CriteriaSet
+
+from ..audit import record_event
+from ..models import (Assignment, AssignmentStatus, Comment, Conflict, HighlightTag, Rating, Round,
+                      RoundState, ScoreSave, User, utcnow)
+from .queries import assignment_scores, current_comment
+
+MAX_COMMENT = 4000
+MAX_REASON = 1000
+MAX_KEY = 100
+
+
+class RatingRefused(Exception):
+    """An action the rules refuse: ``status`` is the HTTP status, ``code`` a stable error code."""
+
+    def __init__(self, status: int, code: str, message: str, **extra: Any):
+        super().__init__(message)
+        self.status, self.code, self.message, self.extra = status, code, message, extra
+
+
+@dataclass(frozen=True)
+class ScoreChange:
+    """What one save asks for: criteria to set, and optionally comment, confidence, highlights."""
+
+    scores: dict[str, float] = field(default_factory=dict)
+    version: int = 0
+    comment: str | None = None
+    confidence: float | None = None
+    highlights: tuple[str, ...] | None = None
+    clear_confidence: bool = False
+
+
+def _check_open(round_: Round, assignment: Assignment) -> None:
+    if round_.state != RoundState.scoring:
+        raise RatingRefused(423, "round_closed",
+                            f"Round {round_.key} is {round_.state.value}, not scoring: scores are locked.")
+    if assignment.status == AssignmentStatus.submitted:
+        raise RatingRefused(423, "submitted", "This form was submitted and is read-only.")
+    if assignment.status == AssignmentStatus.recused:
+        raise RatingRefused(423, "recused", "You recused yourself from this work.")
+
+
+def _on_grid(value: float, low: float, step: float) -> bool:
+    units = (value - low) / step
+    return abs(units - round(units)) < 1e-9
+
+
+def validate_change(change: ScoreChange, criteria: CriteriaSet) -> None:
+    """Raise 422 naming the first criterion (or field) whose value is not allowed."""
+    known = {c.key: c for c in criteria.criteria}
+    for key, value in change.scores.items():
+        criterion = known.get(key)
+        if criterion is None:
+            raise RatingRefused(422, "unknown_criterion", f"Unknown criterion {key!r}; expected one of "
+                                f"{', '.join(known)}.", criterion=key)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+            raise RatingRefused(422, "invalid_score", f"{key}: {value!r} is not a number.", criterion=key)
+        if not criterion.min <= value <= criterion.max or not _on_grid(value, criterion.min, criterion.step):
+            raise RatingRefused(422, "invalid_score",
+                                f"{key}: {value} is not allowed; use {criterion.min:g} to {criterion.max:g} "
+                                f"in steps of {criterion.step:g}.", criterion=key,
+                                min=criterion.min, max=criterion.max, step=criterion.step)
+    if change.comment is not None and len(change.comment) > MAX_COMMENT:
+        raise RatingRefused(422, "comment_too_long", f"comment: at most {MAX_COMMENT} characters.")
+    if change.confidence is not None and not 0 <= change.confidence <= 1:
+        raise RatingRefused(422, "invalid_confidence", "confidence: a number from 0 to 1.")
+    tags = {h.key for h in criteria.highlights}
+    for tag in change.highlights or ():
+        if tag not in tags:
+            raise RatingRefused(422, "unknown_highlight", f"Unknown highlight {tag!r}; expected one of "
+                                f"{', '.join(sorted(tags))}.", highlight=tag)
+
+
+def _earlier_save(session: Session, user: User, key: str, assignment: Assignment) -> int | None:
+    earlier = session.exec(select(ScoreSave).where(ScoreSave.user_id == user.id, ScoreSave.key == key)).first()
+    if earlier is None:
+        return None
+    if earlier.assignment_id != assignment.id:
+        raise RatingRefused(422, "idempotency_key_reused",
+                            "This Idempotency-Key was already used for another assignment.")
+    return earlier.version
+
+
+def save_scores(*, session: Session, expert: User, assignment: Assignment, round_: Round,
+                criteria: CriteriaSet, change: ScoreChange, idempotency_key: str | None = None) -> int:
+    """Apply one save as a new version (the full set of values kept as history); return the version.
+
+    A repeat of an applied ``idempotency_key`` returns the version it first answered and applies
+    nothing. A ``change.version`` other than the current one is refused with 409 and the current
+    values, so the caller can show both.
+    """
+    if idempotency_key is not None:
+        if not 0 < len(idempotency_key) <= MAX_KEY:
+            raise RatingRefused(422, "invalid_idempotency_key", f"Idempotency-Key: 1 to {MAX_KEY} characters.")
+        earlier = _earlier_save(session, expert, idempotency_key, assignment)
+        if earlier is not None:
+            return earlier
+    _check_open(round_, assignment)
+    validate_change(change, criteria)
+    if change.version != assignment.version:
+        raise _stale(session, assignment)
+    new_version = assignment.version + 1
+    values = {**assignment_scores(session=session, assignment=assignment), **change.scores}
+    # Compare-and-set: of two concurrent saves on one version only one wins, the other gets 409.
+    moved = session.execute(
+        update(Assignment).where(Assignment.id == assignment.id, Assignment.version == change.version)
+        .values(version=new_version, status=AssignmentStatus.in_progress, updated_at=utcnow(),
+                **({"confidence": change.confidence} if change.confidence is not None or change.clear_confidence
+                   else {})))
+    if moved.rowcount != 1:
+        session.refresh(assignment)
+        # A concurrent retry of this very save may have won: answer its version, apply nothing.
+        earlier = idempotency_key and _earlier_save(session, expert, idempotency_key, assignment)
+        if earlier:
+            return earlier
+        raise _stale(session, assignment)
+    session.add_all(Rating(assignment_id=assignment.id, criterion=key, value=float(value), version=new_version)
+                    for key, value in values.items())
+    if change.comment is not None:
+        session.add(Comment(assignment_id=assignment.id, author_id=expert.id, kind="remark",
+                            body=change.comment, version=new_version))
+    if change.highlights is not None:
+        _set_highlights(session, assignment, change.highlights)
+    if idempotency_key is not None:
+        session.add(ScoreSave(user_id=expert.id, key=idempotency_key, assignment_id=assignment.id,
+                              version=new_version))
+    session.flush()
+    return new_version
+
+
+def _stale(session: Session, assignment: Assignment) -> RatingRefused:
+    return RatingRefused(409, "stale_version",
+                         f"This form was saved elsewhere (now version {assignment.version}); "
+                         "choose which values to keep.", version=assignment.version,
+                         scores=assignment_scores(session=session, assignment=assignment),
+                         comment=current_comment(session=session, assignment=assignment))
+
+
+def _set_highlights(session: Session, assignment: Assignment, tags: tuple[str, ...]) -> None:
+    existing = {t.tag: t for t in session.exec(select(HighlightTag)
+                                               .where(HighlightTag.assignment_id == assignment.id))}
+    for tag, row in existing.items():
+        if tag not in tags:
+            session.delete(row)
+    session.add_all(HighlightTag(assignment_id=assignment.id, tag=tag) for tag in set(tags) - set(existing))
+
+
+def submit(*, session: Session, expert: User, assignment: Assignment, round_: Round,
+           criteria: CriteriaSet) -> None:
+    """Submit a complete form: every criterion scored; afterwards it is read-only."""
+    _check_open(round_, assignment)
+    scores = assignment_scores(session=session, assignment=assignment)
+    missing = [c.key for c in criteria.criteria if c.key not in scores]
+    if missing:
+        raise RatingRefused(422, "incomplete", f"Score every criterion before submitting; missing: "
+                            f"{', '.join(missing)}.", missing=missing)
+    assignment.status = AssignmentStatus.submitted
+    assignment.submitted_at = assignment.updated_at = utcnow()
+    assignment.reopen_allowed = False
+    session.add(assignment)
+    record_event(session, "assignment.submitted", actor=expert.username, round_id=round_.id,
+                 subject=f"assignment:{assignment.id}", detail={"version": assignment.version})
+
+
+def recuse(*, session: Session, expert: User, assignment: Assignment, round_: Round, reason: str) -> Conflict:
+    """Recuse from a work: status recused, reason kept, a "recused" conflict recorded; scores kept."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise RatingRefused(422, "reason_required", "Give a reason for recusing (e.g. the relationship).")
+    if len(reason) > MAX_REASON:
+        raise RatingRefused(422, "reason_too_long", f"reason: at most {MAX_REASON} characters.")
+    if round_.state not in (RoundState.intake, RoundState.scoring):
+        raise RatingRefused(423, "round_closed", f"Round {round_.key} is {round_.state.value}: "
+                            "recusal is only possible before review.")
+    if assignment.status in (AssignmentStatus.submitted, AssignmentStatus.recused):
+        raise RatingRefused(423, assignment.status.value,
+                            f"This assignment is already {assignment.status.value}.")
+    assignment.status = AssignmentStatus.recused
+    assignment.recuse_reason = reason
+    assignment.updated_at = utcnow()
+    session.add(assignment)
+    conflict = Conflict(user_id=expert.id, work_id=assignment.work_id, kind="recused", reason=reason)
+    session.add(conflict)
+    session.flush()
+    record_event(session, "assignment.recused", actor=expert.username, round_id=round_.id,
+                 subject=f"assignment:{assignment.id}",
+                 detail={"reason": reason, "work_id": assignment.work_id, "conflict_id": conflict.id})
+    return conflict
+
+
+def allow_reopen(*, session: Session, chair: User, assignment: Assignment, round_: Round) -> None:
+    """The chair lets the expert reopen one submitted form (only while the round is scoring)."""
+    if round_.state != RoundState.scoring:
+        raise RatingRefused(423, "round_closed", f"Round {round_.key} is {round_.state.value}, not scoring.")
+    if assignment.status != AssignmentStatus.submitted:
+        raise RatingRefused(409, "not_submitted", "Only a submitted form can be reopened.")
+    assignment.reopen_allowed = True
+    session.add(assignment)
+    record_event(session, "assignment.reopen_allowed", actor=chair.username, round_id=round_.id,
+                 subject=f"assignment:{assignment.id}")
+
+
+def reopen(*, session: Session, expert: User, assignment: Assignment, round_: Round) -> None:
+    """The expert reopens a submitted form the chair allowed; it becomes editable again."""
+    if round_.state != RoundState.scoring:
+        raise RatingRefused(423, "round_closed", f"Round {round_.key} is {round_.state.value}, not scoring.")
+    if assignment.status != AssignmentStatus.submitted or not assignment.reopen_allowed:
+        raise RatingRefused(423, "reopen_not_allowed", "The chair has not allowed reopening this form.")
+    assignment.status = AssignmentStatus.in_progress
+    assignment.reopen_allowed = False
+    assignment.submitted_at = None
+    assignment.updated_at = utcnow()
+    session.add(assignment)
+    record_event(session, "assignment.reopened", actor=expert.username, round_id=round_.id,
+                 subject=f"assignment:{assignment.id}", detail={"version": assignment.version})

@@ -1,0 +1,109 @@
+"""The expert's scoring form, its same-origin JSON calls (cookie + CSRF header) and ``/sw.js``."""
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, jsonify, render_template, request
+from flask_wtf.csrf import generate_csrf
+
+from ..access import current_user, role_required
+from ..db import get_session
+from ..models import AssignmentStatus, Role, RoundState
+from . import actions
+from .queries import (assignment_for_expert, assignment_scores, current_comment, highlights,
+                      own_scale)
+
+bp = Blueprint("rating", __name__, template_folder="templates")
+
+
+def _expert_json(view):
+    """JSON answers for the form's calls: 401 when the session is gone (the queue waits), 403 for non-experts."""
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        user = current_user()
+        if user is None:
+            return jsonify(error="unauthorized", message="Log in again; your changes wait on this device."), 401
+        if user.role != Role.expert:
+            return jsonify(error="forbidden", message="Only experts score."), 403
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def _answer(answer: actions.Answer):
+    status, payload = answer
+    response = jsonify(payload)
+    response.status_code = status
+    return response
+
+
+@bp.get("/assignments/<int:assignment_id>")
+@role_required(Role.expert)
+def form(assignment_id: int):
+    """The blind scoring form of one of the expert's works."""
+    db, user = get_session(), current_user()
+    row = assignment_for_expert(session=db, expert=user, assignment_id=assignment_id)
+    if row is None:
+        abort(404)
+    criteria = actions.criteria_for(row)
+    scores = assignment_scores(session=db, assignment=row.assignment)
+    status = row.assignment.status
+    editable = status in (AssignmentStatus.pending, AssignmentStatus.in_progress) \
+        and row.round.state == RoundState.scoring
+    state = {"version": row.assignment.version, "scores": scores,
+             "comment": current_comment(session=db, assignment=row.assignment),
+             "confidence": row.assignment.confidence,
+             "highlights": highlights(session=db, assignment=row.assignment)}
+    return render_template(
+        "rating/form.html", row=row, criteria=criteria, scores=scores, state=state,
+        state_json=json.dumps(state, ensure_ascii=False), editable=editable,
+        can_reopen=status == AssignmentStatus.submitted and row.assignment.reopen_allowed
+        and row.round.state == RoundState.scoring,
+        own=own_scale(session=db, expert=user, row=row, weights={c.key: c.weight for c in criteria.criteria}))
+
+
+@bp.put("/assignments/<int:assignment_id>/scores")
+@_expert_json
+def save(assignment_id: int):
+    """The form's autosave: the same action as ``PUT /api/v1/assignments/{id}/scores``."""
+    return _answer(actions.save(get_session(), current_user(), assignment_id, request.get_json(silent=True),
+                                request.headers.get("Idempotency-Key")))
+
+
+@bp.post("/assignments/<int:assignment_id>/submit")
+@_expert_json
+def submit(assignment_id: int):
+    """The form's submit button."""
+    return _answer(actions.submit(get_session(), current_user(), assignment_id))
+
+
+@bp.post("/assignments/<int:assignment_id>/recuse")
+@_expert_json
+def recuse(assignment_id: int):
+    """The form's recuse dialog."""
+    return _answer(actions.recuse(get_session(), current_user(), assignment_id, request.get_json(silent=True)))
+
+
+@bp.post("/assignments/<int:assignment_id>/reopen")
+@_expert_json
+def reopen(assignment_id: int):
+    """The form's reopen button (when the chair allowed it)."""
+    return _answer(actions.reopen(get_session(), current_user(), assignment_id))
+
+
+@bp.get("/rating/csrf")
+@_expert_json
+def csrf():
+    """A fresh CSRF token for a form that was opened long ago (or offline) and now syncs."""
+    return jsonify(token=generate_csrf())
+
+
+@bp.get("/sw.js")
+def service_worker():
+    """The service worker, served from the root so that its scope is the whole site."""
+    path = Path(current_app.static_folder) / "sw.js"
+    response = current_app.response_class(path.read_bytes(), mimetype="text/javascript")
+    response.headers["Service-Worker-Allowed"] = "/"
+    response.headers["Cache-Control"] = "no-cache"
+    return response
