@@ -82,6 +82,7 @@ def to_pdf(doc: ExportDocument) -> bytes:
                 pdf.add_page()
                 _header(pdf)
             values = {**{c: cell(row, c) for c, _h, _w in TABLE if c in row},
+                      "score": f"{row['score']:.2f}", "se": f"{row['se']:.2f}" if row.get("se") is not None else "",
                       "band": f"{row['rank_low']}–{row['rank_high']}", "note": _note(row)}
             for column, _heading, width in TABLE:
                 text = _fit(pdf, str(values.get(column, "")), width)
