@@ -19,6 +19,7 @@ from . import charts, console, operations, panel_stats, queries
 
 bp = Blueprint("review", __name__, url_prefix="/review", template_folder="templates")
 CHAIR = (Role.chair, Role.admin)
+PAGE_ALL_UP_TO, PAGE_HEAD = 1000, 60  # rankings page: every row up to this many works, else the head per category
 
 
 def _round(key: str):
@@ -68,13 +69,15 @@ def rankings(key: str):
     for row in ranking.rows:
         if not category or row["category"] == category:
             groups.setdefault(row["category"], []).append(row)
+    # A national-scale round (thousands of works) shows the head of each category; one category shows all.
+    shown = PAGE_HEAD if not category and len(ranking.rows) > PAGE_ALL_UP_TO else None
     policy = console.policy_for(round_, received=len(ranking.rows))
     threshold = max([t for t in (policy.min_score, policy.bar) if t is not None], default=None)
     chart = charts.score_distribution([(name, [r["score"] for r in rows]) for name, rows in groups.items()],
                                       threshold=threshold, label=_("各类别得分分布"))
     return render_template("review/rankings.html", **_common(round_, method), ranking=ranking, groups=groups,
                            category=category, categories=sorted({r["category"] for r in ranking.rows}),
-                           chart=chart, policy=policy)
+                           chart=chart, policy=policy, shown=shown)
 
 
 @bp.get("/<key>/works/<int:item_id>")
