@@ -78,7 +78,10 @@ def cached_ranking(*, session: Session, round_: Round, method: str, fingerprint:
                                                     RankingCache.method == method)).first()
     if entry is None or entry.fingerprint != fingerprint:
         return None
-    return RoundRanking.from_json(json.loads(entry.payload))
+    try:
+        return RoundRanking.from_json(json.loads(entry.payload))
+    except TypeError:  # stored by an older layout of RoundRanking: compute afresh
+        return None
 
 
 def cache_entry(*, session: Session, round_: Round, method: str) -> RankingCache | None:

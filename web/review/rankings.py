@@ -8,6 +8,8 @@ be cached in the database (``RankingCache``) and shared by every app server.
 """
 from __future__ import annotations
 
+import functools
+import json
 import math
 from dataclasses import asdict, dataclass, field
 
@@ -43,7 +45,9 @@ class RoundRanking:
     params: dict
     rows: list[dict]  # one per ranked item, sorted by category then rank
     raters: list[dict]
-    ratings: list[dict]  # one per (item, expert): total and flags
+    # One entry per (item, expert): total and flags, stored column-wise as a JSON string so that
+    # reading the cache for the rankings (which do not need them) never parses them.
+    ratings_json: str = "{}"
     connected: bool = True
     n_components: int = 1
     message: str = ""
@@ -57,6 +61,13 @@ class RoundRanking:
     def from_json(cls, data: dict) -> "RoundRanking":
         """The inverse of :meth:`to_json`."""
         return cls(**data)
+
+    @functools.cached_property
+    def ratings(self) -> list[dict]:
+        """Per-rating totals, residuals and flags (parsed on first use)."""
+        columns = json.loads(self.ratings_json)
+        names = list(columns)
+        return [dict(zip(names, values)) for values in zip(*columns.values())] if names else []
 
     def row(self, item_id: int) -> dict | None:
         """The row of one item, or None when it has no ratings."""
@@ -107,7 +118,7 @@ def compute_ranking(ratings: RatingInput, items: dict[int, tuple[str, str]], *, 
     params = {"band": BAND, "seed": SEED, "slots": slots, "threshold": threshold,
               "criteria": [asdict(s) for s in scales]}
     if not ratings.value:
-        return RoundRanking(method, params, [], [], [], notes=["no_ratings"])
+        return RoundRanking(method, params, [], [], notes=["no_ratings"])
     totals = weighted_totals(ratings.item_id, ratings.expert_id, ratings.criterion, ratings.value,
                              scales=scales)
     first = totals.first_row
@@ -157,13 +168,15 @@ def compute_ranking(ratings: RatingInput, items: dict[int, tuple[str, str]], *, 
                        "bias_low": _num(r.bias[j] - half_bias), "bias_high": _num(r.bias[j] + half_bias),
                        "scale_low": _num(r.scale[j] * math.exp(-half_log_scale)),
                        "scale_high": _num(r.scale[j] * math.exp(half_log_scale))})
-    per_rating = [{"assignment_id": int(assignment[i]), "item_id": int(work[i]),
-                   "expert_id": int(totals.rater_id[i]), "total": _num(totals.total[i]),
-                   "residual": _num(d.residual[i], 4), "standardized": _num(d.standardized[i], 3),
-                   "robust_weight": _num(d.robust_weight[i], 3), "outlier": bool(d.outlier[i]),
-                   "deviation": int(d.deviation[i])}
-                  for i in range(work.size)]
-    return RoundRanking(method, params, rows, raters, per_rating,
+    def rounded(values, digits):
+        return [round(float(v), digits) if math.isfinite(v) else None for v in values]
+
+    per_rating = {"assignment_id": assignment.astype(np.int64).tolist(), "item_id": work.tolist(),
+                  "expert_id": totals.rater_id.astype(np.int64).tolist(), "total": rounded(totals.total, 6),
+                  "residual": rounded(d.residual, 4), "standardized": rounded(d.standardized, 3),
+                  "robust_weight": rounded(d.robust_weight, 3), "outlier": d.outlier.astype(bool).tolist(),
+                  "deviation": d.deviation.astype(int).tolist()}
+    return RoundRanking(method, params, rows, raters, json.dumps(per_rating, allow_nan=False),
                         connected=bool(result.connectivity.connected),
                         n_components=int(result.connectivity.n_components),
                         message=result.connectivity.message, notes=list(result.notes))
