@@ -17,6 +17,7 @@ from web.models import (Assignment, AssignmentStatus, Rating, Role, RoundState, 
 from web.rounds.operations import create_round, set_state
 
 from .demo_rating import add_rating_demo
+from .demo_review import build_review_demo
 from .names import EXPERTS, PLATFORMS, PROVINCES, CENTRAL_UNITS, make_title, synopsis_for
 
 DEMO_PASSWORD = "tuiyou-demo"
@@ -154,4 +155,5 @@ def build_demo(session: Session, *, seed: int = 2025) -> DemoSummary:
     record_event(session, "demo.built", actor="demo", round_id=round_.id,
                  detail={"seed": seed, "works": len(works), "assignments": len(assignments)})
     session.commit()
+    build_review_demo(session, rng=rng, works_factory=_works, password=DEMO_PASSWORD)  # the chair console's rounds
     return DemoSummary(round_.key, len(works), len(experts), len(assignments), submitted, logins)

@@ -310,3 +310,35 @@ class ScoreSave(SQLModel, table=True):
     assignment_id: int = Field(foreign_key="assignment.id", index=True)
     version: int
     created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class ResultVersion(SQLModel, table=True):
+    """One signed version of a round's result: the frozen snapshot, its SHA-256, and any re-opening."""
+
+    __table_args__ = (UniqueConstraint("round_id", "version", name="uq_resultversion_round_version"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="round.id", index=True)
+    version: int
+    method: str = Field(max_length=40)
+    # Canonical JSON (sorted keys, no spaces, UTF-8): exactly the bytes the hash covers.
+    content: str
+    content_sha256: str = Field(max_length=64)
+    signed_by: int = Field(foreign_key="user.id")
+    signed_at: dt.datetime = Field(default_factory=utcnow)
+    reopened_by: Optional[int] = Field(default=None, foreign_key="user.id")
+    reopened_at: Optional[dt.datetime] = None
+    reopen_reason: Optional[str] = None
+
+
+class RankingCache(SQLModel, table=True):
+    """A round's computed rankings for one method, valid while the ratings' fingerprint matches."""
+
+    __table_args__ = (UniqueConstraint("round_id", "method", name="uq_rankingcache_round_method"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="round.id", index=True)
+    method: str = Field(max_length=40)
+    fingerprint: str = Field(max_length=200)
+    payload: str
+    created_at: dt.datetime = Field(default_factory=utcnow)

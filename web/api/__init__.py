@@ -3,7 +3,7 @@ queries as the pages. Bearer tokens, no cookies; described by ``/api/v1/openapi.
 checked against the registered routes (``openapi.undocumented``)."""
 from __future__ import annotations
 
-from . import assignments, openapi, rounds, tokens  # noqa: F401  (each registers its routes)
+from . import assignments, openapi, rankings, rounds, shortlists, tokens  # noqa: F401  (each registers its routes)
 from .blueprint import bp
 
 __all__ = ["bp"]

@@ -26,6 +26,84 @@ _action_responses = {
     "404": {"description": "Not the caller's assignment", **_json(_error)},
     "422": {"description": "Incomplete form or missing reason", **_json(_error)},
     "423": {"description": "Locked: submitted, recused or round not scoring", **_json(_error)}}
+_key = [{"name": "key", "in": "path", "required": True, "schema": {"type": "string"}, "example": "2025Q1"}]
+_chair_errors = {"401": {"description": "No valid token"}, "403": {"description": "Not a chair or admin"},
+                 "404": {"description": "No such round", **_json(_error)}}
+_locked = {"423": {"description": "The round is signed: every write is refused (`error: locked`)",
+                   **_json(_error)}}
+_REVIEW_SCHEMAS = {
+    "RankingRow": {"type": "object", "required": ["work_id", "category", "score", "se", "rank", "rank_low",
+                                                  "rank_high", "n_ratings", "title"], "properties": {
+        "work_id": {"type": "integer", "description": "Work id (DisseminationCase id in a cases round)"},
+        "category": {"type": "string"}, "title": {"type": "string"},
+        "score": {"type": "number"}, "se": {"type": ["number", "null"]},
+        "rank": {"type": "integer", "description": "Within category, 1 best; ties share the lower number"},
+        "rank_low": {"type": "integer"}, "rank_high": {"type": "integer"}, "n_ratings": {"type": "integer"},
+        "raw_mean": {"type": "number"}, "p_shortlist": {"type": "number"}, "disagreement": {"type": "boolean"}}},
+    "ShortlistEntry": {"type": "object", "properties": {
+        "entry_id": {"type": ["integer", "null"]}, "item_id": {"type": "integer"}, "title": {"type": "string"},
+        "category": {"type": "string"}, "rank": {"type": "integer"}, "rank_low": {"type": "integer"},
+        "rank_high": {"type": "integer"}, "score": {"type": "number"}, "se": {"type": "number"},
+        "p_shortlist": {"type": ["number", "null"]}, "proposed": {"type": "boolean"},
+        "included": {"type": "boolean"}, "straddles_cut": {"type": "boolean"},
+        "override_reason": {"type": ["string", "null"]}, "override_by": {"type": ["string", "null"]}}},
+}
+_method = {"name": "method", "in": "query", "schema": {"type": "string",
+           "enum": ["raw", "trimmed", "zscore", "additive", "affine"]}}
+_REVIEW_PATHS = {
+    "/rounds/{key}/rankings": {"get": {
+        "summary": "Rankings per category (chair, admin)", "security": _bearer,
+        "parameters": _key + [_method, {"name": "category", "in": "query", "schema": {"type": "string"}}],
+        "responses": {"200": {"description": "Rows as in `tuiyou analyze`, plus title", **_json(
+            {"type": "array", "items": {"$ref": "#/components/schemas/RankingRow"}})},
+            "422": {"description": "Unknown method or category", **_json(_error)}, **_chair_errors}}},
+    "/rounds/{key}/shortlist": {
+        "get": {"summary": "The shortlist (stored, or the unsaved proposal); ?version=N a signed snapshot",
+                "security": _bearer, "parameters": _key + [_method, {"name": "version", "in": "query",
+                                                                     "schema": {"type": "integer"}}],
+                "responses": {"200": {"description": "Shortlist with entries and signed versions"},
+                              **_chair_errors}},
+        "post": {"summary": "(Re-)propose and store the shortlist by {method}; overrides are kept",
+                 "security": _bearer, "parameters": _key,
+                 "requestBody": _json({"type": "object", "properties": {"method": {"type": "string"}}}),
+                 "responses": {"201": {"description": "Stored"}, "409": {"description": "No ratings yet"},
+                               **_locked, **_chair_errors}}},
+    "/rounds/{key}/shortlist/entries/{entry_id}": {"post": {
+        "summary": "Move an entry in or out, with a written reason", "security": _bearer,
+        "parameters": _key + [{"name": "entry_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+        "requestBody": _json({"type": "object", "required": ["included", "reason"], "properties": {
+            "included": {"type": "boolean"}, "reason": {"type": "string"}}}),
+        "responses": {"200": {"description": "Moved and audited"}, "409": {"description": "Already there"},
+                      "422": {"description": "No reason given", **_json(_error)}, **_locked, **_chair_errors}}},
+    "/rounds/{key}/shortlist/signoff": {"post": {
+        "summary": "The chair seals the result (snapshot, SHA-256; the round becomes signed)", "security": _bearer,
+        "parameters": _key,
+        "requestBody": _json({"type": "object", "required": ["password"], "properties": {
+            "password": {"type": "string", "description": "The signer re-enters their password"},
+            "dissent": {"type": "string"}}}),
+        "responses": {"201": {"description": "Signed", **_json({"type": "object", "properties": {
+            "version": {"type": "integer"}, "content_sha256": {"type": "string"}, "state": {"type": "string"}}})},
+            "403": {"description": "Wrong password (`wrong_password`), or not a chair/admin", **_json(_error)},
+            "409": {"description": "The round is not in review", **_json(_error)}, **_locked,
+            "401": {"description": "No valid token"}, "404": {"description": "No such round"}}}},
+    "/rounds/{key}/reopen": {"post": {
+        "summary": "An admin re-opens a signed round with a reason (a new version follows)", "security": _bearer,
+        "parameters": _key, "requestBody": _json({"type": "object", "required": ["reason"],
+                                                  "properties": {"reason": {"type": "string"}}}),
+        "responses": {"200": {"description": "Back in review"}, "409": {"description": "Not signed"},
+                      "422": {"description": "No reason"}, **_chair_errors}}},
+    "/rounds/{key}/shortlist.{fmt}": {"get": {
+        "summary": "Export: CSV (UTF-8 with BOM), XLSX (sheet per category + method/hash), PDF (A4, Chinese text)",
+        "security": _bearer,
+        "parameters": _key + [{"name": "fmt", "in": "path", "required": True,
+                               "schema": {"type": "string", "enum": ["csv", "xlsx", "pdf"]}},
+                              {"name": "scope", "in": "query", "schema": {"type": "string",
+                                                                          "enum": ["shortlist", "rankings"]}},
+                              {"name": "version", "in": "query", "schema": {"type": "integer"}}],
+        "responses": {"200": {"description": "The file"},
+                      "503": {"description": "No CJK font for the PDF (`cjk_font_missing`, names the package)",
+                              **_json(_error)}, **_chair_errors}}},
+}
 
 SPEC = {
     "openapi": "3.1.0",
@@ -63,6 +141,7 @@ SPEC = {
                 "error": {"type": "string"}, "message": {"type": "string"},
                 "version": {"type": "integer"}, "comment": {"type": "string"},
                 "scores": {"type": "object", "additionalProperties": {"type": "number"}}}},
+            **_REVIEW_SCHEMAS,
             "Round": {"type": "object", "properties": {
                 "key": {"type": "string"}, "kind": {"type": "string"}, "stage": {"type": "string"},
                 "state": {"type": "string"}, "works": {"type": "integer"}}},
@@ -130,6 +209,7 @@ SPEC = {
                 "404": {"description": "No such assignment", **_json(_error)},
                 "409": {"description": "Not submitted", **_json(_error)},
                 "423": {"description": "Round not scoring", **_json(_error)}}}},
+        **_REVIEW_PATHS,
     },
 }
 

@@ -1,0 +1,157 @@
+"""The chair console at the design target: a round of 5,000 works and 25,000 ratings (100
+experts, 5 ratings per work, 4 criteria: 100,000 Rating rows), and a PDF of 500 entries.
+
+Times, through the Flask test client (server time, no network): the rankings API cold (the
+ranking computed and stored in the cache) and warm (served from the cache after the ratings'
+fingerprint is checked), the same after one new rating (invalidated: computed again), the
+rankings page; and the PDF export of a 500-entry shortlist.
+
+    python benchmarks/bench_review.py [--database-url URL] [--method affine] [--runs 5]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+CATEGORIES = ("网络纪录片", "网络综艺节目", "网络动画片", "网络剧", "网络电影", "网络微短剧", "网络微电影",
+              "网络直播节目", "网络音频节目", "短视频", "网络公益短片")
+CRITERIA = ("thought", "artistry", "production", "innovation")
+
+
+def build(url: str, n_works: int, n_experts: int, per_work: int, seed: int = 0) -> None:
+    """A migrated database with one round in review, fully rated (bulk inserts)."""
+    from sqlalchemy import insert
+    from sqlmodel import Session
+
+    from web.accounts.passwords import hash_password
+    from web.db import make_engine
+    from web.migrate import upgrade
+    from web.models import Assignment, Rating, Round, RoundKind, RoundState, User, Work, utcnow
+
+    rng = np.random.default_rng(seed)
+    engine = make_engine(url)
+    upgrade(engine)
+    now = utcnow()
+    with Session(engine) as session:
+        digest = hash_password("bench-password")
+        session.execute(insert(User), [{"username": "chair", "role": "chair", "password_hash": digest,
+                                        "display_name": "组长", "categories": [], "active": True,
+                                        "organisation": "", "province": "", "created_at": now}] +
+                        [{"username": f"e{i:03d}", "role": "expert", "password_hash": digest, "display_name": f"专家{i}",
+                          "categories": [], "active": True, "organisation": "", "province": "", "created_at": now}
+                         for i in range(n_experts)])
+        round_ = Round(key="2025Q1", year=2025, quarter=1, kind=RoundKind.quarter, state=RoundState.review)
+        session.add(round_)
+        session.flush()
+        session.execute(insert(Work), [{"round_id": round_.id, "title": f"作品{i:05d}", "title_normalized": f"{i}",
+                                        "category": CATEGORIES[i % len(CATEGORIES)], "submitter": "机构",
+                                        "created_at": now, "synopsis": ""} for i in range(n_works)])
+        first_work = session.execute(Work.__table__.select().limit(1)).first().id
+        first_expert = session.execute(User.__table__.select().where(User.role == "expert").limit(1)).first().id
+        bias = rng.normal(0, 0.7, n_experts)
+        quality = rng.normal(7, 1, n_works)
+        assignments, ratings = [], []
+        aid = 0
+        for w in range(n_works):
+            for e in rng.choice(n_experts, per_work, replace=False):
+                aid += 1
+                assignments.append({"id": aid, "round_id": round_.id, "expert_id": first_expert + int(e),
+                                    "work_id": first_work + w, "status": "submitted", "version": 1,
+                                    "presentation_order": 0, "created_at": now, "updated_at": now, "submitted_at": now})
+                for c in CRITERIA:
+                    value = float(np.clip(np.round((quality[w] + bias[e] + rng.normal(0, .5)) * 2) / 2, 0, 10))
+                    ratings.append({"assignment_id": aid, "criterion": c, "value": value, "version": 1,
+                                    "created_at": now})
+        session.execute(insert(Assignment), assignments)
+        session.execute(insert(Rating), ratings)
+        session.commit()
+    engine.dispose()
+
+
+def timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--works", type=int, default=5000)
+    parser.add_argument("--experts", type=int, default=100)
+    parser.add_argument("--per-work", type=int, default=5)
+    parser.add_argument("--method", default="affine")
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    tmp = tempfile.mkdtemp()
+    url = args.database_url or f"sqlite:///{tmp}/bench.sqlite"
+    started = time.perf_counter()
+    build(url, args.works, args.experts, args.per_work)
+    print(f"built {args.works} works, {args.works * args.per_work} ratings in {time.perf_counter() - started:.1f} s")
+
+    os.environ["TUIYOU_INSTANCE"] = f"{tmp}/instance"
+    from web import create_app
+
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "TESTING": True})
+    client = app.test_client()
+    token = client.post("/api/v1/tokens", json={"username": "chair", "password": "bench-password"}).get_json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    api = f"/api/v1/rounds/2025Q1/rankings?method={args.method}"
+
+    def get(path):
+        response = client.get(path, headers=headers)
+        assert response.status_code == 200, response.status_code
+        return response
+
+    cold = timed(lambda: get(api))
+    warm = [timed(lambda: get(api)) for _ in range(args.runs)]
+    from sqlmodel import Session
+    from web.models import Rating
+    with Session(app.extensions["tuiyou.engine"]) as session:  # one new rating: the cache must not serve
+        session.add(Rating(assignment_id=1, criterion="thought", value=9.5, version=1 + 1))
+        session.commit()
+    invalidated = timed(lambda: get(api))
+    with client.session_transaction() as s:
+        from web.models import User
+        with Session(app.extensions["tuiyou.engine"]) as session:
+            from sqlmodel import select
+            chair = session.exec(select(User).where(User.username == "chair")).one()
+            s["user_id"], s["pw"] = chair.id, chair.password_hash[-16:]
+    page_path = f"/review/2025Q1/rankings?method={args.method}"
+    page_first = timed(lambda: client.get(page_path))
+    page = [timed(lambda: client.get(page_path)) for _ in range(args.runs)]
+    page_one = [timed(lambda: client.get(page_path + "&category=网络剧")) for _ in range(args.runs)]
+
+    from web.exports.document import ExportDocument
+    from web.exports.pdf import to_pdf
+    rows = [{"rank": i % 50 + 1, "title": f"网络视听精品作品第{i:03d}号·山河岁月", "category": CATEGORIES[i % 11],
+             "score": 8.5 - i / 1000, "se": 0.12, "rank_low": 1, "rank_high": 3, "n_ratings": 5,
+             "p_shortlist": 0.9, "included": True, "proposed": True, "straddles_cut": i % 7 == 0,
+             "override_reason": "组长调入：紧扣主题" if i % 50 == 0 else None} for i in range(500)]
+    doc = ExportDocument("2025Q1", "2025Q1（总局评审）", "affine", {"band": 0.9, "seed": 1}, "signed", "shortlist",
+                         "a" * 64, 1, "2026-11-29T12:00:00+00:00", "2026-11-29T12:00:00+00:00", rows,
+                         [{"role": "评审组组长", "name": "李组长", "signed_at": "2026-11-29", "dissent": None}])
+    with app.app_context():
+        pdf_times = [timed(lambda: to_pdf(doc)) for _ in range(3)]
+        size = len(to_pdf(doc))
+    load = os.getloadavg()[0]
+    print(f"load average {load:.2f}; method {args.method}; database {url.split(':')[0]}")
+    print(f"rankings API cold (compute + store cache): {cold * 1000:.0f} ms")
+    print(f"rankings API warm (cache), median of {args.runs}: {statistics.median(warm) * 1000:.0f} ms")
+    print(f"rankings API after a new rating (recomputed): {invalidated * 1000:.0f} ms")
+    print(f"rankings page (no category: the head of each): first {page_first * 1000:.0f} ms, warm median "
+          f"{statistics.median(page) * 1000:.0f} ms; one category: {statistics.median(page_one) * 1000:.0f} ms")
+    print(f"PDF of 500 entries: median {statistics.median(pdf_times):.2f} s ({size / 1024:.0f} KB)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,35 @@
+"""Export downloads for the chair's browser (cookie login): the same files as the API's
+``/api/v1/rounds/{key}/shortlist.csv|.xlsx|.pdf``."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, render_template, request
+
+from ..access import role_required
+from ..db import get_session
+from ..models import Role
+from ..rounds.queries import get_round
+from .build import SCOPES, export_document, render
+from .fonts import FontMissing
+
+bp = Blueprint("exports", __name__, url_prefix="/review", template_folder="templates")
+
+
+@bp.get("/<key>/export.<any(csv, xlsx, pdf):fmt>")
+@role_required(Role.chair, Role.admin)
+def download(key: str, fmt: str):
+    """The shortlist (``?scope=rankings``: the full rankings; ``?version=N``: a signed version) as a file."""
+    db = get_session()
+    round_ = get_round(session=db, key=key)
+    scope = request.args.get("scope", "shortlist")
+    version = request.args.get("version", "")
+    if round_ is None or scope not in SCOPES or (version and not version.isdigit()):
+        abort(404)
+    doc = export_document(session=db, round_=round_, scope=scope, version=int(version) if version else None)
+    if doc is None:
+        abort(404)
+    try:
+        rendered = render(doc, fmt)
+    except FontMissing as exc:
+        return render_template("message.html", message=str(exc)), 503
+    db.commit()
+    return Response(rendered.body, mimetype=rendered.mimetype, headers={"Content-Disposition": rendered.disposition})

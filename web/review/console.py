@@ -1,0 +1,175 @@
+"""What the chair's pages and the API share: the cached ranking, the proposal, the view of the
+shortlist, and sealing it. Calls queries and operations; holds no SQL of its own."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from scoring.normalize import DEFAULT_METHOD, METHODS
+from scoring.rules.config import Rules, load_rules
+from scoring.rules.shortlist import Candidate, Policy, Proposal, propose
+from scoring.totals import CriterionScale
+
+from ..models import Round, RoundKind, ShortlistEntry, Stage, User
+from . import operations, queries
+from .rankings import RoundRanking, compute_ranking
+
+
+def parse_method(value: str | None) -> str:
+    """The method named in a request (the default when empty); ReviewError when unknown."""
+    method = (value or "").strip() or DEFAULT_METHOD
+    if method not in METHODS:
+        raise operations.ReviewError(422, "unknown_method", f"未知方法“{method}”（可选：{'、'.join(METHODS)}）",
+                                     f"unknown method {method!r} (choose one of {', '.join(METHODS)})")
+    return method
+
+
+def policy_for(round_: Round, *, received: int, rules: Rules | None = None) -> Policy:
+    """The proposal policy of a round from config: slots and floor, or the cases' bar; the provincial cap."""
+    rules = rules or load_rules()
+    if round_.kind == RoundKind.dissemination:
+        return Policy(slots=None, bar=rules.criteria_sets[round_.criteria_set].bar)
+    shortlist = rules.shortlists["annual" if round_.kind == RoundKind.annual else "quarter"]
+    cap = rules.stages["provincial"].recommend_cap if round_.stage == Stage.provincial else None
+    return Policy(slots=dict(shortlist.slots), min_score=shortlist.min_score, cap_share=cap, received=received)
+
+
+def ranking_for(*, session: Session, round_: Round, method: str, rules: Rules | None = None) -> RoundRanking:
+    """The round's ranking by ``method``: from the cache while no rating changed, else computed and cached."""
+    fingerprint = queries.ratings_fingerprint(session=session, round_=round_)
+    cached = queries.cached_ranking(session=session, round_=round_, method=method, fingerprint=fingerprint)
+    if cached is not None:
+        return cached
+    rules = rules or load_rules()
+    items = queries.round_items(session=session, round_=round_)
+    policy = policy_for(round_, received=len(items), rules=rules)
+    scales = [CriterionScale(c.key, c.min, c.max, c.step, c.weight)
+              for c in rules.criteria_sets[round_.criteria_set].criteria]
+    thresholds = [t for t in (policy.min_score, policy.bar) if t is not None]
+    ratings = queries.rating_input(session=session, round_=round_)
+    ranking = compute_ranking(ratings, items, method=method, scales=scales, slots=policy.slots,
+                              threshold=max(thresholds) if thresholds else None)
+    operations.store_ranking(session=session, round_=round_, method=method, fingerprint=fingerprint,
+                             ranking=ranking)
+    return ranking  # the caller commits (a GET commits the cache row it may have added)
+
+
+def proposal_for(*, session: Session, round_: Round, ranking: RoundRanking) -> Proposal:
+    """The proposal of the rules over this ranking (annual rounds: only works from signed quarters)."""
+    items = queries.round_items(session=session, round_=round_)
+    ineligible = queries.annual_eligibility(session=session, round_=round_) \
+        if round_.kind == RoundKind.annual else {}
+    candidates = [Candidate(key=row["item_id"], category=row["category"], score=row["score"],
+                            se=row["se"] if row["se"] is not None else math.nan, rank=row["rank"],
+                            rank_low=row["rank_low"], rank_high=row["rank_high"],
+                            p_top=row["p_shortlist"] if row["p_shortlist"] is not None else math.nan,
+                            eligible=not ineligible.get(row["item_id"]),
+                            ineligible_reason=ineligible.get(row["item_id"], ""))
+                  for row in ranking.rows]
+    return propose(candidates, policy_for(round_, received=len(items)))
+
+
+def sensitivity(*, session: Session, round_: Round) -> tuple[list[str], list[dict]]:
+    """The items whose proposed status differs between methods: (methods, rows with a status per method)."""
+    methods = list(METHODS)
+    status: dict[int, dict[str, bool]] = {}
+    titles: dict[int, tuple[str, str]] = {}
+    for method in methods:
+        ranking = ranking_for(session=session, round_=round_, method=method)
+        for entry in proposal_for(session=session, round_=round_, ranking=ranking).entries:
+            status.setdefault(entry.candidate.key, {})[method] = entry.proposed
+            titles[entry.candidate.key] = (ranking.row(entry.candidate.key)["title"], entry.candidate.category)
+    rows = [{"item_id": key, "title": titles[key][0], "category": titles[key][1], "proposed": by_method}
+            for key, by_method in status.items() if len(set(by_method.values())) > 1]
+    rows.sort(key=lambda r: (r["category"], r["title"]))
+    return methods, rows
+
+
+@dataclass(frozen=True)
+class ShortlistView:
+    """The shortlist as shown and exported: stored entries, or the unsaved proposal."""
+
+    round: Round
+    method: str
+    state: str  # "unsaved", "proposed" or "signed"
+    entries: list[dict]
+    content_sha256: str | None
+    version: int | None
+
+
+def _entry_dict(entry: ShortlistEntry, row: dict | None, names: dict[int, str]) -> dict:
+    return {"item_id": entry.case_id or entry.work_id, "entry_id": entry.id,
+            "title": row["title"] if row else "", "category": entry.category, "rank": entry.rank,
+            "rank_low": row["rank_low"] if row else entry.rank, "rank_high": row["rank_high"] if row else entry.rank,
+            "score": entry.score, "se": entry.se, "p_shortlist": row["p_shortlist"] if row else None,
+            "n_ratings": row["n_ratings"] if row else 0, "proposed": entry.proposed, "included": entry.included,
+            "straddles_cut": entry.straddles_cut, "override_reason": entry.override_reason,
+            "override_by": names.get(entry.override_by) if entry.override_by else None,
+            "override_at": entry.override_at.isoformat() if entry.override_at else None}
+
+
+def shortlist_view(*, session: Session, round_: Round, method: str | None = None) -> ShortlistView:
+    """The stored shortlist (its own method), or else the proposal by ``method`` not yet saved."""
+    shortlist = queries.get_shortlist(session=session, round_=round_)
+    if shortlist is not None:
+        ranking = ranking_for(session=session, round_=round_, method=shortlist.method)
+        entries = queries.shortlist_entries(session=session, shortlist=shortlist)
+        names = queries.user_names(session=session, ids={e.override_by for e in entries if e.override_by})
+        versions = queries.result_versions(session=session, round_=round_)
+        return ShortlistView(round_, shortlist.method, shortlist.state,
+                             [_entry_dict(e, ranking.row(e.case_id or e.work_id), names) for e in entries],
+                             shortlist.content_sha256, versions[-1].version if versions and
+                             shortlist.state == "signed" else None)
+    method = method or DEFAULT_METHOD
+    ranking = ranking_for(session=session, round_=round_, method=method)
+    rows = {row["item_id"]: row for row in ranking.rows}
+    entries = []
+    for decision in proposal_for(session=session, round_=round_, ranking=ranking).entries:
+        row = rows[decision.candidate.key]
+        entries.append({"item_id": row["item_id"], "entry_id": None, "title": row["title"],
+                        "category": row["category"], "rank": row["rank"], "rank_low": row["rank_low"],
+                        "rank_high": row["rank_high"], "score": row["score"], "se": row["se"],
+                        "p_shortlist": row["p_shortlist"], "n_ratings": row["n_ratings"],
+                        "proposed": decision.proposed, "included": decision.proposed,
+                        "straddles_cut": decision.straddles_cut, "override_reason": None,
+                        "override_by": None, "override_at": None, "reason": decision.reason})
+    return ShortlistView(round_, method, "unsaved", entries, None, None)
+
+
+def propose_and_save(*, session: Session, round_: Round, method: str, actor: User):
+    """(Re-)propose the shortlist by ``method`` and store it (overrides kept)."""
+    operations.ensure_writable(round_)
+    ranking = ranking_for(session=session, round_=round_, method=method)
+    if not ranking.rows:
+        raise operations.ReviewError(409, "no_ratings", "本轮尚无已提交的评分，无法生成建议名单",
+                                     "no submitted ratings yet: nothing to propose")
+    proposal = proposal_for(session=session, round_=round_, ranking=ranking)
+    return operations.save_proposal(session=session, round_=round_, ranking=ranking, proposal=proposal, actor=actor)
+
+
+def seal(*, session: Session, round_: Round, signer: User, password: str, dissent: str | None):
+    """The chair's sign-off: check the password, freeze ratings, method, shortlist and overrides."""
+    operations.ensure_writable(round_)
+    operations.check_signer(signer, password)
+    shortlist = queries.get_shortlist(session=session, round_=round_)
+    if shortlist is None:
+        shortlist = propose_and_save(session=session, round_=round_, method=DEFAULT_METHOD, actor=signer)
+    ranking = ranking_for(session=session, round_=round_, method=shortlist.method)
+    view = shortlist_view(session=session, round_=round_)
+    ratings = queries.rating_input(session=session, round_=round_)
+    content = {
+        "round": {"key": round_.key, "kind": round_.kind.value, "stage": round_.stage.value, "unit": round_.unit,
+                  "criteria_set": round_.criteria_set},
+        "method": shortlist.method, "params": ranking.params,
+        "ratings": sorted([a, e, i, c, v] for a, e, i, c, v in zip(
+            ratings.assignment_id, ratings.expert_id, ratings.item_id, ratings.criterion, ratings.value)),
+        "entries": [{k: e[k] for k in ("item_id", "title", "category", "rank", "rank_low", "rank_high", "score",
+                                       "se", "p_shortlist", "n_ratings", "proposed", "included", "straddles_cut")}
+                    for e in view.entries],
+        "overrides": [{k: e[k] for k in ("item_id", "included", "override_reason", "override_by", "override_at")}
+                      for e in view.entries if e["override_reason"]],
+    }
+    return operations.freeze(session=session, round_=round_, shortlist=shortlist, content=content,
+                             signer=signer, dissent=dissent)

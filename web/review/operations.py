@@ -1,0 +1,194 @@
+"""Writes of the chair console: the rankings cache, the proposal, overrides, sign-off, re-opening.
+
+Each write checks ``round_is_locked`` first (a signed round refuses with :class:`RoundLocked`,
+answered as 423), changes the models and records the audit event; the caller commits.
+"""
+from __future__ import annotations
+
+import json
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from scoring.rules.shortlist import Proposal
+
+from ..accounts.passwords import check_password
+from ..audit import record_event
+from ..models import (RankingCache, ResultVersion, Role, Round, RoundState, Shortlist, ShortlistEntry,
+                      SignOff, User, utcnow)
+from .queries import (cache_entry, get_shortlist, is_case_round, result_versions, round_is_locked, sign_offs,
+                      shortlist_entries)
+from .rankings import RoundRanking
+from .snapshot import canonical_json, content_sha256
+
+
+class ReviewError(ValueError):
+    """A refused chair action: ``status`` (HTTP), a stable ``code`` and the reason in zh and en."""
+
+    def __init__(self, status: int, code: str, zh: str, en: str):
+        self.status, self.code, self.zh, self.en = status, code, zh, en
+        super().__init__(en)
+
+
+class RoundLocked(ReviewError):
+    """The round is signed: every write answers 423."""
+
+    def __init__(self, round_: Round):
+        super().__init__(423, "locked", f"轮次 {round_.key} 已签署，结果已冻结，不能再修改（须由管理员填写理由后重新开启）",
+                         f"round {round_.key} is signed and frozen; an admin must re-open it (with a reason) first")
+
+
+def ensure_writable(round_: Round) -> None:
+    """Raise :class:`RoundLocked` when the round is signed."""
+    if round_is_locked(round_):
+        raise RoundLocked(round_)
+
+
+def store_ranking(*, session: Session, round_: Round, method: str, fingerprint: str,
+                  ranking: RoundRanking) -> None:
+    """Keep a computed ranking for other requests and servers (a cache: no audit event)."""
+    payload = json.dumps(ranking.to_json(), ensure_ascii=False, allow_nan=False)
+    try:
+        with session.begin_nested():
+            entry = cache_entry(session=session, round_=round_, method=method)
+            if entry is None:
+                entry = RankingCache(round_id=round_.id, method=method, fingerprint=fingerprint, payload=payload)
+            else:
+                entry.fingerprint, entry.payload, entry.created_at = fingerprint, payload, utcnow()
+            session.add(entry)
+    except IntegrityError:
+        pass  # another server stored the same computation at the same moment
+
+
+def save_proposal(*, session: Session, round_: Round, ranking: RoundRanking, proposal: Proposal,
+                  actor: User) -> Shortlist:
+    """Store (or re-store) the proposed shortlist; the chair's overrides are kept."""
+    ensure_writable(round_)
+    shortlist = get_shortlist(session=session, round_=round_)
+    kept: dict[int, ShortlistEntry] = {}
+    if shortlist is None:
+        shortlist = Shortlist(round_id=round_.id)
+    else:
+        for entry in shortlist_entries(session=session, shortlist=shortlist):
+            if entry.override_reason:
+                kept[entry.case_id or entry.work_id] = entry
+            else:
+                session.delete(entry)
+    shortlist.method, shortlist.state = ranking.method, "proposed"
+    shortlist.content_sha256, shortlist.frozen_at = None, None
+    session.add(shortlist)
+    session.flush()
+    case = is_case_round(round_)
+    rows = {row["item_id"]: row for row in ranking.rows}
+    for decision in proposal.entries:
+        c = decision.candidate
+        row = rows[c.key]
+        entry = kept.pop(c.key, None)
+        if entry is None:
+            entry = ShortlistEntry(shortlist_id=shortlist.id, category=c.category, rank=c.rank, score=c.score,
+                                   se=c.se if c.se == c.se else 0.0, proposed=decision.proposed,
+                                   included=decision.proposed,
+                                   work_id=None if case else c.key, case_id=c.key if case else None)
+        entry.rank, entry.score, entry.proposed = c.rank, row["score"], decision.proposed
+        entry.se = row["se"] if row["se"] is not None else 0.0
+        entry.straddles_cut = decision.straddles_cut
+        if not entry.override_reason:
+            entry.included = decision.proposed
+        session.add(entry)
+    for orphan in kept.values():  # an overridden item that no longer has ratings
+        session.delete(orphan)
+    session.flush()
+    record_event(session, "shortlist.proposed", actor=actor.username, round_id=round_.id, subject=round_.key,
+                 detail={"method": ranking.method, "proposed": len(proposal.proposed),
+                         "candidates": len(proposal.entries), "cap": proposal.cap, "capped": proposal.capped,
+                         "notes": proposal.notes})
+    return shortlist
+
+
+def override_entry(*, session: Session, round_: Round, entry: ShortlistEntry, include: bool, reason: str,
+                   actor: User) -> ShortlistEntry:
+    """Move an entry in or out of the shortlist; a written reason is required and audited."""
+    ensure_writable(round_)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ReviewError(422, "reason_required", "调整入选名单须填写书面理由",
+                          "moving a work in or out of the shortlist needs a written reason")
+    if len(reason) > 2000:
+        raise ReviewError(422, "reason_too_long", "理由不超过 2000 字", "the reason must be at most 2000 characters")
+    if entry.included == include:
+        raise ReviewError(409, "no_change", "该作品已处于所选状态", "the work is already where you asked to move it")
+    entry.included = include
+    entry.override_reason, entry.override_by, entry.override_at = reason, actor.id, utcnow()
+    session.add(entry)
+    record_event(session, "shortlist.override", actor=actor.username, round_id=round_.id, subject=round_.key,
+                 detail={"item_id": entry.case_id or entry.work_id, "category": entry.category,
+                         "included": include, "proposed": entry.proposed, "reason": reason})
+    return entry
+
+
+def check_signer(user: User, password: str) -> None:
+    """The signer must re-enter their password (403 when wrong)."""
+    if not password or not check_password(user, password):
+        raise ReviewError(403, "wrong_password", "密码不正确，未签署", "wrong password: nothing was signed")
+
+
+def freeze(*, session: Session, round_: Round, shortlist: Shortlist, content: dict, signer: User,
+           dissent: str | None) -> ResultVersion:
+    """Seal the result: snapshot and hash, the chair's signature, the round becomes signed."""
+    ensure_writable(round_)
+    if round_.state != RoundState.review:
+        raise ReviewError(409, "not_in_review", f"轮次须处于“复核”状态才能签署（当前：{round_.state.value}）",
+                          f"the round must be in review to be signed (it is {round_.state.value})")
+    if signer.role not in (Role.chair, Role.admin):
+        raise ReviewError(403, "not_chair", "只有评审组组长可以签署结果", "only the chair can seal the result")
+    text = canonical_json(content)
+    digest = content_sha256(content)
+    number = len(result_versions(session=session, round_=round_)) + 1
+    version = ResultVersion(round_id=round_.id, version=number, method=content["method"], content=text,
+                            content_sha256=digest, signed_by=signer.id)
+    session.add(version)
+    shortlist.state, shortlist.content_sha256, shortlist.frozen_at = "signed", digest, version.signed_at
+    session.add(shortlist)
+    session.add(SignOff(shortlist_id=shortlist.id, user_id=signer.id, content_sha256=digest,
+                        dissent=(dissent or "").strip() or None, signed_at=version.signed_at))
+    previous = round_.state
+    round_.state = RoundState.signed
+    session.add(round_)
+    session.flush()
+    record_event(session, "round.state", actor=signer.username, round_id=round_.id, subject=round_.key,
+                 detail={"from": previous.value, "to": "signed", "backward": False, "reason": None})
+    record_event(session, "shortlist.signed", actor=signer.username, round_id=round_.id, subject=round_.key,
+                 detail={"version": number, "sha256": digest, "method": content["method"],
+                         "included": sum(e["included"] for e in content["entries"]),
+                         "dissent": (dissent or "").strip() or None})
+    return version
+
+
+def reopen(*, session: Session, round_: Round, actor: User, reason: str) -> ResultVersion:
+    """An admin re-opens a signed round (back to review) with a reason; the signed version stays readable."""
+    if actor.role != Role.admin:
+        raise ReviewError(403, "admin_only", "只有管理员可以重新开启已签署的轮次", "only an admin can re-open a signed round")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ReviewError(422, "reason_required", "重新开启须填写理由", "re-opening needs a written reason")
+    if not round_is_locked(round_):
+        raise ReviewError(409, "not_signed", "轮次尚未签署", "the round is not signed")
+    versions = result_versions(session=session, round_=round_)
+    current = versions[-1]
+    current.reopened_by, current.reopened_at, current.reopen_reason = actor.id, utcnow(), reason
+    session.add(current)
+    shortlist = get_shortlist(session=session, round_=round_)
+    if shortlist is not None:
+        shortlist.state, shortlist.content_sha256, shortlist.frozen_at = "proposed", None, None
+        session.add(shortlist)
+        # the signatures belong to the version just re-opened (kept there and in the audit log)
+        for sign_off, _user in sign_offs(session=session, shortlist=shortlist):
+            session.delete(sign_off)
+    round_.state = RoundState.review
+    session.add(round_)
+    session.flush()
+    record_event(session, "round.state", actor=actor.username, round_id=round_.id, subject=round_.key,
+                 detail={"from": "signed", "to": "review", "backward": True, "reason": reason})
+    record_event(session, "shortlist.reopened", actor=actor.username, round_id=round_.id, subject=round_.key,
+                 detail={"version": current.version, "sha256": current.content_sha256, "reason": reason})
+    return current

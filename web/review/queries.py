@@ -1,0 +1,222 @@
+"""Reads of the chair console (typed, keyword-only ``session=``), and the lock every write checks.
+
+``round_is_locked(round_)`` is the one check for "every write to a signed round answers 423":
+the review pages and API use it, and any other endpoint that writes to a round (the expert's
+scores, explanations) should call it before writing.
+"""
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from ..models import (Assignment, AssignmentStatus, AuditEvent, Comment, DisseminationCase,
+                      HighlightTag, RankingCache, Rating, ResultVersion, Round, RoundKind,
+                      RoundState, Shortlist, ShortlistEntry, SignOff, User, Work)
+from .rankings import RatingInput, RoundRanking
+
+#: The category under which a dissemination round's cases are ranked.
+CASES_CATEGORY = "优秀传播案例"
+
+
+def round_is_locked(round_: Round) -> bool:
+    """Whether writes to ``round_`` must be refused with 423: true once it is signed."""
+    return round_.state == RoundState.signed
+
+
+def is_case_round(round_: Round) -> bool:
+    """A dissemination-case round rates DisseminationCase rows, not works."""
+    return round_.kind == RoundKind.dissemination
+
+
+def round_items(*, session: Session, round_: Round) -> dict[int, tuple[str, str]]:
+    """Every rateable item of the round: id → (title, category)."""
+    if is_case_round(round_):
+        rows = session.exec(select(DisseminationCase.id, DisseminationCase.name)
+                            .where(DisseminationCase.round_id == round_.id))
+        return {i: (name, CASES_CATEGORY) for i, name in rows}
+    rows = session.exec(select(Work.id, Work.title, Work.category).where(Work.round_id == round_.id))
+    return {i: (title, category) for i, title, category in rows}
+
+
+def _item_column(round_: Round):
+    return Assignment.case_id if is_case_round(round_) else Assignment.work_id
+
+
+def rating_input(*, session: Session, round_: Round) -> RatingInput:
+    """The current criterion values of every submitted assignment of the round (long form)."""
+    item = _item_column(round_)
+    rows = session.exec(
+        select(Assignment.id, Assignment.expert_id, item, Rating.criterion, Rating.value, Assignment.confidence)
+        .join(Rating, (Rating.assignment_id == Assignment.id) & (Rating.version == Assignment.version))
+        .where(Assignment.round_id == round_.id, Assignment.status == AssignmentStatus.submitted,
+               item.is_not(None))
+        .order_by(Assignment.id, Rating.criterion)).all()
+    confidence = {a: c for a, _e, _i, _k, _v, c in rows if c is not None}
+    return RatingInput([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows],
+                       [r[3] for r in rows], [float(r[4]) for r in rows], confidence)
+
+
+def ratings_fingerprint(*, session: Session, round_: Round) -> str:
+    """Changes whenever a rating is saved or an assignment changes status: the cache key."""
+    ratings = session.exec(select(func.count(Rating.id), func.max(Rating.id))
+                           .join(Assignment, Assignment.id == Rating.assignment_id)
+                           .where(Assignment.round_id == round_.id)).one()
+    assignments = session.exec(select(func.count(Assignment.id), func.max(Assignment.updated_at),
+                                      func.max(Assignment.submitted_at))
+                               .where(Assignment.round_id == round_.id,
+                                      Assignment.status == AssignmentStatus.submitted)).one()
+    return ":".join(str(part) for part in (*ratings, *assignments))
+
+
+def cached_ranking(*, session: Session, round_: Round, method: str, fingerprint: str) -> RoundRanking | None:
+    """The cached ranking of this method if the ratings have not changed since, else None."""
+    entry = session.exec(select(RankingCache).where(RankingCache.round_id == round_.id,
+                                                    RankingCache.method == method)).first()
+    if entry is None or entry.fingerprint != fingerprint:
+        return None
+    try:
+        return RoundRanking.from_json(json.loads(entry.payload))
+    except TypeError:  # stored by an older layout of RoundRanking: compute afresh
+        return None
+
+
+def cache_entry(*, session: Session, round_: Round, method: str) -> RankingCache | None:
+    """The stored cache row of (round, method), valid or not."""
+    return session.exec(select(RankingCache).where(RankingCache.round_id == round_.id,
+                                                   RankingCache.method == method)).first()
+
+
+def get_shortlist(*, session: Session, round_: Round) -> Shortlist | None:
+    """The round's shortlist, if one was proposed."""
+    return session.exec(select(Shortlist).where(Shortlist.round_id == round_.id)).first()
+
+
+def shortlist_entries(*, session: Session, shortlist: Shortlist) -> list[ShortlistEntry]:
+    """The entries of a shortlist by category and rank."""
+    return list(session.exec(select(ShortlistEntry).where(ShortlistEntry.shortlist_id == shortlist.id)
+                             .order_by(ShortlistEntry.category, ShortlistEntry.rank, ShortlistEntry.id)))
+
+
+def sign_offs(*, session: Session, shortlist: Shortlist) -> list[tuple[SignOff, User]]:
+    """Who signed the shortlist, with any dissent."""
+    return list(session.exec(select(SignOff, User).join(User, User.id == SignOff.user_id)
+                             .where(SignOff.shortlist_id == shortlist.id).order_by(SignOff.signed_at)))
+
+
+def result_versions(*, session: Session, round_: Round) -> list[ResultVersion]:
+    """Every signed version of the round's result, oldest first."""
+    return list(session.exec(select(ResultVersion).where(ResultVersion.round_id == round_.id)
+                             .order_by(ResultVersion.version)))
+
+
+def result_version(*, session: Session, round_: Round, version: int) -> ResultVersion | None:
+    """One signed version."""
+    return session.exec(select(ResultVersion).where(ResultVersion.round_id == round_.id,
+                                                    ResultVersion.version == version)).first()
+
+
+def review_events(*, session: Session, round_: Round) -> list[AuditEvent]:
+    """The round's shortlist and sign-off events from the audit log (overrides, sign-off, re-opening)."""
+    return list(session.exec(select(AuditEvent).where(AuditEvent.round_id == round_.id,
+                                                      AuditEvent.action.startswith("shortlist."))
+                             .order_by(AuditEvent.id)))
+
+
+def user_names(*, session: Session, ids: set[int]) -> dict[int, str]:
+    """Display names (or usernames) of users by id."""
+    if not ids:
+        return {}
+    rows = session.exec(select(User.id, User.display_name, User.username).where(User.id.in_(list(ids))))
+    return {i: display or name for i, display, name in rows}
+
+
+@dataclass(frozen=True)
+class ItemRating:
+    """One expert's rating of an item, as the drill-down shows it."""
+
+    assignment: Assignment
+    expert: User
+    values: dict[str, float]
+    comments: list[str]
+    tags: list[str]
+
+
+def item_ratings(*, session: Session, round_: Round, item_id: int) -> list[ItemRating]:
+    """Every assignment of an item with its current values, comments and highlight tags."""
+    item = _item_column(round_)
+    pairs = list(session.exec(select(Assignment, User).join(User, User.id == Assignment.expert_id)
+                              .where(Assignment.round_id == round_.id, item == item_id)
+                              .order_by(User.username)))
+    ids = [a.id for a, _ in pairs]
+    values: dict[int, dict[str, float]] = defaultdict(dict)
+    comments: dict[int, list[str]] = defaultdict(list)
+    tags: dict[int, list[str]] = defaultdict(list)
+    if ids:
+        versions = {a.id: a.version for a, _ in pairs}
+        for rating in session.exec(select(Rating).where(Rating.assignment_id.in_(ids))):
+            if rating.version == versions[rating.assignment_id]:
+                values[rating.assignment_id][rating.criterion] = rating.value
+        for comment in session.exec(select(Comment).where(Comment.assignment_id.in_(ids)).order_by(Comment.id)):
+            comments[comment.assignment_id].append(comment.body)
+        for tag in session.exec(select(HighlightTag).where(HighlightTag.assignment_id.in_(ids))):
+            tags[tag.assignment_id].append(tag.tag)
+    return [ItemRating(a, u, values[a.id], comments[a.id], sorted(tags[a.id])) for a, u in pairs]
+
+
+@dataclass(frozen=True)
+class Completion:
+    """Assignments by status, for one expert or one category."""
+
+    label: str
+    total: int
+    submitted: int
+    in_progress: int
+    recused: int
+
+    @property
+    def share(self) -> float:
+        active = self.total - self.recused
+        return self.submitted / active if active else 0.0
+
+
+def completion(*, session: Session, round_: Round) -> tuple[list[Completion], list[Completion]]:
+    """Completion per expert and per category."""
+    items = round_items(session=session, round_=round_)
+    item = _item_column(round_)
+    rows = session.exec(select(Assignment.expert_id, item, Assignment.status, User.display_name, User.username)
+                        .join(User, User.id == Assignment.expert_id)
+                        .where(Assignment.round_id == round_.id)).all()
+    by_expert: dict[str, Counter] = defaultdict(Counter)
+    by_category: dict[str, Counter] = defaultdict(Counter)
+    for _expert, item_id, status, display, username in rows:
+        category = items.get(item_id, ("", "?"))[1]
+        for counter in (by_expert[display or username], by_category[category]):
+            counter["total"] += 1
+            counter[status.value] += 1
+
+    def table(groups: dict[str, Counter]) -> list[Completion]:
+        return [Completion(label, c["total"], c["submitted"], c["in_progress"], c["recused"])
+                for label, c in sorted(groups.items())]
+
+    return table(by_expert), table(by_category)
+
+
+def annual_eligibility(*, session: Session, round_: Round) -> dict[int, str]:
+    """For an annual round: work id → why it may not be proposed ("" when it may)."""
+    works = list(session.exec(select(Work.id, Work.source_work_id).where(Work.round_id == round_.id)))
+    sources = [s for _, s in works if s is not None]
+    included: set[int] = set()
+    if sources:
+        included = set(session.exec(
+            select(ShortlistEntry.work_id)
+            .join(Shortlist, Shortlist.id == ShortlistEntry.shortlist_id)
+            .join(Round, Round.id == Shortlist.round_id)
+            .where(ShortlistEntry.work_id.in_(sources), ShortlistEntry.included == True,  # noqa: E712
+                   Shortlist.state == "signed", Round.state == RoundState.signed)))
+    return {work_id: ("" if source in included else
+                      ("not_from_quarter" if source is None else "quarter_not_signed"))
+            for work_id, source in works}

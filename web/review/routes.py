@@ -1,0 +1,220 @@
+"""The chair console's pages: rankings, drill-down, diagnostics, sensitivity, shortlist and sign-off.
+
+Chair and admin only (experts 403). Every write refuses a signed round with a 423 page.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from scoring.normalize import DEFAULT_METHOD, METHODS
+from scoring.rules.config import load_rules
+
+from ..access import current_user, role_required
+from ..db import get_session
+from ..i18n import localized
+from ..models import Role
+from ..rounds.queries import get_round, list_rounds
+from . import charts, console, operations, panel_stats, queries
+
+bp = Blueprint("review", __name__, url_prefix="/review", template_folder="templates")
+CHAIR = (Role.chair, Role.admin)
+PAGE_ALL_UP_TO, PAGE_HEAD = 1000, 60  # rankings page: every row up to this many works, else the head per category
+
+
+def _round(key: str):
+    round_ = get_round(session=get_session(), key=key)
+    if round_ is None:
+        abort(404)
+    return round_
+
+
+def _method() -> str:
+    try:
+        return console.parse_method(request.args.get("method") or request.form.get("method"))
+    except operations.ReviewError:
+        abort(400)
+
+
+def _refused(exc: operations.ReviewError, key: str):
+    get_session().rollback()
+    if exc.status == 423:
+        return render_template("review/locked.html", message=localized(exc), key=key), 423
+    flash(localized(exc), "error")
+    return redirect(url_for("review.shortlist", key=key)), 303
+
+
+def _common(round_, method: str) -> dict:
+    return {"round": round_, "method": method, "methods": list(METHODS), "default_method": DEFAULT_METHOD,
+            "locked": queries.round_is_locked(round_)}
+
+
+@bp.get("/")
+@role_required(*CHAIR)
+def index():
+    """Rounds a chair can review: their state and links to the console."""
+    rounds = [r for r in list_rounds(session=get_session()) if r.state.value in ("scoring", "review", "signed")]
+    return render_template("review/index.html", rounds=rounds)
+
+
+@bp.get("/<key>/rankings")
+@role_required(*CHAIR)
+def rankings(key: str):
+    """Rankings per category with bands, raw mean, P(shortlist) and flags; method switchable."""
+    db, round_, method = get_session(), _round(key), _method()
+    ranking = console.ranking_for(session=db, round_=round_, method=method)
+    db.commit()
+    category = request.args.get("category") or ""
+    groups: dict[str, list[dict]] = {}
+    for row in ranking.rows:
+        if not category or row["category"] == category:
+            groups.setdefault(row["category"], []).append(row)
+    # A national-scale round (thousands of works) shows the head of each category; one category shows all.
+    shown = PAGE_HEAD if not category and len(ranking.rows) > PAGE_ALL_UP_TO else None
+    policy = console.policy_for(round_, received=len(ranking.rows))
+    threshold = max([t for t in (policy.min_score, policy.bar) if t is not None], default=None)
+    chart = charts.score_distribution([(name, [r["score"] for r in rows]) for name, rows in groups.items()],
+                                      threshold=threshold, label=_("各类别得分分布"))
+    return render_template("review/rankings.html", **_common(round_, method), ranking=ranking, groups=groups,
+                           category=category, categories=sorted({r["category"] for r in ranking.rows}),
+                           chart=chart, policy=policy, shown=shown)
+
+
+@bp.get("/<key>/works/<int:item_id>")
+@role_required(*CHAIR)
+def work(key: str, item_id: int):
+    """Every rating of one work by every expert per criterion, with residuals, flags, comments, tags."""
+    db, round_, method = get_session(), _round(key), _method()
+    ranking = console.ranking_for(session=db, round_=round_, method=method)
+    db.commit()
+    items = queries.round_items(session=db, round_=round_)
+    if item_id not in items:
+        abort(404)
+    per_rating = {r["assignment_id"]: r for r in ranking.ratings}
+    rules = load_rules()
+    criteria_set = rules.criteria_sets[round_.criteria_set]
+    highlights = {h.key: h for h in criteria_set.highlights}
+    return render_template("review/work.html", **_common(round_, method), item_id=item_id,
+                           title=items[item_id][0], category=items[item_id][1], row=ranking.row(item_id),
+                           ratings=queries.item_ratings(session=db, round_=round_, item_id=item_id),
+                           fitted=per_rating, criteria=criteria_set.criteria, highlights=highlights)
+
+
+@bp.get("/<key>/diagnostics")
+@role_required(*CHAIR)
+def diagnostics(key: str):
+    """Completion, rater bias and scale with intervals, reliability, flags, connectivity."""
+    db, round_, method = get_session(), _round(key), _method()
+    ranking = console.ranking_for(session=db, round_=round_, method=method)
+    db.commit()
+    by_expert, by_category = queries.completion(session=db, round_=round_)
+    names = queries.user_names(session=db, ids={r["expert_id"] for r in ranking.raters})
+    titles = {row["item_id"]: row["title"] for row in ranking.rows}
+    return render_template("review/diagnostics.html", **_common(round_, method), ranking=ranking,
+                           by_expert=by_expert, by_category=by_category, names=names, titles=titles,
+                           reliability=panel_stats.reliability(ranking) if ranking.rows else [],
+                           flagged=panel_stats.flagged_ratings(ranking),
+                           disagreements=[r for r in ranking.rows if r["disagreement"]],
+                           chart=charts.rater_effects(ranking.raters, names, label=_("评委偏差与尺度（95% 区间）")))
+
+
+@bp.get("/<key>/sensitivity")
+@role_required(*CHAIR)
+def sensitivity(key: str):
+    """The works whose proposed status changes between normalization methods."""
+    db, round_ = get_session(), _round(key)
+    methods, rows = console.sensitivity(session=db, round_=round_)
+    db.commit()
+    return render_template("review/sensitivity.html", **_common(round_, DEFAULT_METHOD), all_methods=methods,
+                           rows=rows)
+
+
+@bp.get("/<key>/shortlist")
+@role_required(*CHAIR)
+def shortlist(key: str):
+    """The proposal per category, straddling works flagged, overrides with reasons, sign-off, versions."""
+    db, round_ = get_session(), _round(key)
+    view = console.shortlist_view(session=db, round_=round_, method=_method())
+    db.commit()
+    groups: dict[str, list[dict]] = {}
+    for entry in view.entries:
+        groups.setdefault(entry["category"], []).append(entry)
+    band_charts = {name: charts.rank_bands(rows, cut=sum(e["included"] for e in rows),
+                                           label=_("%(category)s：名次区间与入选线", category=name))
+                   for name, rows in groups.items()}
+    versions = queries.result_versions(session=db, round_=round_)
+    stored = queries.get_shortlist(session=db, round_=round_)
+    signatures = queries.sign_offs(session=db, shortlist=stored) if stored else []
+    names = queries.user_names(session=db, ids={v.signed_by for v in versions} |
+                               {v.reopened_by for v in versions if v.reopened_by})
+    return render_template("review/shortlist.html", **_common(round_, view.method), view=view, groups=groups,
+                           band_charts=band_charts, versions=versions, names=names, signatures=signatures,
+                           events=queries.review_events(session=db, round_=round_),
+                           policy=console.policy_for(round_, received=len(view.entries)))
+
+
+@bp.post("/<key>/shortlist")
+@role_required(*CHAIR)
+def propose(key: str):
+    """Store the proposal by the chosen method (overrides kept)."""
+    db, round_ = get_session(), _round(key)
+    try:
+        console.propose_and_save(session=db, round_=round_, method=_method(), actor=current_user())
+    except operations.ReviewError as exc:
+        return _refused(exc, key)
+    db.commit()
+    flash(_("已保存建议名单"), "info")
+    return redirect(url_for("review.shortlist", key=key)), 303
+
+
+@bp.post("/<key>/shortlist/entries/<int:entry_id>")
+@role_required(*CHAIR)
+def override(key: str, entry_id: int):
+    """Move one entry in or out with a written reason."""
+    db, round_ = get_session(), _round(key)
+    try:
+        operations.ensure_writable(round_)
+        stored = queries.get_shortlist(session=db, round_=round_)
+        entry = next((e for e in queries.shortlist_entries(session=db, shortlist=stored) if e.id == entry_id),
+                     None) if stored else None
+        if entry is None:
+            abort(404)
+        operations.override_entry(session=db, round_=round_, entry=entry,
+                                  include=request.form.get("included") == "1",
+                                  reason=request.form.get("reason", ""), actor=current_user())
+    except operations.ReviewError as exc:
+        return _refused(exc, key)
+    db.commit()
+    flash(_("已调整，理由已记录"), "info")
+    return redirect(url_for("review.shortlist", key=key) + f"#entry-{entry_id}"), 303
+
+
+@bp.post("/<key>/signoff")
+@role_required(*CHAIR)
+def signoff(key: str):
+    """The chair re-enters the password and seals the result."""
+    db, round_ = get_session(), _round(key)
+    try:
+        version = console.seal(session=db, round_=round_, signer=current_user(),
+                               password=request.form.get("password", ""), dissent=request.form.get("dissent"))
+    except operations.ReviewError as exc:
+        return _refused(exc, key)
+    db.commit()
+    flash(_("已签署第 %(version)s 版，SHA-256：%(sha)s", version=version.version, sha=version.content_sha256), "info")
+    return redirect(url_for("review.shortlist", key=key)), 303
+
+
+@bp.post("/<key>/reopen")
+@role_required(Role.admin)
+def reopen(key: str):
+    """An admin re-opens a signed round with a reason."""
+    db, round_ = get_session(), _round(key)
+    try:
+        operations.reopen(session=db, round_=round_, actor=current_user(), reason=request.form.get("reason", ""))
+    except operations.ReviewError as exc:
+        get_session().rollback()
+        flash(localized(exc), "error")
+        return redirect(url_for("review.shortlist", key=key)), 303
+    db.commit()
+    flash(_("轮次已重新开启，原签署版本仍可查阅"), "info")
+    return redirect(url_for("review.shortlist", key=key)), 303
