@@ -74,7 +74,7 @@ def recuse(assignment_id: int):
     return _answer(actions.recuse(get_session(), current_user(), assignment_id, request.get_json(silent=True)))
 
 
-@bp.post("/assignments/<int:assignment_id>/reopen")
+@bp.post("/assignments/<int:assignment_id>/reopen", endpoint="reopen_assignment")
 @role_required(Role.expert)
 def reopen(assignment_id: int):
     """Reopen a submitted form, when the chair allowed it and the round is scoring."""

@@ -134,7 +134,7 @@ def signoff(key: str):
                     "content_sha256": version.content_sha256, "signed_at": version.signed_at.isoformat()}), 201
 
 
-@bp.post("/rounds/<key>/reopen")
+@bp.post("/rounds/<key>/reopen", endpoint="reopen_round")
 @role_required(Role.admin)
 def reopen(key: str):
     """An admin re-opens a signed round with ``{"reason"}``; the signed version stays readable."""

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from scoring.rules.shortlist import Proposal
+from scoring.rules.states import state_label_zh
 
 from ..accounts.passwords import check_password
 from ..audit import record_event
@@ -137,7 +138,7 @@ def freeze(*, session: Session, round_: Round, shortlist: Shortlist, content: di
     """Seal the result: snapshot and hash, the chair's signature, the round becomes signed."""
     ensure_writable(round_)
     if round_.state != RoundState.review:
-        raise ReviewError(409, "not_in_review", f"轮次须处于“复核”状态才能签署（当前：{round_.state.value}）",
+        raise ReviewError(409, "not_in_review", f"轮次须处于“复核”状态才能签署（当前：{state_label_zh(round_.state.value)}）",
                           f"the round must be in review to be signed (it is {round_.state.value})")
     if signer.role not in (Role.chair, Role.admin):
         raise ReviewError(403, "not_chair", "只有评审组组长可以签署结果", "only the chair can seal the result")

@@ -138,6 +138,8 @@
   function flush() {
     if (flushing || conflict || refused) { return; }
     if (!queue.length) { show(navigator.onLine ? "saved" : "offline"); return; }
+    // The browser knows it is offline: keep the changes on the device until its "online" event.
+    if (!navigator.onLine) { show("offline"); return; }
     flushing = true;
     var entry = queue[0];
     var first = entry.attempted ? Promise.resolve() : (entry.attempted = true, putEntry(entry));
