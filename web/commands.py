@@ -15,6 +15,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "restore": ("web.system.cli:restore_command", "Restore a backup made by `tuiyou backup`, then migrate."),
     "user": ("web.accounts.cli:user_group", "Manage accounts."),
     "round": ("web.rounds.cli:round_group", "Create rounds and move them through their states."),
+    "rating": ("web.rating.cli:rating_group", "Scoring progress per expert; let an expert reopen a submitted form."),
     "import-works": ("web.intake.cli:import_works_command",
                      "Check and import works (CSV or XLSX) into a round: all rows or none."),
     "import-cases": ("web.intake.cli:import_cases_command",

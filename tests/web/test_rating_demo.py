@@ -30,3 +30,21 @@ def test_demo_has_half_done_and_submitted_forms_an_expert_can_open(app, client, 
     assert f'data-assignment-id="{half[0].id}"' in home
     form = client.get(f"/assignments/{half[0].id}").get_data(as_text=True)
     assert form.count('aria-pressed="true"') >= 2 and 'data-editable="true"' in form
+
+
+def test_cli_allows_reopen_and_shows_progress(app, runner, client, session, make_user):
+    from rating_support import FULL, scoring_scene, token
+
+    scene = scoring_scene(session, make_user, works=2)
+    make_user("chair", role="chair")
+    auth, a = token(client), scene.mine[0]
+    client.put(f"/api/v1/assignments/{a.id}/scores", json={"scores": FULL, "version": 0}, headers=auth)
+    refused = runner.invoke(args=["rating", "allow-reopen", str(a.id), "--by", "chair"])
+    assert refused.exit_code != 0 and "Only a submitted form" in refused.output
+    client.post(f"/api/v1/assignments/{a.id}/submit", headers=auth)
+    assert runner.invoke(args=["rating", "allow-reopen", str(a.id), "--by", "zhang"]).exit_code != 0
+    done = runner.invoke(args=["rating", "allow-reopen", str(a.id), "--by", "chair"])
+    assert done.exit_code == 0, done.output
+    assert client.post(f"/api/v1/assignments/{a.id}/reopen", headers=auth).status_code == 200
+    shown = runner.invoke(args=["rating", "progress", "zhang"])
+    assert "zhang: 0 / 2 submitted" in shown.output and "in_progress=1" in shown.output

@@ -152,6 +152,7 @@
       if (answer.status === 200) {
         local.version = answer.data.version;
         root.querySelector("[data-version]").textContent = String(local.version);
+        root.querySelector("[data-status-badge]").textContent = root.dataset.msgInProgress;
         queue.shift();
         return Promise.all([dropEntry(entry), saveLocal()]).then(function () {
           say("");
