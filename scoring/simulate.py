@@ -152,7 +152,7 @@ def simulate_panel(scenario: Scenario, *, rng: np.random.Generator) -> Simulated
         # rounded to whole points and clipped to the scale; the rating is their weighted mean
         cw = np.asarray(s.criteria_weights, dtype=float) / sum(s.criteria_weights)
         crit = y[:, None] + rng.normal(0, s.criterion_noise_sd, (len(y), cw.size))
-        y = np.clip(np.round(crit), s.scale_min, s.scale_max) @ cw
+        y = np.round(np.clip(np.round(crit), s.scale_min, s.scale_max) @ cw, 10)
     wild = rng.random(len(work)) < s.contamination
     clean = y
     if s.wild_both_ends:

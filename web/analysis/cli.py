@@ -141,6 +141,9 @@ def _json_output(result, ranking, work_labels, cat_labels, order, work, rater, s
         "deviations": [{**rating(i), "direction": "畸高" if d.deviation[i] > 0 else "畸低"}
                        for i in np.flatnonzero(d.deviation)],
         "disagreements": [work_labels[i] for i in np.flatnonzero(d.disagreement)],
+        # wild ratings the method set aside (weight ~0): they do not move their work's score
+        "rejected": [{**rating(i), "weight": _num(d.robust_weight[i], 4)}
+                     for i in (np.flatnonzero(d.rejected) if d.rejected is not None else [])],
     }
     doc = {"method": method, "connected": result.connectivity.connected,
            "n_components": result.connectivity.n_components, "message": result.connectivity.message,
