@@ -264,9 +264,14 @@ def _fit_affine(
     fitted = m + slope[r_idx] * (theta[w_idx] - m) + c[r_idx]
     resid = y - fitted
     w = conf * weight
-    dof = panel.n_ratings - n_params
+    # rejected ratings carry no information: the residual degrees of freedom count the weights
+    dof = (float(np.sum(np.minimum(weight / np.max(weight), 1.0))) if robust and redescending else panel.n_ratings) - n_params
     if dof > 0:
         sigma2 = float(np.sum(w * resid**2) / dof)
+        if robust and redescending:
+            # the weighted residuals understate the noise of the genuine ratings (their weights
+            # fall with their residuals): use the robust scale of the mixture when it is larger
+            sigma2 = max(sigma2, sigma**2)
         solver.solve(w, y - m * (1 - slope[r_idx]), slope=slope[r_idx])
         se = np.sqrt(sigma2 * solver.theta_variance())
         sigma_diag = robust_sigma(resid, conf, n_params) if robust else np.sqrt(sigma2)
