@@ -1,9 +1,11 @@
-"""The ``affine`` model y = a_rater * (mu + q_work) + b_rater + e (severity and scale use).
+"""The ``affine`` model y - m = a_rater (theta_work - m) + c_rater + e (severity and scale use).
 
 Some raters use the whole scale, others only its middle: an additive shift cannot fix that.
-The affine model gives each rater a slope ``a`` (scale use) and an intercept ``b``
-(severity), shrunk toward a = 1 and b = 0, and is fitted by alternating between the slopes
-and an exact solve of the (linear) rest, starting from the robust additive fit.
+The affine model gives each rater a slope ``a`` (scale use) and a severity ``c`` at the
+panel's mean score m, shrunk toward a = 1 and c = 0 with prior spreads estimated from the
+panel (empirical Bayes), and is fitted by alternating between the slopes and an exact solve
+of the (linear) rest, starting from the robust additive fit. Wild ratings are then set
+aside by a contamination mixture and reported.
 """
 
 from __future__ import annotations
@@ -304,7 +306,7 @@ def fit_affine(
     huber_c: float = HUBER_C, redescending: str | None = "mixture", biweight_c: float = BIWEIGHT_C,
     max_iter: int = 50, tol: float = 1e-4, accelerator: str = "anderson",
 ) -> NormalizationResult:
-    """Fit y = a_rater * (mu + q_work) + b_rater + e by alternating least squares.
+    """Fit y - m = a_rater (theta_work - m) + c_rater + e (scale use and severity), robustly.
 
     Parameters
     ----------
@@ -316,40 +318,72 @@ def fit_affine(
         Category of each rating's work, or ``work_id -> category``.
     works : sequence, optional
         Works that must all have ratings.
-    ridge : float, default 1.0
-        Shrinkage of b toward 0, as the ratio noise variance / bias variance.
-    scale_prior_sd : float, default 0.3
-        Prior sd of a around 1; the penalty on (a - 1)^2 is sigma^2 / scale_prior_sd^2.
+    ridge : float, optional
+        Shrinkage of the severity c toward 0 as the ratio noise variance / severity variance.
+        Default: estimated from the data (empirical Bayes, see Notes).
+    scale_prior_sd : float, optional
+        Prior sd of the scale a around 1. Default: estimated from the data.
     robust : bool, default True
-        Huber weights (scale from the robust additive start) updated each sweep.
+        Huber weights first (scale from the robust additive start), then ``redescending``.
     huber_c : float, default 1.5
         Huber threshold in robust standard deviations.
+    redescending : {"mixture", "biweight", None}, default "mixture"
+        How wild ratings are set aside after the Huber fit: "mixture" weights each rating by
+        the posterior probability that it is genuine (see Notes); "biweight" uses Tukey's
+        biweight with ``biweight_c``; None keeps the Huber fit.
+    biweight_c : float, default 4.685
+        Biweight threshold in robust standard deviations (only for "biweight").
     max_iter : int, default 50
-        At most ``3 * max_iter`` sweeps (SQUAREM: accelerated cycles of three sweeps each).
+        At most ``3 * max_iter`` sweeps per phase (SQUAREM: accelerated cycles of three sweeps).
     tol : float, default 1e-4
         Stop when no work score moves more than ``tol`` times the sd of the scores.
     accelerator : {"anderson", "squarem"}, default "anderson"
-        How the slope <-> (theta, b) alternation is extrapolated. Both converge to the same
-        fixed point (tested to 1e-6); Anderson needs about half the sweeps. "squarem" is the
-        earlier scheme, kept as the reference.
+        How the slope <-> (theta, c) alternation is extrapolated. Both converge to the same
+        fixed point (tested to 1e-6); "squarem" is the earlier scheme, kept as the reference.
 
     Returns
     -------
     NormalizationResult
-        ``score`` = mu + q_work, the score a rater with a = 1, b = 0 would give; rater
-        ``bias`` = b and ``scale`` = a. ``se`` accounts for the uncertainty of the biases
-        but treats the slopes as known, so it slightly understates the uncertainty.
+        ``score`` = theta, the score a rater with a = 1, c = 0 would give; rater ``bias`` = c
+        (severity at the panel's mean score m, mean 0 per component) and ``scale`` = a
+        (geometric mean 1 per component). ``diagnostics.rejected`` marks the ratings set
+        aside as wild; ``prior`` holds the estimated prior sds and the centre m. ``se``
+        accounts for the uncertainty of the severities but treats the slopes as known.
 
     Notes
     -----
     The affine (severity + scale) rater model of Paul (1981), "Bayesian methods for
     calibration of examiners", *Brit. J. Math. Statist. Psych.* 34:213-223, and of the
     panel-calibration literature (MacKay, Kenna, Low & Parker 2017, *R. Soc. Open Sci.*
-    4:160760, who also motivate confidence weights). Each sweep solves a ridge regression
-    per rater for the slopes, then, the slopes given, the linear model in (theta, b) exactly
-    through the same Schur-complement solver as the additive model; the free affine map
-    between theta and the rater effects is fixed per connected component by a
-    geometric-mean slope of 1 and a mean intercept of 0.
+    4:160760, who also motivate confidence weights), centred on the panel's mean score m
+    so that a rater's severity c is measured at a typical work.
+
+    *Empirical Bayes.* The raters are a sample: c ~ N(0, tau_c^2) and a ~ N(1, tau_a^2).
+    The prior variances are estimated by the method of moments (Morris 1983, "Parametric
+    empirical Bayes inference: theory and applications", *J. Amer. Statist. Assoc.*
+    78:47-55): per rater, the unpenalized regression of the ratings on the fitted work
+    scores gives (c_hat, a_hat) and their sampling variances; tau^2 = spread of the
+    estimates minus their mean sampling variance, corrected for the fitted work scores
+    (each rating's own share of its work's fit, and the errors-in-variables attenuation of
+    the slopes) and floored at 0.02 (of the score sd for c). Each rater's (a, c) is then the
+    posterior mode: a ridge regression with penalties sigma^2 / tau^2, so raters with few
+    ratings, or who rated works of similar quality, are pulled toward the panel. The prior
+    is estimated at the additive start and re-estimated once after the Huber fit.
+
+    *Wild ratings.* After the Huber fit, each rating is genuine, N(fitted, sigma^2), with
+    probability 1 - pi, or wild, uniform over the range of the scores, with probability pi;
+    pi is estimated by EM on the Huber residuals and then held fixed (Aitkin & Wilson 1980,
+    "Mixture models, outliers, and the EM algorithm", *Technometrics* 22:325-331). A
+    rating's weight is its posterior probability of being genuine, computed from its
+    residual studentized by its leverage on its own work (sigma sqrt(1 - h)); below 0.5 it
+    is reported as rejected. This is a redescending M-estimator: a rating far from the
+    panel counts for (almost) nothing, unlike under Huber's loss, where it keeps a pull of
+    c sigma. Tukey's biweight (Beaton & Tukey 1974, *Technometrics* 16:147-185) is the
+    alternative; the mixture adapts its threshold to how many wild ratings there are.
+
+    *Fitting.* Each sweep solves a ridge regression per rater for the slopes, then, the
+    slopes given, the linear model in (theta, c) exactly through the same Schur-complement
+    solver as the additive model; the sweeps are Anderson-accelerated.
 
     Examples
     --------
