@@ -88,6 +88,10 @@ class NormalizationResult:
     converged: bool = True
     notes: list[str] = field(default_factory=list)
     prior: dict | None = None
+    #: the estimate and its standard error before shrinkage toward the category mean (when a
+    #: method shrinks work scores); rank bands are drawn around these, ranks use ``score``
+    unshrunk_score: np.ndarray | None = None
+    unshrunk_se: np.ndarray | None = None
 
 
 def robust_sigma(residual: np.ndarray, weight: np.ndarray, n_params: int) -> float:

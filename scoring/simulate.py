@@ -233,7 +233,9 @@ def evaluate(scenario: Scenario, *, methods=None, seeds=range(20), options=None)
         cats = panel.work_category
         estimates = {"oracle": oracle}
         for m in methods:
-            estimates[m] = METHODS[m](panel.work_id, panel.rater_id, panel.score, **options.get(m, {})).score
+            # categories as tuiyou analyze passes them (methods may use them, e.g. to shrink within category)
+            estimates[m] = METHODS[m](panel.work_id, panel.rater_id, panel.score, categories=panel.category,
+                                      **options.get(m, {})).score
         for m, est in estimates.items():
             acc[m].append((top_recall(est, panel.quality, cats), top_recall(est, oracle, cats),
                            _tau(est, panel.quality, cats), _tau(est, oracle, cats)))

@@ -99,8 +99,13 @@ def analyze_command(scores_csv: Path, method: str, fmt: str, out: Path | None, s
         # busy-wait on a shared machine made a million-rating affine fit 2.7x slower (docs/benchmarks.md)
         with threadpool_limits(1, user_api="blas") if threadpool_limits else contextlib.nullcontext():
             result = normalize(work, rater, score, method=method, confidence=confidence, categories=category)
-        ranking = rank_within_category(result.score, result.se, result.category, band=band, top_k=top_k,
-                                       rng=np.random.default_rng(seed))
+        if result.unshrunk_score is not None:
+            # ranks follow the posterior means; bands are drawn around the unshrunk estimates
+            ranking = rank_within_category(result.unshrunk_score, result.unshrunk_se, result.category, band=band,
+                                           top_k=top_k, rng=np.random.default_rng(seed), rank_score=result.score)
+        else:
+            ranking = rank_within_category(result.score, result.se, result.category, band=band, top_k=top_k,
+                                           rng=np.random.default_rng(seed))
     except ValueError as exc:
         raise click.ClickException(f"{scores_csv}: {_with_lines(str(exc), row_of)}") from None
 
