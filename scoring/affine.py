@@ -382,6 +382,8 @@ def fit_affine(
     accelerator : {"anderson", "squarem"}, default "anderson"
         How the slope <-> (theta, c) alternation is extrapolated. Both converge to the same
         fixed point (tested to 1e-6); "squarem" is the earlier scheme, kept as the reference.
+    shrink_works : bool, default True
+        Report posterior means of the work scores within category (empirical Bayes).
 
     Returns
     -------
@@ -422,6 +424,10 @@ def fit_affine(
     panel counts for (almost) nothing, unlike under Huber's loss, where it keeps a pull of
     c sigma. Tukey's biweight (Beaton & Tukey 1974, *Technometrics* 16:147-185) is the
     alternative; the mixture adapts its threshold to how many wild ratings there are.
+
+    *Work scores.* With ``shrink_works`` (default) the reported scores are posterior means
+    within each category and connected component, see :func:`shrink_within_groups`; the
+    unshrunk estimates are in ``unshrunk_score`` and ``unshrunk_se``.
 
     *Fitting.* Each sweep solves a ridge regression per rater for the slopes, then, the
     slopes given, the linear model in (theta, c) exactly through the same Schur-complement
