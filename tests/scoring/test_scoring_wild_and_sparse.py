@@ -110,3 +110,52 @@ def test_sparse_criteria_scenario_small():
     # three seeds are noisy (0.90 x oracle here; 0.97 over seeds 0-19 in docs/scoring.md)
     assert out["affine"].recall >= 0.85 * out["oracle"].recall
     assert top_recall(np.arange(5.0), np.arange(5.0), np.zeros(5)) == 1.0
+
+
+def test_shrinkage_keeps_the_order_of_equally_measured_works_and_pulls_noisy_ones_in():
+    from scoring.affine import shrink_within_groups
+
+    rng = np.random.default_rng(0)
+    score = rng.normal(6, 1, 40)
+    cat = np.repeat(["a", "b"], 20)
+    comp = np.zeros(40, dtype=int)
+    out, sd, n = shrink_within_groups(score, np.full(40, 0.3), cat, comp)
+    assert n == 2
+    for c in ("a", "b"):
+        i = cat == c
+        np.testing.assert_array_equal(np.argsort(out[i]), np.argsort(score[i]))
+    assert np.all(sd < 0.3)
+    # a work measured badly moves toward its category's mean more than its equally scored twin
+    se = np.full(40, 0.3)
+    score2 = score.copy()
+    score2[1] = score2[0] = score[:20].max() + 1
+    se[1] = 1.5
+    out2, _, _ = shrink_within_groups(score2, se, cat, comp)
+    assert out2[1] < out2[0]
+    # groups under 5 works are left alone
+    out3, sd3, n3 = shrink_within_groups(score[:4], np.full(4, 0.3), np.array(["a"] * 4), np.zeros(4, dtype=int))
+    assert n3 == 0 and np.array_equal(out3, score[:4]) and np.all(sd3 == 0.3)
+
+
+def test_rank_score_ranks_by_one_score_and_draws_around_another():
+    from scoring.ranking import rank_within_category
+
+    draws_around = np.array([5.0, 6.0, 7.0, 8.0])
+    ranked_by = np.array([5.0, 6.0, 7.6, 7.5])  # 3rd and 4th swap
+    r = rank_within_category(draws_around, np.full(4, 0.01), None, rank_score=ranked_by,
+                             rng=np.random.default_rng(0))
+    assert r.rank.tolist() == [4, 3, 1, 2]
+    assert np.all((r.rank_low <= r.rank) & (r.rank <= r.rank_high))  # widened to contain the rank
+    with pytest.raises(ValueError, match="rank_score"):
+        rank_within_category(draws_around, None, None, rank_score=[1.0, 2.0])
+
+
+def test_affine_shrinks_within_category_and_keeps_the_unshrunk_estimates():
+    p = simulate_panel(Scenario(n_works=120, n_categories=4, n_raters=24), rng=np.random.default_rng(5))
+    res = fit_affine(p.work_id, p.rater_id, p.score, categories=p.category)
+    plain = fit_affine(p.work_id, p.rater_id, p.score, categories=p.category, shrink_works=False)
+    np.testing.assert_allclose(res.unshrunk_score, plain.score)
+    np.testing.assert_allclose(res.unshrunk_se, plain.se)
+    assert np.all(res.se <= plain.se + 1e-12)
+    assert any("posterior means" in n for n in res.notes)
+    assert plain.unshrunk_score is None
