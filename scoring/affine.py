@@ -1,12 +1,16 @@
-"""The ``affine`` model y = a_rater * (mu + q_work) + b_rater + e (severity and scale use).
+"""The ``affine`` model y - m = a_rater (theta_work - m) + c_rater + e (severity and scale use).
 
 Some raters use the whole scale, others only its middle: an additive shift cannot fix that.
-The affine model gives each rater a slope ``a`` (scale use) and an intercept ``b``
-(severity), shrunk toward a = 1 and b = 0, and is fitted by alternating between the slopes
-and an exact solve of the (linear) rest, starting from the robust additive fit.
+The affine model gives each rater a slope ``a`` (scale use) and a severity ``c`` at the
+panel's mean score m, shrunk toward a = 1 and c = 0 with prior spreads estimated from the
+panel (empirical Bayes), and is fitted by alternating between the slopes and an exact solve
+of the (linear) rest, starting from the robust additive fit. Wild ratings are then set
+aside by a contamination mixture and reported.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -14,137 +18,325 @@ from scoring.diagnostics import NormalizationResult, finish, robust_sigma
 from scoring.models_additive import HUBER_C, _additive_core, huber_weights
 from scoring.panel import Panel, build_panel
 
-__all__ = ["fit_affine", "ACCELERATORS"]
+__all__ = ["fit_affine", "ACCELERATORS", "biweight_weights", "BIWEIGHT_C", "RaterPrior"]
 
 #: Ways to solve the slope <-> (theta, b) fixed point; both reach the same estimates.
 ACCELERATORS = ("anderson", "squarem")
 ANDERSON_DEPTH = 10  # sweeps remembered; 3, 6, 10 took 28, 22, 22 sweeps to 1e-4 on 20,000 works
+BIWEIGHT_C = 4.685  # 95% efficiency under normal errors (Beaton & Tukey 1974)
+STUDENTIZE = True
+REDESCENDING = ("mixture", "biweight", None)
+REJECT_FLOOR = 1e-8  # weight of a rejected rating, so a work whose ratings are all rejected stays solvable
+
+
+def biweight_weights(standardized: np.ndarray, c: float = BIWEIGHT_C) -> np.ndarray:
+    """Tukey's biweight IRLS weights ``(1 - (z/c)^2)^2`` inside ``|z| < c``, 0 outside."""
+    u = np.minimum(np.abs(standardized) / c, 1.0)
+    return (1.0 - u * u) ** 2
+
+
+@dataclass
+class RaterPrior:
+    """Normal priors of the centred affine model: severity c ~ N(0, c_sd^2), scale a ~ N(1, a_sd^2)."""
+
+    severity_sd: float
+    scale_sd: float
+
+
+def _moment_prior(y, x, weight, r_idx, w_idx, n_r, n_w, sigma, floor_c, floor_a) -> RaterPrior:
+    """Method-of-moments (Morris 1983) estimates of the spread of the raters' severity and scale.
+
+    Per rater, the unpenalized regression of y on x (both centred on the panel; x = the fitted
+    work scores) gives (c_hat, a_hat) with sampling variances sigma^2 [X'WX]^-1; the prior
+    variance is the spread of the estimates minus their mean sampling variance, floored (the
+    data may show none). Two corrections for x being estimated from the same ratings: each
+    rating's own share h of its work's fit absorbs part of its noise (sampling variance times
+    1 - mean h), and the noise in x attenuates the slopes by lambda = 1 - mean se(x)^2 / var(x)
+    (errors in variables), so the slopes' spread is divided by lambda^2.
+    """
+    sw = np.bincount(r_idx, weight, minlength=n_r)
+    sx = np.bincount(r_idx, weight * x, minlength=n_r)
+    sxx = np.bincount(r_idx, weight * x * x, minlength=n_r)
+    sy = np.bincount(r_idx, weight * y, minlength=n_r)
+    sxy = np.bincount(r_idx, weight * x * y, minlength=n_r)
+    det = sw * sxx - sx * sx
+    ok = (det > 1e-9 * np.maximum(sw * sxx, 1e-300)) & (sw >= 3)
+    k = int(ok.sum())
+    if k < 3:
+        return RaterPrior(np.inf, np.inf)
+    work_w = np.bincount(w_idx, weight, minlength=n_w)
+    h = weight / np.maximum(work_w[w_idx], 1e-300)
+    h_bar = float(np.sum(weight * h) / np.sum(weight))
+    x_var = float(np.sum(weight * x * x) / np.sum(weight))
+    se2 = float(np.sum(weight * sigma**2 / np.maximum(work_w[w_idx], 1e-300)) / np.sum(weight))
+    lam = min(1.0, max(1.0 - se2 / x_var, 0.5)) if x_var > 0 else 1.0
+    det, sw, sx, sxx, sy, sxy = det[ok], sw[ok], sx[ok], sxx[ok], sy[ok], sxy[ok]
+    a_hat = (sw * sxy - sx * sy) / det
+    c_hat = (sxx * sy - sx * sxy) / det
+    var_a, var_c = (1 - h_bar) * sigma**2 * sw / det, (1 - h_bar) * sigma**2 * sxx / det
+    tau_a2 = (float(np.var(a_hat) * k / (k - 1)) - float(np.mean(var_a))) / lam**2
+    tau_c2 = float(np.var(c_hat) * k / (k - 1)) - float(np.mean(var_c))
+    return RaterPrior(max(tau_c2, floor_c**2) ** 0.5, max(tau_a2, floor_a**2) ** 0.5)
+
+
+def shrink_within_groups(score: np.ndarray, se: np.ndarray, category: np.ndarray, component: np.ndarray,
+                         min_works: int = 5) -> tuple[np.ndarray, np.ndarray, int]:
+    """Posterior means and sds of the works' scores under a normal prior per category (empirical Bayes).
+
+    Within each (category, connected component) group of at least ``min_works`` works:
+    q ~ N(mu, tau^2), score | q ~ N(q, se^2); tau^2 = var(score) - mean(se^2) (method of
+    moments, at least 1e-6 of the variance), mu the precision-weighted mean. Returns the
+    shrunk scores mu + B (score - mu) with B = tau^2 / (tau^2 + se^2), their posterior sds
+    sqrt(B) se, and the number of groups shrunk. Works measured equally well keep their
+    order; a work measured less well (fewer or rejected ratings, raters who are hard to
+    calibrate) is pulled toward the group's mean, so noise alone is less likely to lift it
+    into the top (Efron & Morris 1975, *J. Amer. Statist. Assoc.* 70:311-319).
+    """
+    group = np.unique(np.asarray(category).astype(str), return_inverse=True)[1].ravel() * (int(component.max()) + 1) + component
+    out, post_sd, n_groups = score.copy(), se.copy(), 0
+    order = np.argsort(group, kind="stable")
+    bounds = np.flatnonzero(np.diff(group[order])) + 1
+    for idx in np.split(order, bounds):
+        if idx.size < min_works:
+            continue
+        s, v = score[idx], se[idx] ** 2
+        total = float(np.var(s, ddof=1))
+        tau2 = max(total - float(np.mean(v)), 1e-6 * total, 1e-12)
+        w = 1.0 / (tau2 + v)
+        mu = float(np.sum(w * s) / np.sum(w))
+        b = tau2 / (tau2 + v)
+        out[idx] = mu + b * (s - mu)
+        post_sd[idx] = np.sqrt(b * v)
+        n_groups += 1
+    return out, post_sd, n_groups
 
 
 def _fit_affine(
-    panel: Panel, *, ridge: float = 1.0, scale_prior_sd: float = 0.3, robust: bool = True,
-    huber_c: float = HUBER_C, max_iter: int = 50, tol: float = 1e-4, accelerator: str = "anderson",
+    panel: Panel, *, ridge: float | None = None, scale_prior_sd: float | None = None, robust: bool = True,
+    huber_c: float = HUBER_C, redescending: str | None = "mixture", biweight_c: float = BIWEIGHT_C,
+    max_iter: int = 50, tol: float = 1e-4, accelerator: str = "anderson", shrink_works: bool = True,
 ) -> NormalizationResult:
-    if not ridge >= 0:
+    if redescending not in REDESCENDING:
+        raise ValueError(f"redescending must be one of {', '.join(map(str, REDESCENDING))}, got {redescending!r}")
+    if ridge is not None and not ridge >= 0:
         raise ValueError(f"ridge must be zero or positive, got {ridge!r}")
-    if not scale_prior_sd > 0:
+    if scale_prior_sd is not None and not scale_prior_sd > 0:
         raise ValueError(f"scale_prior_sd must be positive, got {scale_prior_sd!r}")
+    if not biweight_c > 0:
+        raise ValueError(f"biweight_c must be positive, got {biweight_c!r}")
     if accelerator not in ACCELERATORS:
         raise ValueError(f"accelerator must be one of {', '.join(ACCELERATORS)}, got {accelerator!r}")
     # the robust additive fit without its standard errors and diagnostics, which the start does not need
-    start = _additive_core(panel, ridge=ridge, robust=robust, huber_c=huber_c)
+    start = _additive_core(panel, ridge=0.0, robust=robust, huber_c=huber_c)
     solver = start.solver
     conn = solver.connectivity
     w_idx, r_idx, y, conf = panel.work, panel.rater, panel.score, panel.weight
     n_w, n_r = panel.n_works, panel.n_raters
-    theta = start.theta.copy()
-    bias = start.bias.copy()
-    slope = np.ones(n_r)
     n_params = n_w + 2 * n_r - 2
-    sigma = start.sigma if np.isfinite(start.sigma) and start.sigma > 0 else float(np.std(y)) or 1.0
-    huber = start.huber.copy() if robust else np.ones(panel.n_ratings)
+    spread = float(np.std(y)) or 1.0
+    # the model is centred on the panel: y - m = a (theta - m) + c, so c is a rater's severity
+    # at a typical work and a prior on c does not depend on where the scale starts
+    m = float(np.sum(conf * y) / np.sum(conf))
+    sigma = start.sigma if np.isfinite(start.sigma) and start.sigma > 0 else spread
     comp, work_comp = conn.rater_component, conn.work_component
     comp_n = np.bincount(comp, minlength=conn.n_components)
-    spread = float(np.std(y)) or 1.0
-    lam_a = sigma**2 / scale_prior_sd**2
-    state = {"huber": huber, "evals": 0}
+    estimate_prior = ridge is None or scale_prior_sd is None
+    floor_c, floor_a = 0.02 * spread, 0.02
 
-    def slopes_from(theta_now: np.ndarray, weight: np.ndarray) -> np.ndarray:
-        """Log-slopes of the per-rater ridge regression of y on theta (a -> 1, b -> 0)."""
-        x = theta_now[w_idx]
-        sw = np.bincount(r_idx, weight, minlength=n_r) + ridge
-        sx = np.bincount(r_idx, weight * x, minlength=n_r)
-        sxx = np.bincount(r_idx, weight * x * x, minlength=n_r) + lam_a
-        sy = np.bincount(r_idx, weight * y, minlength=n_r)
-        sxy = np.bincount(r_idx, weight * x * y, minlength=n_r) + lam_a
-        # a non-positive slope would invert a rater's ranking: keep the scale use positive
-        return np.log(np.maximum((sxy * sw - sx * sy) / (sxx * sw - sx * sx), 0.05))
+    def prior_now(theta_now, weight, sigma_now) -> RaterPrior:
+        est = (_moment_prior(y - m, theta_now[w_idx] - m, weight, r_idx, w_idx, n_r, n_w, sigma_now,
+                             floor_c, floor_a)
+               if estimate_prior else RaterPrior(np.inf, np.inf))
+        c_sd = est.severity_sd if ridge is None else (sigma_now / np.sqrt(ridge) if ridge > 0 else np.inf)
+        a_sd = est.scale_sd if scale_prior_sd is None else scale_prior_sd
+        return RaterPrior(float(c_sd), float(a_sd))
 
-    def normalized(log_a: np.ndarray) -> np.ndarray:
-        # the free affine map per component: geometric-mean slope 1
-        return log_a - (np.bincount(comp, log_a, minlength=conn.n_components) / comp_n)[comp]
+    state = {"weight": start.huber.copy() if robust else np.ones(panel.n_ratings), "evals": 0}
 
-    def sweep(log_a: np.ndarray):
-        """One fixed-point map: slopes -> exact (theta, b) -> Huber weights -> new slopes."""
-        state["evals"] += 1
-        slope_used = np.exp(normalized(np.clip(log_a, -5, 5)))
-        th, b = solver.solve(conf * state["huber"], slope=slope_used[r_idx])
-        if robust:
-            resid = y - slope_used[r_idx] * th[w_idx] - b[r_idx]
-            state["huber"] = huber_weights(resid * np.sqrt(conf) / sigma, huber_c)
-        return normalized(slopes_from(th, conf * state["huber"])), th, b, slope_used
+    def studentized(resid, a, weight, sigma_now):
+        """Residuals over their sd sigma sqrt(1 - h): a rating pulls its own work's score toward it
+        by its share h of the work's weight, which hides a wild rating most on works with few ratings."""
+        wa2 = conf * weight * a * a
+        h = wa2 / np.bincount(w_idx, wa2, minlength=n_w)[w_idx]
+        return resid * np.sqrt(conf) / (sigma_now * np.sqrt(np.maximum(1.0 - h, 0.05)))
 
-    x0 = normalized(slopes_from(theta, conf * huber))
-    converged, it = False, 0
-    if accelerator == "squarem":
-        # SQUAREM (Varadhan & Roland 2008, Scand. J. Statist. 35:335-353) extrapolates the
-        # slowly converging slope <-> theta alternation; each cycle costs three sweeps.
-        for it in range(1, max_iter + 1):
-            x1, _, _, _ = sweep(x0)
-            x2, th2, b2, s2 = sweep(x1)
-            r, v = x1 - x0, x2 - 2 * x1 + x0
-            nv = float(np.linalg.norm(v))
-            if nv > 0:
-                alpha = min(-float(np.linalg.norm(r)) / nv, -1.0)
-                x_acc = x0 - 2 * alpha * r + alpha * alpha * v
-                if not np.all(np.isfinite(x_acc)):
-                    x_acc = x2
-            else:
+    def run(prior: RaterPrior, sigma_now: float, reweight, log_a0: np.ndarray, tol_now: float, studentize=False):
+        """Accelerated fixed point of: slopes -> exact (theta, c) -> robust weights -> slopes."""
+        lam_c = sigma_now**2 / prior.severity_sd**2
+        lam_a = sigma_now**2 / prior.scale_sd**2
+        solver.ridge = lam_c
+
+        def slopes_from(theta_now, weight):
+            """Log-slopes of each rater's ridge regression of y - m on theta - m (a -> 1, c -> 0)."""
+            x = theta_now[w_idx] - m
+            yc = y - m
+            sw = np.bincount(r_idx, weight, minlength=n_r) + lam_c
+            sx = np.bincount(r_idx, weight * x, minlength=n_r)
+            sxx = np.bincount(r_idx, weight * x * x, minlength=n_r) + lam_a
+            sy = np.bincount(r_idx, weight * yc, minlength=n_r)
+            sxy = np.bincount(r_idx, weight * x * yc, minlength=n_r) + lam_a
+            # a non-positive slope would invert a rater's ranking: keep the scale use positive
+            return np.log(np.maximum((sxy * sw - sx * sy) / (sxx * sw - sx * sx), 0.05))
+
+        def normalized(log_a):
+            # the free affine map per component: geometric-mean slope 1
+            return log_a - (np.bincount(comp, log_a, minlength=conn.n_components) / comp_n)[comp]
+
+        def sweep(log_a):
+            state["evals"] += 1
+            slope = np.exp(normalized(np.clip(log_a, -5, 5)))
+            a = slope[r_idx]
+            th, c = solver.solve(conf * state["weight"], y - m * (1 - a), slope=a)
+            if robust:
+                resid = y - m - a * (th[w_idx] - m) - c[r_idx]
+                state["weight"] = reweight(studentized(resid, a, state["weight"], sigma_now) if studentize
+                                           else resid * np.sqrt(conf) / sigma_now)
+            return normalized(slopes_from(th, conf * state["weight"])), th, c, slope
+
+        theta = state.get("theta", start.theta)
+        x0 = normalized(log_a0 if log_a0 is not None else slopes_from(theta, conf * state["weight"]))
+        converged, c, slope = False, None, None
+        if accelerator == "squarem":
+            # SQUAREM (Varadhan & Roland 2008, Scand. J. Statist. 35:335-353): three sweeps a cycle
+            for _ in range(max_iter):
+                x1, _, _, _ = sweep(x0)
+                x2, _, _, _ = sweep(x1)
+                r, v = x1 - x0, x2 - 2 * x1 + x0
+                nv = float(np.linalg.norm(v))
                 x_acc = x2
-            x3, new_theta, bias, slope = sweep(x_acc)
-            change = float(np.max(np.abs(new_theta - theta)))
-            theta, x0 = new_theta, x3
-            if change < tol * spread:
-                converged = True
+                if nv > 0:
+                    alpha = min(-float(np.linalg.norm(r)) / nv, -1.0)
+                    x_acc = x0 - 2 * alpha * r + alpha * alpha * v
+                    if not np.all(np.isfinite(x_acc)):
+                        x_acc = x2
+                x3, new_theta, c, slope = sweep(x_acc)
+                change = float(np.max(np.abs(new_theta - theta)))
+                theta, x0 = new_theta, x3
+                if change < tol_now * spread:
+                    converged = True
+                    break
+        else:
+            # Anderson acceleration (type II, Walker & Ni 2011, SIAM J. Numer. Anal. 49:1715-1735):
+            # the next point combines the last ANDERSON_DEPTH sweeps so that their residuals
+            # G(x) - x cancel in least squares; same fixed point, one sweep per step
+            xs, gs = [], []
+            x = x0
+            for _ in range(3 * max_iter):
+                gx, new_theta, c, slope = sweep(x)
+                change = float(np.max(np.abs(new_theta - theta)))
+                theta = new_theta
+                if change < tol_now * spread:
+                    converged = True
+                    break
+                xs.append(x)
+                gs.append(gx)
+                del xs[:-ANDERSON_DEPTH - 1], gs[:-ANDERSON_DEPTH - 1]
+                x = gx
+                if len(xs) > 1:
+                    f = np.array(gs) - np.array(xs)
+                    d_f, d_g = np.diff(f, axis=0).T, np.diff(np.array(gs), axis=0).T
+                    # truncate tiny singular values: near convergence the differences are nearly
+                    # collinear and round-off would otherwise steer where the path stops
+                    gamma = np.linalg.lstsq(d_f, f[-1], rcond=1e-6)[0]
+                    x_acc = gx - d_g @ gamma
+                    if np.all(np.isfinite(x_acc)):
+                        x = x_acc
+        state["theta"] = theta
+        return theta, c, slope, converged
+
+    # 1) Huber loss, priors estimated at the additive start
+    prior = prior_now(start.theta, conf * state["weight"], sigma)
+    theta, c, slope, converged = run(prior, sigma, lambda z: huber_weights(z, huber_c), None,
+                                     tol if redescending is None or not robust else 10 * tol)
+    if robust:
+        a = slope[r_idx]
+        resid = y - m - a * (theta[w_idx] - m) - c[r_idx]
+        if STUDENTIZE:
+            z1 = studentized(resid, a, state["weight"], 1.0)
+            sigma = 1.4826 * float(np.median(np.abs(z1)))
+        else:
+            sigma = robust_sigma(resid, conf, n_params)
+    if estimate_prior:
+        prior = prior_now(theta, conf * state["weight"], sigma)
+    if robust and redescending == "mixture":
+        # 2) a two-component mixture: a rating is genuine, N(fitted, sigma^2), with probability
+        # 1 - pi, or wild, uniform over the range of the scores, with probability pi (estimated);
+        # its weight is the posterior probability that it is genuine (EM; Aitkin & Wilson 1980)
+        width = float(np.ptp(y)) or 1.0
+        a = slope[r_idx]
+        z1 = studentized(y - m - a * (theta[w_idx] - m) - c[r_idx], a, state["weight"], sigma)
+
+        def genuine(z, pi):
+            dens = (1 - pi) * np.exp(-0.5 * z * z) / (np.sqrt(2 * np.pi) * sigma) * np.sqrt(conf)
+            return dens / (dens + pi / width)
+
+        # the share of wild ratings, by EM on the residuals of the Huber fit; then held fixed, so
+        # each sweep is a function of the slopes alone and the accelerated iteration settles
+        pi = 0.01
+        for _ in range(100):
+            new_pi = min(max(float(1.0 - np.mean(genuine(z1, pi))), 1e-4), 0.5)
+            if abs(new_pi - pi) < 1e-6:
                 break
-    else:
-        # Anderson acceleration (type II, Walker & Ni 2011, SIAM J. Numer. Anal. 49:1715-1735) of
-        # the same fixed-point map: the next point combines the last ANDERSON_DEPTH sweeps so
-        # that their residuals G(x) - x cancel in least squares. Same fixed point, one sweep
-        # per step; max_iter counts three sweeps as for SQUAREM.
-        xs, gs = [], []
-        x = x0
-        for it in range(1, 3 * max_iter + 1):
-            gx, new_theta, bias, slope = sweep(x)
-            change = float(np.max(np.abs(new_theta - theta)))
-            theta = new_theta
-            if change < tol * spread:
-                converged = True
-                break
-            xs.append(x)
-            gs.append(gx)
-            del xs[:-ANDERSON_DEPTH - 1], gs[:-ANDERSON_DEPTH - 1]
-            x = gx
-            if len(xs) > 1:
-                f = np.array(gs) - np.array(xs)
-                d_f, d_g = np.diff(f, axis=0).T, np.diff(np.array(gs), axis=0).T
-                # truncate tiny singular values: near convergence the differences are nearly collinear and
-                # round-off would otherwise steer the path (and where it stops)
-                gamma = np.linalg.lstsq(d_f, f[-1], rcond=1e-6)[0]
-                x_acc = gx - d_g @ gamma
-                if np.all(np.isfinite(x_acc)):
-                    x = x_acc
-    huber = state["huber"]
-    # report on the convention "mean bias 0 per component": theta - beta, b + a * beta fit the same
-    beta = -(np.bincount(comp, bias, minlength=conn.n_components) / np.bincount(comp, slope, minlength=conn.n_components))
+            pi = new_pi
+        state["pi"] = pi
+
+        def posterior(z):
+            return np.maximum(genuine(z, pi), REJECT_FLOOR)
+
+        theta, c, slope, converged = run(prior, sigma, posterior, np.log(slope), tol, studentize=STUDENTIZE)
+    elif robust and redescending == "biweight":
+        # 2) Tukey's biweight from the Huber solution: a rating beyond biweight_c robust sd counts for nothing
+        theta, c, slope, converged = run(prior, sigma, lambda z: np.maximum(biweight_weights(z, biweight_c), REJECT_FLOOR),
+                                         np.log(slope), tol, studentize=STUDENTIZE)
+    elif estimate_prior:
+        theta, c, slope, converged = run(prior, sigma, lambda z: huber_weights(z, huber_c), np.log(slope), tol)
+    weight = state["weight"]
+    # report on the convention "mean severity 0 per component": theta - beta, c + a * beta fit the same
+    beta = -(np.bincount(comp, c, minlength=conn.n_components) / np.bincount(comp, slope, minlength=conn.n_components))
     theta = theta - beta[work_comp]
-    bias = bias + slope * beta[comp]
-    fitted = slope[r_idx] * theta[w_idx] + bias[r_idx]
+    c = c + slope * beta[comp]
+    fitted = m + slope[r_idx] * (theta[w_idx] - m) + c[r_idx]
     resid = y - fitted
-    w = conf * huber
-    dof = panel.n_ratings - n_params
+    w = conf * weight
+    # rejected ratings carry no information: the residual degrees of freedom count the weights
+    dof = (float(np.sum(np.minimum(weight / np.max(weight), 1.0))) if robust and redescending else panel.n_ratings) - n_params
     if dof > 0:
         sigma2 = float(np.sum(w * resid**2) / dof)
-        solver.solve(w, slope=slope[r_idx])
+        if robust and redescending:
+            # the weighted residuals understate the noise of the genuine ratings (their weights
+            # fall with their residuals): use the robust scale of the mixture when it is larger
+            sigma2 = max(sigma2, sigma**2)
+        solver.solve(w, y - m * (1 - slope[r_idx]), slope=slope[r_idx])
         se = np.sqrt(sigma2 * solver.theta_variance())
         sigma_diag = robust_sigma(resid, conf, n_params) if robust else np.sqrt(sigma2)
     else:
         se = np.full(n_w, np.nan)
         sigma_diag = float("nan")
+    if robust and redescending == "mixture":
+        rejected = weight < 0.5
+    elif robust and redescending == "biweight":
+        rejected = weight <= REJECT_FLOOR
+    else:
+        rejected = np.zeros(panel.n_ratings, dtype=bool)
+    shrunk_note = None
+    unshrunk = (theta, se)
+    if shrink_works and np.all(np.isfinite(se)):
+        theta, se, n_shrunk = shrink_within_groups(theta, se, panel.category, work_comp)
+        if n_shrunk:
+            shrunk_note = (f"affine: work scores are posterior means (shrunk toward their category's mean "
+                           f"by their standard error) in {n_shrunk} group(s)")
     res = finish(
-        "affine", panel, theta, se, fitted, bias, slope, sigma_diag,
-        robust_weight=huber, connectivity=conn, iterations=state["evals"], converged=converged,
+        "affine", panel, theta, se, fitted, c, slope, sigma_diag,
+        robust_weight=np.where(rejected, 0.0, weight), connectivity=conn, iterations=state["evals"],
+        converged=converged, rejected=rejected,
     )
+    res.prior = {"severity_sd": prior.severity_sd, "scale_sd": prior.scale_sd, "centre": m}
+    if rejected.any():
+        res.notes.append(f"affine: {int(rejected.sum())} rating(s) rejected as wild ({redescending}: "
+                         "they count for (almost) nothing)")
+    if shrunk_note:
+        res.notes.append(shrunk_note)
+        res.unshrunk_score, res.unshrunk_se = unshrunk
     if not converged:
         res.notes.append(f"affine: stopped after {state['evals']} sweeps before converging")
     return res
@@ -152,10 +344,11 @@ def _fit_affine(
 
 def fit_affine(
     work_ids, rater_ids, scores, *, confidence=None, categories=None, works=None,
-    ridge: float = 1.0, scale_prior_sd: float = 0.3, robust: bool = True,
-    huber_c: float = HUBER_C, max_iter: int = 50, tol: float = 1e-4, accelerator: str = "anderson",
+    ridge: float | None = None, scale_prior_sd: float | None = None, robust: bool = True,
+    huber_c: float = HUBER_C, redescending: str | None = "mixture", biweight_c: float = BIWEIGHT_C,
+    max_iter: int = 50, tol: float = 1e-4, accelerator: str = "anderson", shrink_works: bool = True,
 ) -> NormalizationResult:
-    """Fit y = a_rater * (mu + q_work) + b_rater + e by alternating least squares.
+    """Fit y - m = a_rater (theta_work - m) + c_rater + e (scale use and severity), robustly.
 
     Parameters
     ----------
@@ -167,40 +360,78 @@ def fit_affine(
         Category of each rating's work, or ``work_id -> category``.
     works : sequence, optional
         Works that must all have ratings.
-    ridge : float, default 1.0
-        Shrinkage of b toward 0, as the ratio noise variance / bias variance.
-    scale_prior_sd : float, default 0.3
-        Prior sd of a around 1; the penalty on (a - 1)^2 is sigma^2 / scale_prior_sd^2.
+    ridge : float, optional
+        Shrinkage of the severity c toward 0 as the ratio noise variance / severity variance.
+        Default: estimated from the data (empirical Bayes, see Notes).
+    scale_prior_sd : float, optional
+        Prior sd of the scale a around 1. Default: estimated from the data.
     robust : bool, default True
-        Huber weights (scale from the robust additive start) updated each sweep.
+        Huber weights first (scale from the robust additive start), then ``redescending``.
     huber_c : float, default 1.5
         Huber threshold in robust standard deviations.
+    redescending : {"mixture", "biweight", None}, default "mixture"
+        How wild ratings are set aside after the Huber fit: "mixture" weights each rating by
+        the posterior probability that it is genuine (see Notes); "biweight" uses Tukey's
+        biweight with ``biweight_c``; None keeps the Huber fit.
+    biweight_c : float, default 4.685
+        Biweight threshold in robust standard deviations (only for "biweight").
     max_iter : int, default 50
-        At most ``3 * max_iter`` sweeps (SQUAREM: accelerated cycles of three sweeps each).
+        At most ``3 * max_iter`` sweeps per phase (SQUAREM: accelerated cycles of three sweeps).
     tol : float, default 1e-4
         Stop when no work score moves more than ``tol`` times the sd of the scores.
     accelerator : {"anderson", "squarem"}, default "anderson"
-        How the slope <-> (theta, b) alternation is extrapolated. Both converge to the same
-        fixed point (tested to 1e-6); Anderson needs about half the sweeps. "squarem" is the
-        earlier scheme, kept as the reference.
+        How the slope <-> (theta, c) alternation is extrapolated. Both converge to the same
+        fixed point (tested to 1e-6); "squarem" is the earlier scheme, kept as the reference.
+    shrink_works : bool, default True
+        Report posterior means of the work scores within category (empirical Bayes).
 
     Returns
     -------
     NormalizationResult
-        ``score`` = mu + q_work, the score a rater with a = 1, b = 0 would give; rater
-        ``bias`` = b and ``scale`` = a. ``se`` accounts for the uncertainty of the biases
-        but treats the slopes as known, so it slightly understates the uncertainty.
+        ``score`` = theta, the score a rater with a = 1, c = 0 would give; rater ``bias`` = c
+        (severity at the panel's mean score m, mean 0 per component) and ``scale`` = a
+        (geometric mean 1 per component). ``diagnostics.rejected`` marks the ratings set
+        aside as wild; ``prior`` holds the estimated prior sds and the centre m. ``se``
+        accounts for the uncertainty of the severities but treats the slopes as known.
 
     Notes
     -----
     The affine (severity + scale) rater model of Paul (1981), "Bayesian methods for
     calibration of examiners", *Brit. J. Math. Statist. Psych.* 34:213-223, and of the
     panel-calibration literature (MacKay, Kenna, Low & Parker 2017, *R. Soc. Open Sci.*
-    4:160760, who also motivate confidence weights). Each sweep solves a ridge regression
-    per rater for the slopes, then, the slopes given, the linear model in (theta, b) exactly
-    through the same Schur-complement solver as the additive model; the free affine map
-    between theta and the rater effects is fixed per connected component by a
-    geometric-mean slope of 1 and a mean intercept of 0.
+    4:160760, who also motivate confidence weights), centred on the panel's mean score m
+    so that a rater's severity c is measured at a typical work.
+
+    *Empirical Bayes.* The raters are a sample: c ~ N(0, tau_c^2) and a ~ N(1, tau_a^2).
+    The prior variances are estimated by the method of moments (Morris 1983, "Parametric
+    empirical Bayes inference: theory and applications", *J. Amer. Statist. Assoc.*
+    78:47-55): per rater, the unpenalized regression of the ratings on the fitted work
+    scores gives (c_hat, a_hat) and their sampling variances; tau^2 = spread of the
+    estimates minus their mean sampling variance, corrected for the fitted work scores
+    (each rating's own share of its work's fit, and the errors-in-variables attenuation of
+    the slopes) and floored at 0.02 (of the score sd for c). Each rater's (a, c) is then the
+    posterior mode: a ridge regression with penalties sigma^2 / tau^2, so raters with few
+    ratings, or who rated works of similar quality, are pulled toward the panel. The prior
+    is estimated at the additive start and re-estimated once after the Huber fit.
+
+    *Wild ratings.* After the Huber fit, each rating is genuine, N(fitted, sigma^2), with
+    probability 1 - pi, or wild, uniform over the range of the scores, with probability pi;
+    pi is estimated by EM on the Huber residuals and then held fixed (Aitkin & Wilson 1980,
+    "Mixture models, outliers, and the EM algorithm", *Technometrics* 22:325-331). A
+    rating's weight is its posterior probability of being genuine, computed from its
+    residual studentized by its leverage on its own work (sigma sqrt(1 - h)); below 0.5 it
+    is reported as rejected. This is a redescending M-estimator: a rating far from the
+    panel counts for (almost) nothing, unlike under Huber's loss, where it keeps a pull of
+    c sigma. Tukey's biweight (Beaton & Tukey 1974, *Technometrics* 16:147-185) is the
+    alternative; the mixture adapts its threshold to how many wild ratings there are.
+
+    *Work scores.* With ``shrink_works`` (default) the reported scores are posterior means
+    within each category and connected component, see :func:`shrink_within_groups`; the
+    unshrunk estimates are in ``unshrunk_score`` and ``unshrunk_se``.
+
+    *Fitting.* Each sweep solves a ridge regression per rater for the slopes, then, the
+    slopes given, the linear model in (theta, c) exactly through the same Schur-complement
+    solver as the additive model; the sweeps are Anderson-accelerated.
 
     Examples
     --------
@@ -211,5 +442,6 @@ def fit_affine(
     True
     """
     panel = build_panel(work_ids, rater_ids, scores, confidence=confidence, categories=categories, works=works)
-    return _fit_affine(panel, ridge=ridge, scale_prior_sd=scale_prior_sd, robust=robust, huber_c=huber_c, max_iter=max_iter, tol=tol,
-                       accelerator=accelerator)
+    return _fit_affine(panel, ridge=ridge, scale_prior_sd=scale_prior_sd, robust=robust, huber_c=huber_c,
+                       redescending=redescending, biweight_c=biweight_c, max_iter=max_iter, tol=tol,
+                       accelerator=accelerator, shrink_works=shrink_works)

@@ -51,6 +51,9 @@ class Diagnostics:
     disagreement : ndarray of bool, shape (n_works,)
         The work's residuals are more dispersed than the panel's (chi-square, p < 0.01).
     disagreement_p : ndarray, shape (n_works,)
+    rejected : ndarray of bool, shape (n_ratings,)
+        Ratings a redescending loss gave weight 0 (wild scores that count for nothing); all
+        False for methods without one.
     """
 
     residual: np.ndarray
@@ -60,6 +63,7 @@ class Diagnostics:
     deviation: np.ndarray
     disagreement: np.ndarray
     disagreement_p: np.ndarray
+    rejected: np.ndarray | None = None
 
 
 @dataclass
@@ -83,6 +87,11 @@ class NormalizationResult:
     iterations: int = 0
     converged: bool = True
     notes: list[str] = field(default_factory=list)
+    prior: dict | None = None
+    #: the estimate and its standard error before shrinkage toward the category mean (when a
+    #: method shrinks work scores); rank bands are drawn around these, ranks use ``score``
+    unshrunk_score: np.ndarray | None = None
+    unshrunk_se: np.ndarray | None = None
 
 
 def robust_sigma(residual: np.ndarray, weight: np.ndarray, n_params: int) -> float:
@@ -111,6 +120,7 @@ def finish(
     iterations: int = 0,
     converged: bool = True,
     notes: list[str] | None = None,
+    rejected: np.ndarray | None = None,
 ) -> NormalizationResult:
     """Assemble a :class:`NormalizationResult` and compute its diagnostics."""
     if connectivity is None:
@@ -142,6 +152,7 @@ def finish(
         deviation=deviation,
         disagreement=p < DISAGREEMENT_P,
         disagreement_p=p,
+        rejected=np.zeros(panel.n_ratings, dtype=bool) if rejected is None else rejected,
     )
     raters = RaterEffects(panel.rater_ids, bias, scale, n_r, rater_sd)
     return NormalizationResult(

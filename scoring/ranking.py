@@ -67,7 +67,7 @@ def min_rank(score: np.ndarray) -> np.ndarray:
 
 def rank_within_category(
     score, se=None, category=None, *, band: float = 0.9, top_k: int | None = None,
-    n_draws: int | None = None, rng: np.random.Generator | None = None,
+    n_draws: int | None = None, rng: np.random.Generator | None = None, rank_score=None,
 ) -> Ranking:
     """Rank works within category with a bootstrap rank band and P(top k).
 
@@ -91,6 +91,10 @@ def rank_within_category(
         checked in tests/scoring/test_scoring_bands.py).
     rng : numpy.random.Generator, optional
         Source of randomness; pass a seeded generator for reproducible bands.
+    rank_score : array_like, shape (n_works,), optional
+        Scores that decide ``rank`` when they differ from the ones the bands are drawn
+        around, e.g. posterior means ranked with bands from the unshrunk estimates
+        (``NormalizationResult.unshrunk_score``); the band is widened to contain the rank.
 
     Returns
     -------
@@ -135,6 +139,9 @@ def rank_within_category(
     if n_draws < 1:
         raise ValueError("n_draws must be positive")
     rng = np.random.default_rng() if rng is None else rng
+    ranked_by = score if rank_score is None else np.asarray(rank_score, dtype=float)
+    if ranked_by.shape != (n,) or not np.all(np.isfinite(ranked_by)):
+        raise ValueError(f"rank_score must have one finite value per work ({n})")
     unknown = ~np.isfinite(se_arr)
     se_draw = np.where(unknown, 0.0, se_arr)
 
@@ -148,7 +155,7 @@ def rank_within_category(
         members = np.flatnonzero(cat == c)
         m = members.size
         s, e = score[members], se_draw[members]
-        rank[members] = min_rank(s)
+        rank[members] = min_rank(ranked_by[members])
         k = max(1, int(np.ceil(0.1 * m))) if top_k is None else min(top_k, m)
         k_used[members] = k
         in_top = np.zeros(m)

@@ -38,6 +38,11 @@ class Scenario:
     centre: float = 6.0
     wild_score: float = 0.0
     category_weights: tuple[float, ...] | None = None
+    wild_both_ends: bool = False
+    scale_min: float = 0.0
+    scale_max: float = 10.0
+    criteria_weights: tuple[float, ...] | None = None
+    criterion_noise_sd: float = 0.5
 
 
 @dataclass
@@ -54,6 +59,7 @@ class SimulatedPanel:
     rater_scale: np.ndarray
     wild: np.ndarray
     centre: float
+    clean_score: np.ndarray | None = None
 
 
 @dataclass
@@ -85,7 +91,11 @@ def simulate_panel(scenario: Scenario, *, rng: np.random.Generator) -> Simulated
     -----
     y = centre + a_rater * q_work + b_rater + e with q ~ N(offset_category, quality_sd),
     b ~ N(0, bias_sd), log a ~ N(0, log_scale_sd), e ~ N(0, noise_sd); a share
-    ``contamination`` of ratings is replaced by ``wild_score`` (a careless 0). Works are
+    ``contamination`` of ratings is replaced by ``wild_score`` (a careless 0), or with ``wild_both_ends``
+    by ``scale_min`` or ``scale_max`` at random (a careless tap, a hostile rater). With
+    ``criteria_weights`` each rating is the weighted mean of that many criteria, each the
+    rater's impression plus N(0, criterion_noise_sd), rounded to whole points and clipped
+    to [scale_min, scale_max] (so raters who use a wide scale hit its ends). Works are
     spread evenly over the categories, or in proportion to ``category_weights``. Rater r's
     first category is r mod C and the others are offset by 1 + (r div C + j) mod (C - 1),
     so every pair of categories shares raters and the rater-work graph is connected. Works go to the least-loaded raters of their
@@ -137,15 +147,32 @@ def simulate_panel(scenario: Scenario, *, rng: np.random.Generator) -> Simulated
     work = np.array(works)
     rater = np.array(raters)
     y = s.centre + scale[rater] * quality[work] + bias[rater] + rng.normal(0, s.noise_sd, len(work))
+    if s.criteria_weights is not None:
+        # long-form criteria: each criterion is the rater's impression plus its own noise,
+        # rounded to whole points and clipped to the scale; the rating is their weighted mean
+        cw = np.asarray(s.criteria_weights, dtype=float) / sum(s.criteria_weights)
+        crit = y[:, None] + rng.normal(0, s.criterion_noise_sd, (len(y), cw.size))
+        y = np.round(np.clip(np.round(crit), s.scale_min, s.scale_max) @ cw, 10)
     wild = rng.random(len(work)) < s.contamination
-    y = np.where(wild, s.wild_score, y)
-    return SimulatedPanel(work, rater, y, work_category[work], work_category, quality, bias, scale, wild, s.centre)
+    clean = y
+    if s.wild_both_ends:
+        wild_value = np.where(rng.random(len(work)) < 0.5, s.scale_min, s.scale_max)
+    else:
+        wild_value = s.wild_score
+    y = np.where(wild, wild_value, y)
+    return SimulatedPanel(work, rater, y, work_category[work], work_category, quality, bias, scale, wild, s.centre,
+                          clean_score=clean)
 
 
-def oracle_scores(panel: SimulatedPanel) -> np.ndarray:
-    """Best estimate of each work's quality knowing every rater's true bias and scale."""
+def oracle_scores(panel: SimulatedPanel, *, clean: bool = True) -> np.ndarray:
+    """Best estimate of each work's quality knowing every rater's true bias and scale.
+
+    With ``clean=True`` (the default) the oracle also sees the ratings as they were before
+    wild scores replaced some of them: the *clean oracle*, the bar for robust methods.
+    """
     a = panel.rater_scale[panel.rater_id]
-    adjusted = panel.score - panel.centre - panel.rater_bias[panel.rater_id]
+    y = panel.clean_score if clean and panel.clean_score is not None else panel.score
+    adjusted = y - panel.centre - panel.rater_bias[panel.rater_id]
     n = len(panel.quality)
     return np.bincount(panel.work_id, a * adjusted, minlength=n) / np.bincount(panel.work_id, a * a, minlength=n)
 
@@ -206,7 +233,9 @@ def evaluate(scenario: Scenario, *, methods=None, seeds=range(20), options=None)
         cats = panel.work_category
         estimates = {"oracle": oracle}
         for m in methods:
-            estimates[m] = METHODS[m](panel.work_id, panel.rater_id, panel.score, **options.get(m, {})).score
+            # categories as tuiyou analyze passes them (methods may use them, e.g. to shrink within category)
+            estimates[m] = METHODS[m](panel.work_id, panel.rater_id, panel.score, categories=panel.category,
+                                      **options.get(m, {})).score
         for m, est in estimates.items():
             acc[m].append((top_recall(est, panel.quality, cats), top_recall(est, oracle, cats),
                            _tau(est, panel.quality, cats), _tau(est, oracle, cats)))
@@ -228,10 +257,19 @@ SCENARIOS: dict[str, Scenario] = {
     "7 ratings per work": replace(_REF, name="7 ratings per work", ratings_per_work=7),
     "few ratings per rater": replace(_REF, name="few ratings per rater", n_raters=240),
     "5% wild scores": replace(_REF, name="5% wild scores", contamination=0.05),
+    "5% wild scores (0 or 10)": replace(_REF, name="5% wild scores (0 or 10)", contamination=0.05,
+                                        wild_both_ends=True),
     # a national quarter: 300 works in 11 unequal categories, 25 experts covering 3 each,
     # 3 ratings a work (36 per expert), scale use varying widely (some use only part of it)
     "sparse national quarter": replace(
         _REF, name="sparse national quarter", n_works=300, n_categories=11, n_raters=25,
         categories_per_rater=3, ratings_per_work=3, log_scale_sd=0.5,
+        category_weights=(8, 6, 5, 4, 3, 3, 2, 2, 1.5, 1.5, 1)),
+    # harder: 34 ratings per expert, scale use sd 0.6 (a rater at -1 sd uses half the spread of
+    # one at +1 sd), four weighted criteria rounded to whole points and clipped to 0-10
+    "sparse quarter, criteria": replace(
+        _REF, name="sparse quarter, criteria", n_works=280, n_categories=11, n_raters=25,
+        categories_per_rater=3, ratings_per_work=3, log_scale_sd=0.6, noise_sd=0.6,
+        criteria_weights=(0.4, 0.3, 0.2, 0.1), criterion_noise_sd=0.6,
         category_weights=(8, 6, 5, 4, 3, 3, 2, 2, 1.5, 1.5, 1)),
 }

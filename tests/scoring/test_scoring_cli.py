@@ -105,6 +105,26 @@ def test_analyze_disconnected_and_flags(tmp_path):
     assert {"work_id": "w1", "rater_id": "c", "score": 0.0, "direction": "畸低"} in doc["flags"]["deviations"]
 
 
+def test_analyze_json_lists_rejected_wild_ratings(tmp_path):
+    work, rater, score, category, *_ = biased_panel(seed=1)
+    score = score.copy()
+    wild = [3, 40, 77]  # a careless 0 and two hostile 10s
+    score[wild] = [0.0, 10.0, 0.0]
+    lines = ["work_id,rater_id,score,category"] + [
+        f"W{w},R{r},{s:.2f},{c}" for w, r, s, c in zip(work, rater, score, category)]
+    doc = json.loads(run(analyze_command, [write(tmp_path, "\n".join(lines) + "\n"), "--format", "json"]).output)
+    rejected = {(f["work_id"], f["rater_id"]): f for f in doc["flags"]["rejected"]}
+    for i in wild:
+        f = rejected[(f"W{work[i]}", f"R{rater[i]}")]
+        assert f["score"] == score[i] and 0 <= f["weight"] < 0.5
+    # the wild ones, not the panel: at most a couple of genuine ratings set aside besides them
+    assert len(rejected) <= len(wild) + 2
+    # additive (Huber only) rejects nothing, and says so with an empty list
+    doc = json.loads(run(analyze_command, [write(tmp_path, "\n".join(lines) + "\n"), "--format", "json",
+                                           "--method", "additive"]).output)
+    assert doc["flags"]["rejected"] == []
+
+
 def test_analyze_long_form_uses_configured_weights(tmp_path, monkeypatch):
     crit = [SimpleNamespace(key="idea", label="Idea", min=0, max=10, step=0.5, weight=3),
             SimpleNamespace(key="craft", label="Craft", min=0, max=10, step=0.5, weight=1)]

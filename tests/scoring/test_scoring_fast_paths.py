@@ -116,19 +116,27 @@ def test_affine_rejects_an_unknown_accelerator():
 
 
 def test_rank_bands_cover_the_true_rank():
-    covered, widths = [], []
+    covered, widths, posterior_covered = [], [], []
     scenario = Scenario(n_works=240, n_categories=4, n_raters=24)
     for seed in range(4):
         sim = simulate_panel(scenario, rng=np.random.default_rng(seed))
         res = fit_affine(sim.work_id, sim.rater_id, sim.score, categories=sim.category)
-        ranking = rank_within_category(res.score, res.se, res.category, band=0.9, n_draws=200,
-                                       rng=np.random.default_rng(seed))
+        # as tuiyou analyze does: ranks from the posterior means, bands around the unshrunk estimates
+        ranking = rank_within_category(res.unshrunk_score, res.unshrunk_se, res.category, band=0.9, n_draws=200,
+                                       rng=np.random.default_rng(seed), rank_score=res.score)
+        np.testing.assert_array_equal(ranking.rank, rank_within_category(res.score, None, res.category).rank)
+        # the posterior sds give valid (wider) bands too
+        posterior = rank_within_category(res.score, res.se, res.category, band=0.9, n_draws=200,
+                                         rng=np.random.default_rng(seed))
+        true_rank_ = rank_within_category(sim.quality, None, res.category).rank
+        posterior_covered.append((posterior.rank_low <= true_rank_) & (true_rank_ <= posterior.rank_high))
         true_rank = rank_within_category(sim.quality, None, res.category).rank
         covered.append((ranking.rank_low <= true_rank) & (true_rank <= ranking.rank_high))
         size = np.bincount(sim.work_category)[sim.work_category]
         widths.append((ranking.rank_high - ranking.rank_low + 1) / size)
     assert np.mean(np.concatenate(covered)) >= 0.85
     assert np.median(np.concatenate(widths)) < 0.40
+    assert np.mean(np.concatenate(posterior_covered)) >= 0.85
 
 
 def test_sparse_scenario_at_its_real_size():

@@ -7,6 +7,7 @@ CSV reader is ``ratings_csv``. Every bad row is reported by its data row and fil
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -23,6 +24,11 @@ from scoring.reliability import LEVELS, icc, krippendorff_alpha
 from scoring.totals import CriterionScale, weighted_totals
 
 from .ratings_csv import encode_labels, read_ratings_csv
+
+try:  # optional: present wherever scikit-learn or pingouin is installed
+    from threadpoolctl import threadpool_limits
+except ImportError:  # pragma: no cover - the fit runs with the BLAS default
+    threadpool_limits = None
 
 __all__ = ["analyze_command", "reliability_command"]
 
@@ -89,9 +95,17 @@ def analyze_command(scores_csv: Path, method: str, fmt: str, out: Path | None, s
         category = None if category is None else category[row_of]
         confidence = None if confidence is None else confidence[row_of]
     try:
-        result = normalize(work, rater, score, method=method, confidence=confidence, categories=category)
-        ranking = rank_within_category(result.score, result.se, result.category, band=band, top_k=top_k,
-                                       rng=np.random.default_rng(seed))
+        # one BLAS thread: the fits factor many small-to-medium matrices, and OpenBLAS threads that
+        # busy-wait on a shared machine made a million-rating affine fit 2.7x slower (docs/benchmarks.md)
+        with threadpool_limits(1, user_api="blas") if threadpool_limits else contextlib.nullcontext():
+            result = normalize(work, rater, score, method=method, confidence=confidence, categories=category)
+        if result.unshrunk_score is not None:
+            # ranks follow the posterior means; bands are drawn around the unshrunk estimates
+            ranking = rank_within_category(result.unshrunk_score, result.unshrunk_se, result.category, band=band,
+                                           top_k=top_k, rng=np.random.default_rng(seed), rank_score=result.score)
+        else:
+            ranking = rank_within_category(result.score, result.se, result.category, band=band, top_k=top_k,
+                                           rng=np.random.default_rng(seed))
     except ValueError as exc:
         raise click.ClickException(f"{scores_csv}: {_with_lines(str(exc), row_of)}") from None
 
@@ -141,6 +155,9 @@ def _json_output(result, ranking, work_labels, cat_labels, order, work, rater, s
         "deviations": [{**rating(i), "direction": "畸高" if d.deviation[i] > 0 else "畸低"}
                        for i in np.flatnonzero(d.deviation)],
         "disagreements": [work_labels[i] for i in np.flatnonzero(d.disagreement)],
+        # wild ratings the method set aside (weight ~0): they do not move their work's score
+        "rejected": [{**rating(i), "weight": _num(d.robust_weight[i], 4)}
+                     for i in (np.flatnonzero(d.rejected) if d.rejected is not None else [])],
     }
     doc = {"method": method, "connected": result.connectivity.connected,
            "n_components": result.connectivity.n_components, "message": result.connectivity.message,
