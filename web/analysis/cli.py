@@ -25,9 +25,9 @@ from scoring.totals import CriterionScale, weighted_totals
 
 from .ratings_csv import encode_labels, read_ratings_csv
 
-try:  # optional: present wherever scikit-learn or pingouin is installed
+try:  # a declared dependency; a broken install still runs with the BLAS default
     from threadpoolctl import threadpool_limits
-except ImportError:  # pragma: no cover - the fit runs with the BLAS default
+except ImportError:  # pragma: no cover
     threadpool_limits = None
 
 __all__ = ["analyze_command", "reliability_command"]
