@@ -158,3 +158,35 @@ def test_report_numbers_match_the_database(session):
         assert (c.works, c.covered, c.experts, c.components, c.sharing_pairs) == \
             (drawn[c.category].works, drawn[c.category].covered, drawn[c.category].experts,
              drawn[c.category].components, drawn[c.category].sharing_pairs)
+
+
+def test_a_conflict_declared_after_the_draw(session):
+    from web.assignment.pool import declare_conflict
+
+    round_ = build_round(session, capacity=40)
+    run_draw(session=session, round_=round_, per_work=3, seed=2, actor="t")
+    session.commit()
+    pending, started = session.exec(select(Assignment).where(Assignment.round_id == round_.id)
+                                    .order_by(Assignment.id).limit(2)).all()
+    # a pending assignment that became a conflict is replaced (and said so); the others stay
+    declare_conflict(session=session, expert=session.get(User, pending.expert_id), actor="e",
+                     work=session.get(Work, pending.work_id))
+    session.commit()
+    before = live_pairs(session, round_)
+    outcome = run_draw(session=session, round_=round_, per_work=3, seed=2, actor="t")
+    session.commit()
+    assert outcome.dropped == 1 and len(outcome.result.new) == 1
+    after = live_pairs(session, round_)
+    assert (pending.expert_id, pending.work_id) not in after
+    assert before - {(pending.expert_id, pending.work_id)} <= after
+    _check_constraints(session, round_, 3)
+    # a started one is never dropped: the draw refuses and names it
+    started.status = AssignmentStatus.submitted
+    session.add(started)
+    declare_conflict(session=session, expert=session.get(User, started.expert_id), actor="e",
+                     work=session.get(Work, started.work_id))
+    session.commit()
+    with pytest.raises(AssignmentRefused, match="recuse it first"):
+        run_draw(session=session, round_=round_, per_work=3, seed=2, actor="t")
+    session.rollback()
+    assert (started.expert_id, started.work_id) in live_pairs(session, round_)

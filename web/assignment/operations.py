@@ -15,11 +15,12 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import insert
+import numpy as np
+from sqlalchemy import delete, insert
 from sqlmodel import Session, select
 
 from scoring.rules.assignment import AssignmentResult, InfeasibleAssignment, draw_assignment
-from scoring.rules.conflicts import CONFLICT_REASONS, conflict_reasons
+from scoring.rules.conflicts import CONFLICT_REASONS, conflict_reasons, find_conflicts
 
 from ..audit import record_event
 from ..models import (Assignment, AssignmentDraw, AssignmentStatus, ExpertAbsence, Role, Round, RoundKind, RoundState, User,
@@ -78,15 +79,25 @@ def run_draw(*, session: Session, round_: Round, per_work: int, seed: int | None
     data = draw_input(session=session, round_=round_)
     if not data.works:
         raise AssignmentRefused(f"轮次 {round_.key} 还没有作品", f"round {round_.key} has no works yet")
-    by_id = {x.id: x for x in data.experts}
-    works = {w.id: w for w in data.works}
+    expert_pos = {x.id: i for i, x in enumerate(data.experts)}
+    work_pos = {w.id: i for i, w in enumerate(data.works)}
+    table = find_conflicts(data.experts, data.works, rules=data.rules, recusals=data.recusals)
+    known = [a for a in data.existing if a.expert_id in expert_pos]
+    hit = table.contains(np.array([expert_pos[a.expert_id] for a in known], dtype=np.int64),
+                         np.array([work_pos[a.work_id] for a in known], dtype=np.int64)) if known else []
     stale, kept = [], []
     for a in data.existing:
-        codes = conflict_reasons(by_id[a.expert_id], works[a.work_id], rules=data.rules, recusals=data.recusals) \
-            if a.expert_id in by_id else ("inactive",)
-        if not codes:
+        if a.expert_id not in expert_pos:  # no longer an expert
+            if a.id in data.started:
+                raise AssignmentRefused(f"用户 {a.expert_id} 已不是评审专家，但已开始评审作品 {a.work_id}",
+                                        f"user {a.expert_id} is no longer an expert but has started rating "
+                                        f"work {a.work_id}")
+            stale.append(a)
+    for a, conflicted in zip(known, hit):
+        if not conflicted:
             kept.append(a)
         elif a.id in data.started:
+            codes = table.codes_of(expert_pos[a.expert_id], work_pos[a.work_id])
             raise AssignmentRefused(
                 f"专家 {a.expert_id} 已开始评审作品 {a.work_id}，但二者存在回避关系；请先由专家回避或由组长处理",
                 f"expert {a.expert_id} has started rating work {a.work_id}, which is now a conflict "
@@ -96,11 +107,11 @@ def run_draw(*, session: Session, round_: Round, per_work: int, seed: int | None
     result = draw_assignment(data.experts, data.works, per_work=per_work, seed=seed, rules=data.rules,
                              existing=[(a.expert_id, a.work_id) for a in kept], recusals=data.recusals,
                              progress=progress)
-    for a in stale:
-        session.delete(a)
+    if stale:
+        session.execute(delete(Assignment).where(Assignment.id.in_([a.id for a in stale])))
     now = utcnow()
-    if result.new:
-        session.execute(insert(Assignment), [
+    if result.new:  # Core insert: no ORM bookkeeping for tens of thousands of rows
+        session.connection().execute(insert(Assignment.__table__), [
             {"round_id": round_.id, "expert_id": e, "work_id": w, "status": AssignmentStatus.pending, "version": 0,
              "presentation_order": presentation_order(seed, e, w), "created_at": now, "updated_at": now}
             for e, w in result.new])

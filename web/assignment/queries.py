@@ -81,7 +81,7 @@ class DrawInput:
 
     experts: list[Expert]
     works: list[DrawWork]
-    existing: list[Assignment]  # live (not recused) assignments of the round
+    existing: list  # rows (id, expert_id, work_id, status) of the round's live (not recused) assignments
     started: set[int]  # ids of existing assignments with a started or submitted rating
     recusals: list[Recusal]
     rules: ConflictRules
@@ -91,7 +91,8 @@ class DrawInput:
 def draw_input(*, session: Session, round_: Round) -> DrawInput:
     """The instance of a draw: active experts (absent ones keep their assignments but get no new ones)."""
     works = list(session.exec(select(Work).where(Work.round_id == round_.id).order_by(Work.id)))
-    existing = list(session.exec(select(Assignment).where(
+    existing = list(session.exec(select(Assignment.id, Assignment.expert_id, Assignment.work_id,
+                                        Assignment.status).where(
         Assignment.round_id == round_.id, Assignment.status != AssignmentStatus.recused,
         Assignment.work_id.is_not(None)).order_by(Assignment.id)))
     rated = set(session.exec(select(Rating.assignment_id).join(Assignment, Assignment.id == Rating.assignment_id)
