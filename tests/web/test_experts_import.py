@@ -8,7 +8,7 @@ import openpyxl
 from sqlmodel import select
 
 from web.accounts.queries import authenticate
-from web.models import Conflict, User
+from web.models import Conflict, User, Work
 
 CSV_ZH = ("用户名,姓名,工作单位,所在省份,擅长类别,每轮最多评审数,回避单位\n"
           "zhao,赵晓明,中国传媒大学,北京市,网络剧、网络电影,40,山河文化\n"
@@ -82,3 +82,25 @@ def test_missing_column_and_non_expert_are_refused(runner, session, tmp_path, ma
     result = runner.invoke(args=["experts", "import", str(path)])
     assert result.exit_code == 1 and "not an expert" in result.output
     assert session.exec(select(User).where(User.username == "boss")).one().role.value == "admin"
+
+
+def test_availability_and_declarations_from_the_command_line(runner, session):
+    from assignment_support import build_round, live_pairs
+    from web.models import ExpertAbsence
+
+    round_ = build_round(session, works=30, experts=16, capacity=30)
+    result = runner.invoke(args=["experts", "availability", "2025q1-e00", "--round", "2025Q1", "--unavailable",
+                                 "--reason", "出国访学"])
+    assert result.exit_code == 0, result.output
+    assert session.exec(select(ExpertAbsence)).one().reason == "出国访学"
+    work = session.exec(select(Work)).first()
+    result = runner.invoke(args=["experts", "declare", "2025q1-e01", "--work", str(work.id), "--reason", "亲属参与"])
+    assert result.exit_code == 0, result.output
+    both = runner.invoke(args=["experts", "declare", "2025q1-e01", "--org", "甲", "--person", "乙"])
+    assert both.exit_code == 2 and "exactly one" in both.output
+    assert runner.invoke(args=["assign", "--round", "2025Q1", "--per-work", "2", "--seed", "3"]).exit_code == 0
+    pairs = live_pairs(session, round_)
+    e00 = session.exec(select(User).where(User.username == "2025q1-e00")).one()
+    e01 = session.exec(select(User).where(User.username == "2025q1-e01")).one()
+    assert all(e != e00.id for e, _ in pairs), "an unavailable expert gets no new works"
+    assert (e01.id, work.id) not in pairs

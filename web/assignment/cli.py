@@ -20,7 +20,8 @@ from ..cli_support import db_session, with_app
 from ..intake.files import IntakeError
 from ..rounds.queries import get_round
 from .operations import AssignmentRefused, InfeasibleAssignment, run_draw
-from .pool import EXPERT_COLUMNS, import_experts, set_password
+from ..models import Work
+from .pool import EXPERT_COLUMNS, declare_conflict, import_experts, set_availability, set_password
 
 _STEPS = {"conflicts": "回避检查 conflicts", "quotas": "均衡配额 balancing loads", "category": "按类别抽取 drawing",
           "done": "完成 done"}
@@ -132,3 +133,53 @@ def experts_set_password_command(name, password_stdin):
             raise click.ClickException(str(exc)) from None
         session.commit()
     click.echo(f"已设置 {user.username} 的密码 / password set for {user.username}")
+
+
+def _expert_or_fail(session, name: str):
+    user = get_user_by_name(session=session, username=name.strip().lower())
+    if user is None:
+        raise click.ClickException(f"用户 {name} 不存在 / user {name} does not exist")
+    return user
+
+
+@experts_group.command("availability")
+@click.argument("name")
+@click.option("--round", "round_key", required=True, help="Round key, e.g. 2025Q1.")
+@click.option("--available/--unavailable", required=True, help="Whether the expert takes new works in the round.")
+@click.option("--reason", default="", help="Why (kept in the audit log).")
+@with_app
+def experts_availability_command(name, round_key, available, reason):
+    """Mark expert NAME available or not in a round (an unavailable expert gets no new works)."""
+    with db_session() as session:
+        user = _expert_or_fail(session, name)
+        round_ = get_round(session=session, key=round_key.strip())
+        if round_ is None:
+            raise click.ClickException(f"轮次 {round_key} 不存在 / round {round_key} does not exist")
+        set_availability(session=session, round_=round_, expert=user, available=available, actor="cli",
+                         reason=reason)
+        session.commit()
+    state = ("可参评", "available") if available else ("不可参评", "unavailable")
+    click.echo(f"{user.username} 在 {round_.key} {state[0]} / {user.username} is {state[1]} in {round_.key}")
+
+
+@experts_group.command("declare")
+@click.argument("name")
+@click.option("--org", default="", help="An organisation the expert must not rate.")
+@click.option("--person", default="", help="A person the expert must not rate.")
+@click.option("--work", "work_id", type=int, default=None, help="A work (id) the expert must not rate.")
+@click.option("--reason", default="", help="Why (e.g. 三年内任职).")
+@with_app
+def experts_declare_command(name, org, person, work_id, reason):
+    """Record a conflict of interest of expert NAME: one organisation, person or work."""
+    with db_session() as session:
+        user = _expert_or_fail(session, name)
+        work = session.get(Work, work_id) if work_id is not None else None
+        if work_id is not None and work is None:
+            raise click.ClickException(f"作品 {work_id} 不存在 / work {work_id} does not exist")
+        try:
+            declare_conflict(session=session, expert=user, actor="cli", organisation=org, person=person, work=work,
+                             reason=reason)
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from None
+        session.commit()
+    click.echo(f"已记录 {user.username} 的回避申报 / conflict recorded for {user.username}")
