@@ -4,6 +4,7 @@ checked against the registered routes (``openapi.undocumented``)."""
 from __future__ import annotations
 
 from . import assignments, openapi, rounds, tokens  # noqa: F401  (each registers its routes)
+from . import assignment_admin  # noqa: F401
 from .blueprint import bp
 
 __all__ = ["bp"]
