@@ -116,3 +116,21 @@ def test_expert_declares_and_withdraws_conflicts(client, login, make_user, sessi
     _post(client, page, page, withdraw=str(rows[0].id))
     session.expire_all()
     assert len(session.exec(select(Conflict).where(Conflict.user_id == me.id)).all()) == 1
+
+
+def test_pool_page_marks_an_expert_unavailable_in_a_round(client, login, make_user, session):
+    from web.models import ExpertAbsence
+
+    build_round(session)
+    make_user("admin", role="admin")
+    login("admin")
+    _post(client, "/admin/experts/availability", "/admin/experts", round="2025Q1", expert="2025q1-e03",
+          reason="出差", available="0")
+    html = client.get("/admin/experts").get_data(as_text=True)
+    assert "2025q1-e03" in html.split('id="absences"')[1] and "出差" in html
+    assert session.exec(select(ExpertAbsence)).one().reason == "出差"
+    _post(client, "/admin/experts/availability", "/admin/experts", round="2025Q1", expert="2025q1-e03",
+          available="1")
+    assert session.exec(select(ExpertAbsence)).all() == []
+    _post(client, "/admin/experts/availability", "/admin/experts", round="2025Q1", expert="nobody", available="0")
+    assert "专家或轮次不存在" in client.get("/admin/experts").get_data(as_text=True)

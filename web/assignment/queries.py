@@ -121,6 +121,13 @@ def expert_pool(*, session: Session) -> list[tuple[User, int, int]]:
     return [(u, declared.get(u.id, 0), live.get(u.id, 0)) for u in users]
 
 
+def absences(*, session: Session) -> list[tuple[str, str, str]]:
+    """(round key, expert user name, reason) of every expert unavailable in a round."""
+    return [tuple(row) for row in session.exec(
+        select(Round.key, User.username, ExpertAbsence.reason).join(Round, Round.id == ExpertAbsence.round_id)
+        .join(User, User.id == ExpertAbsence.user_id).order_by(Round.key, User.username))]
+
+
 def declared_conflicts(*, session: Session, user: User) -> list[Conflict]:
     """The conflicts an expert declared (organisations, people, works), oldest first."""
     return list(session.exec(select(Conflict).where(Conflict.user_id == user.id, Conflict.kind != "recused")

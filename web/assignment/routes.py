@@ -22,8 +22,9 @@ from ..models import Assignment, Conflict, Role, Work
 from ..rounds.queries import get_round, list_rounds
 from .operations import (AssignmentRefused, InfeasibleAssignment, add_assignment, move_assignment,
                          propose_replacement, remove_assignment, replace_recused, run_draw)
-from .pool import EXPERT_COLUMNS, declare_conflict, import_experts, set_password, withdraw_conflict
-from .queries import declared_conflicts, expert_pool, latest_draw, round_assignments, round_report
+from .pool import (EXPERT_COLUMNS, declare_conflict, import_experts, set_availability, set_password,
+                   withdraw_conflict)
+from .queries import absences, declared_conflicts, expert_pool, latest_draw, round_assignments, round_report
 
 bp = Blueprint("assignment", __name__, template_folder="templates")
 STAFF = (Role.admin, Role.chair)
@@ -193,7 +194,26 @@ def replace(key: str, assignment_id: int):
 @role_required(Role.admin)
 def pool():
     """The expert pool: profiles, capacities, declared conflicts, the import and passwords."""
-    return render_template("assignment/pool.html", experts=expert_pool(session=get_session()), columns=EXPERT_COLUMNS)
+    db = get_session()
+    return render_template("assignment/pool.html", experts=expert_pool(session=db), columns=EXPERT_COLUMNS,
+                           rounds=list_rounds(session=db), absences=absences(session=db))
+
+
+@bp.post("/admin/experts/availability")
+@role_required(Role.admin)
+def pool_availability():
+    """Mark an expert available or not in a round (an unavailable expert gets no new works)."""
+    db = get_session()
+    user = get_user_by_name(session=db, username=request.form.get("expert", "").strip().lower())
+    round_ = get_round(session=db, key=request.form.get("round", ""))
+    if user is None or user.role != Role.expert or round_ is None:
+        flash(_("专家或轮次不存在"), "error")
+        return redirect(url_for("assignment.pool")), 303
+    set_availability(session=db, round_=round_, expert=user, available=request.form.get("available") == "1",
+                     actor=current_user().username, reason=request.form.get("reason", ""))
+    db.commit()
+    flash(_("已更新 %(name)s 在 %(round)s 的可参评状态", name=user.username, round=round_.key), "info")
+    return redirect(url_for("assignment.pool")), 303
 
 
 @bp.post("/admin/experts/import")
@@ -215,6 +235,7 @@ def pool_import():
     if not report.ok:
         db.rollback()
         return render_template("assignment/pool.html", experts=expert_pool(session=db), columns=EXPERT_COLUMNS,
+                               rounds=list_rounds(session=db), absences=absences(session=db),
                                issues=report.issues), 400
     db.commit()
     flash(_("新增专家 %(created)s 名，更新 %(updated)s 名；新专家需设置密码后才能登录", created=len(report.created),
