@@ -62,6 +62,9 @@ def test_recusal_replacement_keeps_every_constraint(session, drawn):
     assert new.status == AssignmentStatus.pending and new.work_id == work.id
     assert session.get(Assignment, assignment.id).status == AssignmentStatus.recused
     assert "assignment.replaced" in _actions(session)
+    # the slot is filled now: a second replacement would put a fourth expert on the work
+    with pytest.raises(AssignmentRefused, match="slot is filled"):
+        replace_recused(session=session, assignment=assignment, expert=candidates[1].expert, actor="chair")
     # the recused expert can never be put back on that work
     with pytest.raises(AssignmentRefused, match="recused"):
         add_assignment(session=session, round_=drawn, expert=session.get(User, assignment.expert_id), work=work,

@@ -20,6 +20,7 @@ from sqlalchemy import delete, insert
 from sqlmodel import Session, select
 
 from scoring.rules.assignment import AssignmentResult, InfeasibleAssignment, draw_assignment
+from scoring.rules.config import load_rules
 from scoring.rules.conflicts import CONFLICT_REASONS, conflict_reasons, find_conflicts
 
 from ..audit import record_event
@@ -263,6 +264,13 @@ def replace_recused(*, session: Session, assignment: Assignment, expert: User, a
     if assignment.status != AssignmentStatus.recused:
         raise AssignmentRefused("只有已回避的分配需要替补", "only a recused assignment is replaced")
     work = session.get(Work, assignment.work_id)
+    draw = latest_draw(session=session, round_=round_)
+    per_work = draw.per_work if draw else load_rules().assignment.per_work
+    live = session.exec(select(Assignment).where(Assignment.round_id == round_.id, Assignment.work_id == work.id,
+                                                 Assignment.status != AssignmentStatus.recused)).all()
+    if len(live) >= per_work:
+        raise AssignmentRefused(f"作品 {work.id} 已有 {len(live)} 名专家，空缺已补足",
+                                f"work {work.id} already has {len(live)} experts; the slot is filled")
     _check_pair(session, round_, expert, work)
     new = Assignment(round_id=round_.id, expert_id=expert.id, work_id=work.id,
                      presentation_order=presentation_order(_order_seed(session, round_), expert.id, work.id))
