@@ -12,12 +12,13 @@ from sqlmodel import Session
 from scoring.rules.config import load_rules
 from web.accounts.operations import create_user
 from web.audit import record_event
-from web.models import (Assignment, AssignmentStatus, Rating, Role, RoundState, SubmitterType,
+from web.models import (AssignmentStatus, Rating, Role, RoundState, SubmitterType,
                         UnitType, Work, utcnow)
 from web.rounds.operations import create_round, set_state
 
 from .demo_rating import add_rating_demo
 from .demo_review import build_review_demo
+from .demo_assignment import assign_demo
 from .names import EXPERTS, PLATFORMS, PROVINCES, CENTRAL_UNITS, make_title, synopsis_for
 
 DEMO_PASSWORD = "tuiyou-demo"
@@ -112,22 +113,10 @@ def build_demo(session: Session, *, seed: int = 2025) -> DemoSummary:
     for state in (RoundState.intake, RoundState.scoring, RoundState.review):
         set_state(session=session, round_=provincial, state=state, actor=admin.username)
 
-    # Demo-only assignment: each work to k experts of its category, least-loaded first.
-    # (The real assignment, with conflicts and connectivity, is `tuiyou assign`.)
     severity = {e.id: rng.normal(0, 0.8) for e in experts}
     spread = {e.id: float(np.exp(rng.normal(0, 0.25))) for e in experts}
-    load = {e.id: 0 for e in experts}
-    assignments = []
-    quality = {}
-    for work in works:
-        quality[work.id] = rng.normal(7.0, 1.0)
-        pool = [e for e in experts if work.category in e.categories] or experts
-        pool = sorted(pool, key=lambda e: (load[e.id], rng.random()))[:rules.assignment.per_work]
-        for expert in pool:
-            load[expert.id] += 1
-            assignments.append(Assignment(round_id=round_.id, expert_id=expert.id, work_id=work.id,
-                                          presentation_order=int(rng.integers(1_000_000))))
-    session.add_all(assignments)
+    quality = {work.id: rng.normal(7.0, 1.0) for work in works}
+    assignments = assign_demo(session, round_, actor=admin.username)  # the product's seeded draw
     set_state(session=session, round_=round_, state=RoundState.scoring, actor=admin.username)
     session.flush()
 

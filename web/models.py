@@ -9,7 +9,7 @@ import datetime as dt
 from enum import Enum
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint, false
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 
@@ -156,6 +156,8 @@ class User(SQLModel, table=True):
     province: str = Field(default="", max_length=40)
     categories: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     active: bool = True
+    # An expert's most works per round (每轮最多评审数); None: no limit.
+    capacity: Optional[int] = None
     created_at: dt.datetime = Field(default_factory=utcnow)
 
 
@@ -178,6 +180,8 @@ class Conflict(SQLModel, table=True):
     work_id: Optional[int] = Field(default=None, foreign_key="work.id")
     organisation: Optional[str] = Field(default=None, max_length=200)
     kind: str = Field(default="self_declared", max_length=40)
+    # A person the expert declared (a relative, a former student …), matched against credits.
+    person: Optional[str] = Field(default=None, max_length=100)
     reason: str = ""
     created_at: dt.datetime = Field(default_factory=utcnow)
 
@@ -341,4 +345,30 @@ class RankingCache(SQLModel, table=True):
     method: str = Field(max_length=40)
     fingerprint: str = Field(max_length=200)
     payload: str
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class ExpertAbsence(SQLModel, table=True):
+    """An expert who is not available in one round (no new assignments there)."""
+
+    __table_args__ = (UniqueConstraint("round_id", "user_id", name="uq_expertabsence_round_user"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="round.id", index=True)
+    user_id: int = Field(foreign_key="user.id")
+    reason: str = ""
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class AssignmentDraw(SQLModel, table=True):
+    """One seeded draw (随机抽取) of a round: anyone can re-run it with the same seed."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="round.id", index=True)
+    seed: int = Field(sa_column=Column(BigInteger, nullable=False))
+    per_work: int
+    created: int = 0
+    kept: int = 0
+    report: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    actor: str = Field(default="", max_length=100)
     created_at: dt.datetime = Field(default_factory=utcnow)

@@ -117,7 +117,15 @@ class ShortlistPolicy:
 class AssignmentPolicy:
     per_work: int
     recuse_same_organisation: bool
-    recuse_same_province: bool
+    # stage key ("provincial", "national") -> whether experts recuse from works recommended
+    # by a unit of their own province (地域回避)
+    recuse_same_province: dict[str, bool]
+
+    def recuses_same_province(self, stage: str) -> bool:
+        """Whether a round of ``stage`` applies the same-province conflict."""
+        if stage not in self.recuse_same_province:
+            raise KeyError(f"unknown stage {stage!r} (known: {', '.join(self.recuse_same_province)})")
+        return self.recuse_same_province[stage]
 
 
 @dataclass(frozen=True)
@@ -313,20 +321,31 @@ def _stages(doc: TableReader, category_names: set[str]) -> tuple[dict, dict, Ass
                 raise slots_reader.fail(name, f"{count} must not be negative")
             slots[name] = count
         shortlists[kind] = ShortlistPolicy(kind=kind, slots=slots, min_score=item.number("min_score", None))
-    assign = doc.child("assignment", doc.get("assignment", dict))
-    assign.only("per_work", "recuse_same_organisation", "recuse_same_province")
-    per_work = assign.get("per_work", int)
-    if per_work < 1:
-        raise assign.fail("per_work", f"{per_work} must be at least 1")
-    assignment = AssignmentPolicy(per_work=per_work,
-                                  recuse_same_organisation=assign.get("recuse_same_organisation", bool),
-                                  recuse_same_province=assign.get("recuse_same_province", bool))
+    assignment = _assignment(doc.child("assignment", doc.get("assignment", dict)), tuple(stages))
     intake_reader = doc.child("intake", doc.get("intake", dict))
     intake_reader.only("near_duplicate_threshold")
     threshold = intake_reader.number("near_duplicate_threshold")
     if not 0 < threshold <= 1:
         raise intake_reader.fail("near_duplicate_threshold", f"{threshold} must be in (0, 1]")
     return stages, shortlists, assignment, IntakePolicy(near_duplicate_threshold=threshold)
+
+
+def _assignment(assign: TableReader, stage_keys: tuple[str, ...]) -> AssignmentPolicy:
+    assign.only("per_work", "recuse_same_organisation", "recuse_same_province")
+    per_work = assign.get("per_work", int)
+    if per_work < 1:
+        raise assign.fail("per_work", f"{per_work} must be at least 1")
+    # One switch for every stage, or a table per stage; the provincial stage recuses by
+    # default (a bureau's own experts do not rate its own province's entries).
+    province = assign.table.get("recuse_same_province", {})
+    if isinstance(province, bool):
+        by_stage = {key: province for key in stage_keys}
+    else:
+        reader = assign.child("recuse_same_province", assign.get("recuse_same_province", dict, {}))
+        reader.only(*stage_keys)
+        by_stage = {key: reader.get(key, bool, key == "provincial") for key in stage_keys}
+    return AssignmentPolicy(per_work=per_work, recuse_same_organisation=assign.get("recuse_same_organisation", bool),
+                            recuse_same_province=by_stage)
 
 
 def load_rules(config_dir: str | os.PathLike | None = None) -> Rules:

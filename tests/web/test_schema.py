@@ -76,6 +76,9 @@ def _fill(session: Session) -> dict[type, object]:
         m.AuditEvent: m.AuditEvent(actor="admin", action="round.state", round_id=round_.id, subject="2025Q1",
                                    detail={"from": "intake", "to": "scoring", "说明": "中文"},
                                    prev_hash="e" * 64, hash="f" * 64),
+        m.ExpertAbsence: m.ExpertAbsence(round_id=round_.id, user_id=user.id, reason="出差"),
+        m.AssignmentDraw: m.AssignmentDraw(round_id=round_.id, seed=2**40 + 7, per_work=5, created=10, kept=2,
+                                           report={"seed": 2**40 + 7, "类别": "网络剧"}, actor="admin"),
     }
     session.add_all(rows.values())
     session.commit()

@@ -3,7 +3,8 @@ queries as the pages. Bearer tokens, no cookies; described by ``/api/v1/openapi.
 checked against the registered routes (``openapi.undocumented``)."""
 from __future__ import annotations
 
-from . import assignments, openapi, rankings, rounds, shortlists, tokens  # noqa: F401  (each registers its routes)
+# each module registers its routes on the blueprint
+from . import assignment_admin, assignments, openapi, rankings, rounds, shortlists, tokens  # noqa: F401
 from .blueprint import bp
 
 __all__ = ["bp"]

@@ -210,6 +210,39 @@ SPEC = {
                 "409": {"description": "Not submitted", **_json(_error)},
                 "423": {"description": "Round not scoring", **_json(_error)}}}},
         **_REVIEW_PATHS,
+        "/rounds/{key}/draws": {"post": {
+            "summary": "Draw experts for every open slot of a round (admin, chair)", "security": _bearer,
+            "description": "Seeded (随机抽取) and incremental: kept assignments never move. Omit seed for a random "
+                           "one; the response carries it.",
+            "requestBody": _json({"type": "object", "properties": {
+                "per_work": {"type": "integer", "minimum": 1}, "seed": {"type": "integer", "minimum": 0}}}),
+            "responses": {
+                "201": {"description": "Drawn and written", **_json({"type": "object", "properties": {
+                    "seed": {"type": "integer"}, "per_work": {"type": "integer"}, "created": {"type": "integer"},
+                    "kept": {"type": "integer"}, "dropped": {"type": "integer"}, "report": {"type": "object"}}})},
+                "400": {"description": "Malformed body", **_json(_error)},
+                "403": {"description": "Not admin or chair"}, "404": {"description": "No such round", **_json(_error)},
+                "409": {"description": "Refused (round not in intake or scoring, …); nothing written", **_json(_error)},
+                "422": {"description": "Infeasible; nothing written", **_json({"allOf": [_error, {
+                    "type": "object", "properties": {"category": {"type": "string"}, "needed": {"type": "integer"},
+                                                     "available": {"type": "integer"}}}]})}}}},
+        "/rounds/{key}/assignment-report": {"get": {
+            "summary": "Coverage, loads, connectivity and shared works of a round (admin, chair)",
+            "security": _bearer, "responses": {
+                "200": {"description": "The report, counted from the assignments", **_json({"type": "object"})},
+                "403": {"description": "Not admin or chair"}, "404": {"description": "No such round"}}}},
+        "/assignments/{assignment_id}/replacements": {"get": {
+            "summary": "Ranked replacements keeping every constraint (admin, chair)", "security": _bearer,
+            "responses": {"200": {"description": "Candidates, least loaded first", **_json({"type": "array"})},
+                          "404": {"description": "No such assignment"}}}},
+        "/assignments/{assignment_id}/replacement": {"post": {
+            "summary": "Give a recused assignment's slot to an expert (admin, chair)", "security": _bearer,
+            "requestBody": _json({"type": "object", "required": ["expert"], "properties": {
+                "expert": {"type": "string"}, "reason": {"type": "string"}}}),
+            "responses": {"201": {"description": "The new assignment", **_json({"type": "object"})},
+                          "400": {"description": "Malformed body"}, "404": {"description": "No such assignment"},
+                          "409": {"description": "Refused: a constraint would break; nothing written",
+                                  **_json(_error)}}}},
     },
 }
 

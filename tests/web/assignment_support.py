@@ -1,0 +1,49 @@
+"""Random assignment instances in the database, for the assignment tests."""
+from __future__ import annotations
+
+import numpy as np
+from sqlmodel import Session, select
+
+from web.models import Assignment, AssignmentStatus, Role, Round, RoundState, SubmitterType, UnitType, User, Work
+
+CATEGORIES = ["网络剧", "网络电影", "网络纪录片", "短视频"]
+ORGS = ["山河文化", "星海影业", "中国传媒大学", "北京电影学院", "江南传媒", "西部影视"]
+PROVINCES = ["浙江省", "北京市", "四川省", "广东省"]
+
+
+def build_round(session: Session, *, key: str = "2025Q1", works: int = 60, experts: int = 24, seed: int = 1,
+                capacity: int | None = None, state: RoundState = RoundState.scoring, stage: str = "national") -> Round:
+    """A round with random works and experts (some sharing organisations with submitters)."""
+    rng = np.random.default_rng(seed)
+    round_ = Round(key=key, year=2025, quarter=1, state=state, stage=stage)
+    session.add(round_)
+    session.flush()
+    add_works(session, round_, works, rng)
+    for i in range(experts):
+        cats = [CATEGORIES[(i + s) % len(CATEGORIES)] for s in (0, 1)]
+        session.add(User(username=f"{key.lower()}-e{i:02d}", display_name=f"专家{i}", role=Role.expert,
+                         password_hash="!", organisation=ORGS[i % len(ORGS)], province=PROVINCES[i % len(PROVINCES)],
+                         categories=cats, capacity=capacity))
+    session.commit()
+    return round_
+
+
+def add_works(session: Session, round_: Round, n: int, rng: np.random.Generator) -> list[Work]:
+    """``n`` random works in the round (half submitted by an organisation some experts belong to)."""
+    works = []
+    for _ in range(n):
+        province = PROVINCES[rng.integers(len(PROVINCES))]
+        works.append(Work(round_id=round_.id, title=f"作品{rng.integers(10**9)}",
+                          category=CATEGORIES[rng.integers(len(CATEGORIES))],
+                          submitter=ORGS[rng.integers(len(ORGS))], submitter_type=SubmitterType.organisation,
+                          unit=province + "广播电视局", unit_type=UnitType.province,
+                          copyright_holder=ORGS[rng.integers(len(ORGS))]))
+    session.add_all(works)
+    session.commit()
+    return works
+
+
+def live_pairs(session: Session, round_: Round) -> set[tuple[int, int]]:
+    """(expert_id, work_id) of the round's live (not recused) assignments."""
+    return {(a.expert_id, a.work_id) for a in session.exec(select(Assignment).where(
+        Assignment.round_id == round_.id, Assignment.status != AssignmentStatus.recused))}

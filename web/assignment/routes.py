@@ -1,0 +1,289 @@
+"""Pages of the assignment: a round's draw and report with manual changes (admin, chair), the
+replacement of a recused expert, the expert pool (admin) and an expert's declared conflicts.
+
+Every change goes through web.assignment.operations / pool, the same functions as
+``tuiyou assign`` and ``tuiyou experts``; refusals come back as a flash message and nothing is
+written.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from scoring.rules.config import load_rules
+from scoring.rules.conflicts import CONFLICT_REASONS
+
+from ..access import current_user, role_required
+from ..accounts.queries import get_user_by_name
+from ..db import get_session
+from ..i18n import localized
+from ..intake.files import IntakeError
+from ..models import Assignment, Conflict, Role, Work
+from ..rounds.queries import get_round, list_rounds
+from .operations import (AssignmentRefused, InfeasibleAssignment, add_assignment, move_assignment,
+                         propose_replacement, remove_assignment, replace_recused, run_draw)
+from .pool import (EXPERT_COLUMNS, declare_conflict, import_experts, set_availability, set_password,
+                   withdraw_conflict)
+from .queries import absences, declared_conflicts, expert_pool, latest_draw, round_assignments, round_report
+
+bp = Blueprint("assignment", __name__, template_folder="templates")
+STAFF = (Role.admin, Role.chair)
+
+
+def _round_or_404(key: str):
+    round_ = get_round(session=get_session(), key=key)
+    if round_ is None:
+        return None, (render_template("message.html", message=_("轮次不存在")), 404)
+    return round_, None
+
+
+@bp.get("/admin/assignment")
+@role_required(*STAFF)
+def index():
+    """The rounds, each with a link to its assignment page."""
+    return render_template("assignment/index.html", rounds=list_rounds(session=get_session()))
+
+
+@bp.get("/admin/rounds/<key>/assignment")
+@role_required(*STAFF)
+def round_page(key: str):
+    """A round's assignment: the draw form, the report (from the database) and the assignments."""
+    db = get_session()
+    round_, missing = _round_or_404(key)
+    if missing:
+        return missing
+    draw = latest_draw(session=db, round_=round_)
+    per_work = draw.per_work if draw else load_rules().assignment.per_work
+    return render_template("assignment/round.html", round=round_, draw=draw, per_work=per_work,
+                           default_per_work=load_rules().assignment.per_work, reasons=CONFLICT_REASONS,
+                           report=round_report(session=db, round_=round_, per_work=per_work),
+                           rows=round_assignments(session=db, round_=round_))
+
+
+@bp.post("/admin/rounds/<key>/assignment/draw")
+@role_required(*STAFF)
+def draw(key: str):
+    """Run the seeded draw (empty seed: a random one, shown with the result)."""
+    db = get_session()
+    round_, missing = _round_or_404(key)
+    if missing:
+        return missing
+    try:
+        per_work = int(request.form.get("per_work") or load_rules().assignment.per_work)
+        seed_text = (request.form.get("seed") or "").strip()
+        seed = int(seed_text) if seed_text else None
+    except ValueError:
+        flash(_("每部作品专家数和随机种子必须是整数"), "error")
+        return redirect(url_for("assignment.round_page", key=key)), 303
+    try:
+        outcome = run_draw(session=db, round_=round_, per_work=per_work, seed=seed, actor=current_user().username)
+    except AssignmentRefused as exc:
+        db.rollback()
+        flash(localized(exc), "error")
+        return redirect(url_for("assignment.round_page", key=key)), 303
+    except InfeasibleAssignment as exc:
+        db.rollback()
+        flash(_("无法分配，未写入任何数据：%(why)s", why=str(exc)), "error")
+        return redirect(url_for("assignment.round_page", key=key)), 303
+    db.commit()
+    flash(_("已完成随机抽取（种子 %(seed)s）：新分配 %(new)s 条，保留 %(kept)s 条", seed=outcome.draw.seed,
+            new=outcome.draw.created, kept=outcome.draw.kept), "info")
+    return redirect(url_for("assignment.round_page", key=key)), 303
+
+
+def _change(key: str, action):
+    """Run a manual change; flash its refusal or commit it; back to the round's page."""
+    db = get_session()
+    try:
+        action(db)
+    except AssignmentRefused as exc:
+        db.rollback()
+        flash(localized(exc), "error")
+    else:
+        db.commit()
+        flash(_("已保存调整"), "info")
+    return redirect(url_for("assignment.round_page", key=key)), 303
+
+
+def _expert_named(db, name: str):
+    user = get_user_by_name(session=db, username=(name or "").strip().lower())
+    if user is None:
+        raise AssignmentRefused(f"专家 {name} 不存在", f"expert {name!r} does not exist")
+    return user
+
+
+@bp.post("/admin/rounds/<key>/assignment/add")
+@role_required(*STAFF)
+def add(key: str):
+    """Assign an expert to a work by hand."""
+    round_, missing = _round_or_404(key)
+    if missing:
+        return missing
+
+    def act(db):
+        work = db.get(Work, int(request.form.get("work_id") or 0) or -1)
+        if work is None:
+            raise AssignmentRefused("作品不存在", "no such work")
+        add_assignment(session=db, round_=round_, expert=_expert_named(db, request.form.get("expert", "")),
+                       work=work, actor=current_user().username, reason=request.form.get("reason", ""))
+    return _change(key, act)
+
+
+def _assignment_of(db, round_, assignment_id: int) -> Assignment:
+    assignment = db.get(Assignment, assignment_id)
+    if assignment is None or assignment.round_id != round_.id:
+        raise AssignmentRefused("分配不存在", "no such assignment")
+    return assignment
+
+
+@bp.post("/admin/rounds/<key>/assignment/<int:assignment_id>/remove")
+@role_required(*STAFF)
+def remove(key: str, assignment_id: int):
+    """Remove an unstarted assignment, with a reason."""
+    round_, missing = _round_or_404(key)
+    if missing:
+        return missing
+    return _change(key, lambda db: remove_assignment(
+        session=db, round_=round_, assignment=_assignment_of(db, round_, assignment_id),
+        actor=current_user().username, reason=request.form.get("reason", "")))
+
+
+@bp.post("/admin/rounds/<key>/assignment/<int:assignment_id>/move")
+@role_required(*STAFF)
+def move(key: str, assignment_id: int):
+    """Give an unstarted assignment to another expert, with a reason."""
+    round_, missing = _round_or_404(key)
+    if missing:
+        return missing
+    return _change(key, lambda db: move_assignment(
+        session=db, round_=round_, assignment=_assignment_of(db, round_, assignment_id),
+        expert=_expert_named(db, request.form.get("expert", "")), actor=current_user().username,
+        reason=request.form.get("reason", "")))
+
+
+@bp.get("/admin/rounds/<key>/assignment/<int:assignment_id>/replace")
+@role_required(*STAFF)
+def replace_page(key: str, assignment_id: int):
+    """The ranked replacements for a recused assignment."""
+    db = get_session()
+    round_, missing = _round_or_404(key)
+    if missing:
+        return missing
+    assignment = db.get(Assignment, assignment_id)
+    if assignment is None or assignment.round_id != round_.id:
+        return render_template("message.html", message=_("分配不存在")), 404
+    return render_template("assignment/replace.html", round=round_, assignment=assignment,
+                           work=db.get(Work, assignment.work_id),
+                           candidates=propose_replacement(session=db, assignment=assignment))
+
+
+@bp.post("/admin/rounds/<key>/assignment/<int:assignment_id>/replace")
+@role_required(*STAFF)
+def replace(key: str, assignment_id: int):
+    """Give a recused assignment's slot to the chosen candidate."""
+    round_, missing = _round_or_404(key)
+    if missing:
+        return missing
+    return _change(key, lambda db: replace_recused(
+        session=db, assignment=_assignment_of(db, round_, assignment_id),
+        expert=_expert_named(db, request.form.get("expert", "")), actor=current_user().username,
+        reason=request.form.get("reason", "")))
+
+
+@bp.get("/admin/experts")
+@role_required(Role.admin)
+def pool():
+    """The expert pool: profiles, capacities, declared conflicts, the import and passwords."""
+    db = get_session()
+    return render_template("assignment/pool.html", experts=expert_pool(session=db), columns=EXPERT_COLUMNS,
+                           rounds=list_rounds(session=db), absences=absences(session=db))
+
+
+@bp.post("/admin/experts/availability")
+@role_required(Role.admin)
+def pool_availability():
+    """Mark an expert available or not in a round (an unavailable expert gets no new works)."""
+    db = get_session()
+    user = get_user_by_name(session=db, username=request.form.get("expert", "").strip().lower())
+    round_ = get_round(session=db, key=request.form.get("round", ""))
+    if user is None or user.role != Role.expert or round_ is None:
+        flash(_("专家或轮次不存在"), "error")
+        return redirect(url_for("assignment.pool")), 303
+    set_availability(session=db, round_=round_, expert=user, available=request.form.get("available") == "1",
+                     actor=current_user().username, reason=request.form.get("reason", ""))
+    db.commit()
+    flash(_("已更新 %(name)s 在 %(round)s 的可参评状态", name=user.username, round=round_.key), "info")
+    return redirect(url_for("assignment.pool")), 303
+
+
+@bp.post("/admin/experts/import")
+@role_required(Role.admin)
+def pool_import():
+    """Import or update experts from an uploaded CSV/XLSX: all rows or none."""
+    db = get_session()
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        flash(_("请选择要上传的 CSV 或 XLSX 文件"), "error")
+        return redirect(url_for("assignment.pool")), 303
+    try:
+        report = import_experts(session=db, data=upload.read(), filename=upload.filename,
+                                actor=current_user().username)
+    except IntakeError as exc:
+        db.rollback()
+        flash(localized(exc), "error")
+        return redirect(url_for("assignment.pool")), 303
+    if not report.ok:
+        db.rollback()
+        return render_template("assignment/pool.html", experts=expert_pool(session=db), columns=EXPERT_COLUMNS,
+                               rounds=list_rounds(session=db), absences=absences(session=db),
+                               issues=report.issues), 400
+    db.commit()
+    flash(_("新增专家 %(created)s 名，更新 %(updated)s 名；新专家需设置密码后才能登录", created=len(report.created),
+            updated=len(report.updated)), "info")
+    return redirect(url_for("assignment.pool")), 303
+
+
+@bp.post("/admin/experts/<name>/password")
+@role_required(Role.admin)
+def pool_password(name: str):
+    """Set an expert's password (so an imported expert can log in)."""
+    db = get_session()
+    user = get_user_by_name(session=db, username=name)
+    if user is None:
+        return render_template("message.html", message=_("用户不存在")), 404
+    try:
+        set_password(session=db, user=user, password=request.form.get("password", ""), actor=current_user().username)
+    except ValueError as exc:
+        db.rollback()
+        flash(_("密码不符合要求：%(why)s", why=str(exc)), "error")
+        return redirect(url_for("assignment.pool")), 303
+    db.commit()
+    flash(_("已设置 %(name)s 的密码", name=user.username), "info")
+    return redirect(url_for("assignment.pool")), 303
+
+
+@bp.route("/me/conflicts", methods=["GET", "POST"])
+@role_required(Role.expert)
+def my_conflicts():
+    """The expert declares organisations and people they must not rate (回避申报)."""
+    db, me = get_session(), current_user()
+    if request.method == "POST":
+        withdraw = request.form.get("withdraw")
+        try:
+            if withdraw:
+                row = db.get(Conflict, int(withdraw))
+                if row is None or row.user_id != me.id:
+                    raise ValueError("no such declaration")
+                withdraw_conflict(session=db, conflict=row, actor=me.username)
+            else:
+                declare_conflict(session=db, expert=me, actor=me.username,
+                                 organisation=request.form.get("organisation", ""),
+                                 person=request.form.get("person", ""), reason=request.form.get("reason", ""))
+        except ValueError:
+            db.rollback()
+            flash(_("请填写一个单位或一个人员（二选一）"), "error")
+        else:
+            db.commit()
+            flash(_("已保存回避申报"), "info")
+        return redirect(url_for("assignment.my_conflicts")), 303
+    return render_template("assignment/my_conflicts.html", conflicts=declared_conflicts(session=db, user=me))
