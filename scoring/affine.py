@@ -114,7 +114,7 @@ def shrink_within_groups(score: np.ndarray, se: np.ndarray, category: np.ndarray
 def _fit_affine(
     panel: Panel, *, ridge: float | None = None, scale_prior_sd: float | None = None, robust: bool = True,
     huber_c: float = HUBER_C, redescending: str | None = "mixture", biweight_c: float = BIWEIGHT_C,
-    max_iter: int = 50, tol: float = 1e-4, accelerator: str = "anderson", shrink_works: bool = True,
+    max_iter: int = 50, tol: float = 1e-4, accelerator: str = "squarem", shrink_works: bool = True,
 ) -> NormalizationResult:
     if redescending not in REDESCENDING:
         raise ValueError(f"redescending must be one of {', '.join(map(str, REDESCENDING))}, got {redescending!r}")
@@ -176,7 +176,10 @@ def _fit_affine(
             sy = np.bincount(r_idx, weight * yc, minlength=n_r)
             sxy = np.bincount(r_idx, weight * x * yc, minlength=n_r) + lam_a
             # a non-positive slope would invert a rater's ranking: keep the scale use positive
-            return np.log(np.maximum((sxy * sw - sx * sy) / (sxx * sw - sx * sx), 0.05))
+            den = sxx * sw - sx * sx
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio = np.where(den > 0, (sxy * sw - sx * sy) / den, 1.0)  # no spread seen: slope 1
+            return np.log(np.maximum(ratio, 0.05))
 
         def normalized(log_a):
             # the free affine map per component: geometric-mean slope 1
@@ -254,6 +257,8 @@ def _fit_affine(
         if STUDENTIZE:
             z1 = studentized(resid, a, state["weight"], 1.0)
             sigma = 1.4826 * float(np.median(np.abs(z1)))
+            if not sigma > 0:  # a perfect fit: keep every division defined
+                sigma = robust_sigma(resid, conf, n_params)
         else:
             sigma = robust_sigma(resid, conf, n_params)
     if estimate_prior:
@@ -346,7 +351,7 @@ def fit_affine(
     work_ids, rater_ids, scores, *, confidence=None, categories=None, works=None,
     ridge: float | None = None, scale_prior_sd: float | None = None, robust: bool = True,
     huber_c: float = HUBER_C, redescending: str | None = "mixture", biweight_c: float = BIWEIGHT_C,
-    max_iter: int = 50, tol: float = 1e-4, accelerator: str = "anderson", shrink_works: bool = True,
+    max_iter: int = 50, tol: float = 1e-4, accelerator: str = "squarem", shrink_works: bool = True,
 ) -> NormalizationResult:
     """Fit y - m = a_rater (theta_work - m) + c_rater + e (scale use and severity), robustly.
 
@@ -379,7 +384,7 @@ def fit_affine(
         At most ``3 * max_iter`` sweeps per phase (SQUAREM: accelerated cycles of three sweeps).
     tol : float, default 1e-4
         Stop when no work score moves more than ``tol`` times the sd of the scores.
-    accelerator : {"anderson", "squarem"}, default "anderson"
+    accelerator : {"anderson", "squarem"}, default "squarem"
         How the slope <-> (theta, c) alternation is extrapolated. Both converge to the same
         fixed point (tested to 1e-6); "squarem" is the earlier scheme, kept as the reference.
     shrink_works : bool, default True
@@ -442,6 +447,15 @@ def fit_affine(
     True
     """
     panel = build_panel(work_ids, rater_ids, scores, confidence=confidence, categories=categories, works=works)
-    return _fit_affine(panel, ridge=ridge, scale_prior_sd=scale_prior_sd, robust=robust, huber_c=huber_c,
-                       redescending=redescending, biweight_c=biweight_c, max_iter=max_iter, tol=tol,
-                       accelerator=accelerator, shrink_works=shrink_works)
+    options = dict(ridge=ridge, scale_prior_sd=scale_prior_sd, robust=robust, huber_c=huber_c,
+                   redescending=redescending, biweight_c=biweight_c, max_iter=max_iter, tol=tol,
+                   shrink_works=shrink_works)
+    result = _fit_affine(panel, accelerator=accelerator, **options)
+    if not result.converged and accelerator == "anderson":
+        # Anderson steps can cycle on small, contaminated panels, and where an unconverged fit
+        # stops depends on round-off (so on row order); SQUAREM's monotone cycles converge there
+        # (where even SQUAREM stops early, its path does not depend on row order)
+        fallback = _fit_affine(panel, accelerator="squarem", **options)
+        fallback.notes.append("affine: Anderson acceleration did not converge; fitted with SQUAREM")
+        return fallback
+    return result

@@ -102,6 +102,10 @@ def robust_sigma(residual: np.ndarray, weight: np.ndarray, n_params: int) -> flo
     mad = 1.4826 * float(np.median(r)) * np.sqrt(n / dof)
     if mad <= 0:
         mad = float(np.sqrt(np.sum(r**2) / dof))
+    if not mad > 0:
+        # a perfect fit (a tiny or noiseless panel): a scale far below any score step keeps every
+        # division defined and leaves all robust weights at 1
+        mad = 1e-9 * max(float(np.max(np.abs(residual), initial=0.0)), 1.0)
     return mad
 
 

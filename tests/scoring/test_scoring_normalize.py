@@ -302,3 +302,18 @@ def test_negative_ridge_is_refused():
     work, rater, score, *_ = biased_panel(seed=1, n_works=10, n_raters=4)
     with pytest.raises(ValueError, match="ridge must be zero or positive"):
         fit_additive(work, rater, score, ridge=-1.0)
+
+
+@pytest.mark.parametrize("method", ["raw", "trimmed", "zscore", "additive", "affine"])
+def test_tiny_and_noiseless_panels_fit_without_warnings(method):
+    """A perfect fit (residual scale 0) must not divide by zero anywhere (warnings are errors here)."""
+    import numpy as np
+
+    from scoring.normalize import normalize
+
+    for work, rater, score in ((["w1", "w1", "w2", "w2"], ["a", "b", "a", "b"], [5.0, 6.0, 7.0, 8.0]),
+                               (["w1", "w1", "w2", "w2", "w3"], ["a", "b", "a", "b", "a"], [5.0, 5, 7, 7, 6])):
+        result = normalize(np.array(work), np.array(rater), np.array(score), method=method)
+        assert np.all(np.isfinite(result.score))
+        order = np.argsort(-result.score)
+        assert list(np.array(sorted(set(work)))[order])[0] == "w2"
