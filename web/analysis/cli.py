@@ -25,10 +25,17 @@ from scoring.totals import CriterionScale, weighted_totals
 
 from .ratings_csv import encode_labels, read_ratings_csv
 
-try:  # a declared dependency; a broken install still runs with the BLAS default
-    from threadpoolctl import threadpool_limits
-except ImportError:  # pragma: no cover
-    threadpool_limits = None
+
+
+def _one_blas_thread(n_ratings: int):
+    """One BLAS thread for large fits (threads busy-wait on shared cores); nothing for small ones."""
+    if n_ratings < 50_000:  # not worth threadpoolctl's import
+        return contextlib.nullcontext()
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - a declared dependency; run with the BLAS default
+        return contextlib.nullcontext()
+    return threadpool_limits(1, user_api="blas")
 
 __all__ = ["analyze_command", "reliability_command"]
 
@@ -97,7 +104,7 @@ def analyze_command(scores_csv: Path, method: str, fmt: str, out: Path | None, s
     try:
         # one BLAS thread: the fits factor many small-to-medium matrices, and OpenBLAS threads that
         # busy-wait on a shared machine made a million-rating affine fit 2.7x slower (docs/benchmarks.md)
-        with threadpool_limits(1, user_api="blas") if threadpool_limits else contextlib.nullcontext():
+        with _one_blas_thread(len(score)):
             result = normalize(work, rater, score, method=method, confidence=confidence, categories=category)
         if result.unshrunk_score is not None:
             # ranks follow the posterior means; bands are drawn around the unshrunk estimates

@@ -132,8 +132,13 @@ def compute_ranking(ratings: RatingInput, items: dict[int, tuple[str, str]], *, 
                        confidence=confidence, categories=category)
     score, se = result.score, result.se
     cats = result.category.astype(str)
-    ranking = rank_within_category(score, se, cats, band=BAND, rng=np.random.default_rng(SEED))
-    p = p_shortlist(score, se, cats, slots=slots, threshold=threshold)
+    # as in `tuiyou analyze`: ranks follow the (shrunk) scores, the bands and the shortlist
+    # probability are drawn around the unshrunk estimates and their standard errors
+    shrunk = getattr(result, "unshrunk_score", None) is not None
+    band_score, band_se = (result.unshrunk_score, result.unshrunk_se) if shrunk else (score, se)
+    ranking = rank_within_category(band_score, band_se, cats, band=BAND, rng=np.random.default_rng(SEED),
+                                   rank_score=score if shrunk else None)
+    p = p_shortlist(band_score, band_se, cats, slots=slots, threshold=threshold)
     item_ids = result.work_id.astype(np.int64)
     position = {int(w): i for i, w in enumerate(item_ids)}
     raw_sum = np.bincount([position[int(w)] for w in work], totals.total, minlength=item_ids.size)
