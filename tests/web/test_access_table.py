@@ -58,6 +58,10 @@ TABLE: dict[tuple[str, str], object] = {
     ("POST", "/assignments/<int:assignment_id>/submit"): ("json", "owner"),
     ("POST", "/assignments/<int:assignment_id>/recuse"): ("json", "owner"),
     ("POST", "/assignments/<int:assignment_id>/reopen"): ("json", "owner"),
+    # panel practice: the expert's explanation form, the chair's abnormal ratings and waivers
+    ("POST", "/assignments/<int:assignment_id>/explanation"): "owner",
+    ("GET", "/review/<key>/abnormal"): CHAIR,
+    ("POST", "/review/<key>/abnormal/<int:assignment_id>/waive"): CHAIR,
     # the chair console (pages)
     ("GET", "/review/"): CHAIR,
     ("GET", "/review/<key>/rankings"): CHAIR,
@@ -82,6 +86,9 @@ TABLE: dict[tuple[str, str], object] = {
     ("POST", "/api/v1/assignments/<int:assignment_id>/recuse"): "owner",
     ("POST", "/api/v1/assignments/<int:assignment_id>/reopen"): "owner",
     ("POST", "/api/v1/assignments/<int:assignment_id>/allow-reopen"): CHAIR,
+    ("POST", "/api/v1/assignments/<int:assignment_id>/explanation"): "owner",
+    ("POST", "/api/v1/assignments/<int:assignment_id>/waiver"): CHAIR,
+    ("GET", "/api/v1/rounds/<key>/abnormal"): CHAIR,
     ("POST", "/api/v1/rounds/<key>/draws"): CHAIR,
     ("GET", "/api/v1/rounds/<key>/assignment-report"): CHAIR,
     ("GET", "/api/v1/assignments/<int:assignment_id>/replacements"): CHAIR,

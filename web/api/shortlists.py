@@ -26,7 +26,7 @@ def _round_or_404(key: str):
 
 def _refused(exc: operations.ReviewError):
     get_session().rollback()
-    return error(exc.status, exc.code, exc.en, message_zh=exc.zh)
+    return error(exc.status, exc.code, exc.en, message_zh=exc.zh, **exc.extra)
 
 
 def _body() -> dict:

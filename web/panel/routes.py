@@ -1,0 +1,79 @@
+"""Panel practice pages: the expert's written explanation of an abnormal rating (on the scoring
+form) and the chair's list of abnormal ratings (畸高/畸低) with a written waiver for each."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from scoring.normalize import DEFAULT_METHOD, METHODS
+
+from ..access import current_user, role_required
+from ..db import get_session
+from ..i18n import localized
+from ..models import Role
+from ..rating.queries import assignment_for_expert
+from ..review.queries import round_is_locked
+from ..rounds.queries import get_round
+from . import operations, queries
+
+bp = Blueprint("panel", __name__, template_folder="templates")
+CHAIR = (Role.chair, Role.admin)
+
+
+def _round(key: str):
+    round_ = get_round(session=get_session(), key=key)
+    if round_ is None:
+        abort(404)
+    return round_
+
+
+@bp.post("/assignments/<int:assignment_id>/explanation")
+@role_required(Role.expert)
+def explain(assignment_id: int):
+    """The expert's explanation form on the scoring page: record it, back to the form."""
+    db, user = get_session(), current_user()
+    row = assignment_for_expert(session=db, expert=user, assignment_id=assignment_id)
+    if row is None:
+        abort(404)
+    try:
+        operations.explain(session=db, expert=user, assignment=row.assignment, round_=row.round,
+                           text=request.form.get("text", ""))
+    except operations.PanelRefused as exc:
+        db.rollback()
+        flash(localized(exc), "error")
+    else:
+        db.commit()
+        flash(_("说明已提交，评审组组长可以看到。您的评分没有改变。"), "info")
+    return redirect(url_for("rating.form", assignment_id=assignment_id) + "#explanation"), 303
+
+
+@bp.get("/review/<key>/abnormal")
+@role_required(*CHAIR)
+def abnormal(key: str):
+    """Every abnormal rating of the round with its explanation or waiver; what blocks sign-off."""
+    db, round_ = get_session(), _round(key)
+    rows = queries.flag_rows(session=db, round_=round_)
+    return render_template("panel/abnormal.html", round=round_, rows=rows,
+                           unexplained=set(queries.unexplained(session=db, round_=round_)),
+                           method=DEFAULT_METHOD, methods=list(METHODS), default_method=DEFAULT_METHOD,
+                           locked=round_is_locked(round_), tab="abnormal", show_method=False)
+
+
+@bp.post("/review/<key>/abnormal/<int:assignment_id>/waive")
+@role_required(*CHAIR)
+def waive(key: str, assignment_id: int):
+    """The chair's written waiver of one flag."""
+    db, round_ = get_session(), _round(key)
+    flag = queries.flag_of(session=db, assignment_id=assignment_id)
+    if flag is None or flag.round_id != round_.id:
+        abort(404)
+    try:
+        operations.waive(session=db, chair=current_user(), flag=flag, round_=round_,
+                         reason=request.form.get("reason", ""))
+    except operations.PanelRefused as exc:
+        db.rollback()
+        flash(localized(exc), "error")
+    else:
+        db.commit()
+        flash(_("已豁免任务 %(id)s 的说明（理由已记入审计日志）", id=assignment_id), "info")
+    return redirect(url_for("panel.abnormal", key=key)), 303
