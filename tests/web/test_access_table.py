@@ -62,6 +62,8 @@ TABLE: dict[tuple[str, str], object] = {
     ("POST", "/assignments/<int:assignment_id>/explanation"): "owner",
     ("GET", "/review/<key>/abnormal"): CHAIR,
     ("POST", "/review/<key>/abnormal/<int:assignment_id>/waive"): CHAIR,
+    ("GET", "/panel/<key>/sign"): CHAIR | EXPERT,  # experts of the round's panel; others 403
+    ("POST", "/panel/<key>/sign"): EXPERT,
     # the chair console (pages)
     ("GET", "/review/"): CHAIR,
     ("GET", "/review/<key>/rankings"): CHAIR,
@@ -97,7 +99,7 @@ TABLE: dict[tuple[str, str], object] = {
     ("GET", "/api/v1/rounds/<key>/shortlist"): CHAIR,
     ("POST", "/api/v1/rounds/<key>/shortlist"): CHAIR,
     ("POST", "/api/v1/rounds/<key>/shortlist/entries/<int:entry_id>"): CHAIR,
-    ("POST", "/api/v1/rounds/<key>/shortlist/signoff"): CHAIR,
+    ("POST", "/api/v1/rounds/<key>/shortlist/signoff"): CHAIR | EXPERT,  # experts: members sign a sealed round
     ("POST", "/api/v1/rounds/<key>/reopen"): ADMIN,
     ("GET", "/api/v1/rounds/<key>/shortlist.<any(csv, xlsx, pdf):fmt>"): CHAIR,
 }

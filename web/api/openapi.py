@@ -76,7 +76,12 @@ _REVIEW_PATHS = {
         "responses": {"200": {"description": "Moved and audited"}, "409": {"description": "Already there"},
                       "422": {"description": "No reason given", **_json(_error)}, **_locked, **_chair_errors}}},
     "/rounds/{key}/shortlist/signoff": {"post": {
-        "summary": "The chair seals the result (snapshot, SHA-256; the round becomes signed)", "security": _bearer,
+        "summary": "The chair seals the result (snapshot, SHA-256; the round becomes signed); then each panel "
+                   "member signs it", "security": _bearer,
+        "description": "Called by an expert on a signed round whose panel they belong to (experts assigned in "
+                       "the round), it records that member's signature with the optional dissent: 201. An expert "
+                       "not on the panel gets 403 `not_on_panel`, before the seal 409 `not_sealed`, signing twice "
+                       "409 `already_signed`; a wrong password 403 `wrong_password` and nothing is signed.",
         "parameters": _key,
         "requestBody": _json({"type": "object", "required": ["password"], "properties": {
             "password": {"type": "string", "description": "The signer re-enters their password"},

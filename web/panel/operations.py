@@ -1,17 +1,20 @@
 """Writes of panel practice: flagging abnormal ratings (畸高/畸低), the author's written
-explanation and the chair's written waiver. Each records its audit event; the caller commits."""
+explanation, the chair's written waiver, and panel members' signatures on the sealed
+result. Each records its audit event; the caller commits."""
 from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from scoring.rules.abnormal import flag_abnormal, load_abnormal_rule
 from scoring.rules.config import load_rules
 from scoring.totals import CriterionScale, weighted_totals
 
+from ..accounts.passwords import check_password
 from ..audit import record_event
-from ..models import AbnormalFlag, Assignment, AssignmentStatus, Role, Round, RoundState, User, utcnow
+from ..models import (AbnormalFlag, Assignment, AssignmentStatus, Role, Round, RoundState, Shortlist, SignOff, User,
+                      utcnow)
 from . import queries
 
 MAX_TEXT = 4000
@@ -133,3 +136,32 @@ def waive(*, session: Session, chair: User, flag: AbnormalFlag, round_: Round, r
     record_event(session, "rating.flag_waived", actor=chair.username, round_id=round_.id,
                  subject=f"assignment:{flag.assignment_id}", detail={"reason": flag.waiver_reason})
     return flag
+
+
+def member_sign(*, session: Session, round_: Round, member: User, password: str, dissent: object) -> SignOff:
+    """A panel member signs the sealed result (password re-entered), with an optional dissent; audited."""
+    if not queries.is_member(session=session, round_=round_, user=member):
+        raise PanelRefused(403, "not_on_panel", "您不是本轮评审组成员，不能签署",
+                           "you are not on this round's panel: nothing to sign")
+    if round_.state != RoundState.signed:
+        raise PanelRefused(409, "not_sealed", "组长尚未签署封存本轮结果，暂不能签署",
+                           "the chair has not sealed this round's result yet")
+    if not password or not check_password(member, password):
+        raise PanelRefused(403, "wrong_password", "密码不正确，未签署", "wrong password: nothing was signed")
+    if dissent is not None and not isinstance(dissent, str):
+        raise PanelRefused(422, "bad_dissent", "保留意见须为文字", "dissent must be text")
+    dissent = (dissent or "").strip() or None
+    if dissent and len(dissent) > MAX_TEXT:
+        raise PanelRefused(422, "text_too_long", f"保留意见不超过 {MAX_TEXT} 字",
+                           f"the dissent must be at most {MAX_TEXT} characters")
+    shortlist = session.exec(select(Shortlist).where(Shortlist.round_id == round_.id)).one()
+    if session.exec(select(SignOff).where(SignOff.shortlist_id == shortlist.id,
+                                          SignOff.user_id == member.id)).first() is not None:
+        raise PanelRefused(409, "already_signed", "您已签署本轮结果", "you have already signed this result")
+    signature = SignOff(shortlist_id=shortlist.id, user_id=member.id, content_sha256=shortlist.content_sha256,
+                        dissent=dissent)
+    session.add(signature)
+    session.flush()
+    record_event(session, "shortlist.member_signed", actor=member.username, round_id=round_.id,
+                 subject=round_.key, detail={"sha256": shortlist.content_sha256, "dissent": dissent})
+    return signature

@@ -1,6 +1,9 @@
 """Panel practice pages: the expert's written explanation of an abnormal rating (on the scoring
-form) and the chair's list of abnormal ratings (畸高/畸低) with a written waiver for each."""
+form), the chair's list of abnormal ratings (畸高/畸低) with a written waiver for each, and the
+signing page where panel members sign the sealed result and everyone sees who has signed."""
 from __future__ import annotations
+
+import json
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -12,7 +15,7 @@ from ..db import get_session
 from ..i18n import localized
 from ..models import Role
 from ..rating.queries import assignment_for_expert
-from ..review.queries import round_is_locked
+from ..review.queries import result_versions, round_is_locked
 from ..rounds.queries import get_round
 from . import operations, queries
 
@@ -77,3 +80,47 @@ def waive(key: str, assignment_id: int):
         db.commit()
         flash(_("已豁免任务 %(id)s 的说明（理由已记入审计日志）", id=assignment_id), "info")
     return redirect(url_for("panel.abnormal", key=key)), 303
+
+
+def _sealed_entries(round_) -> list[dict]:
+    versions = result_versions(session=get_session(), round_=round_)
+    if round_.state.value != "signed" or not versions:
+        return []
+    content = json.loads(versions[-1].content)
+    return [{"title": e["title"], "category": e["category"]} for e in content["entries"] if e["included"]]
+
+
+@bp.get("/panel/<key>/sign")
+@role_required(Role.expert, *CHAIR)
+def signing(key: str):
+    """Who has signed the sealed result, when, and who dissented; a panel member's signing form."""
+    db, round_, user = get_session(), _round(key), current_user()
+    member = queries.is_member(session=db, round_=round_, user=user)
+    if user.role == Role.expert and not member:
+        abort(403)
+    signed, waiting = queries.signatures(session=db, round_=round_)
+    versions = result_versions(session=db, round_=round_)
+    return render_template("panel/sign.html", round=round_, signed=signed, waiting=waiting,
+                           can_sign=user.role == Role.expert and any(w.user_id == user.id for w in waiting)
+                           and round_.state.value == "signed",
+                           sha=versions[-1].content_sha256 if versions and round_.state.value == "signed" else None,
+                           entries=_sealed_entries(round_))
+
+
+@bp.post("/panel/<key>/sign")
+@role_required(Role.expert)
+def sign(key: str):
+    """A panel member signs with their password and an optional dissent."""
+    db, round_ = get_session(), _round(key)
+    try:
+        operations.member_sign(session=db, round_=round_, member=current_user(),
+                               password=request.form.get("password", ""), dissent=request.form.get("dissent"))
+    except operations.PanelRefused as exc:
+        db.rollback()
+        if exc.code == "not_on_panel":
+            abort(403)
+        flash(localized(exc), "error")
+    else:
+        db.commit()
+        flash(_("已签署。"), "info")
+    return redirect(url_for("panel.signing", key=key)), 303
