@@ -64,6 +64,7 @@ TABLE: dict[tuple[str, str], object] = {
     ("POST", "/review/<key>/abnormal/<int:assignment_id>/waive"): CHAIR,
     ("GET", "/panel/<key>/sign"): CHAIR | EXPERT,  # experts of the round's panel; others 403
     ("POST", "/panel/<key>/sign"): EXPERT,
+    ("GET", "/review/<key>/announcement.<any(csv, xlsx, pdf):fmt>"): CHAIR,
     # the chair console (pages)
     ("GET", "/review/"): CHAIR,
     ("GET", "/review/<key>/rankings"): CHAIR,
@@ -91,6 +92,7 @@ TABLE: dict[tuple[str, str], object] = {
     ("POST", "/api/v1/assignments/<int:assignment_id>/explanation"): "owner",
     ("POST", "/api/v1/assignments/<int:assignment_id>/waiver"): CHAIR,
     ("GET", "/api/v1/rounds/<key>/abnormal"): CHAIR,
+    ("GET", "/api/v1/rounds/<key>/announcement.<any(csv, xlsx, pdf):fmt>"): CHAIR,
     ("POST", "/api/v1/rounds/<key>/draws"): CHAIR,
     ("GET", "/api/v1/rounds/<key>/assignment-report"): CHAIR,
     ("GET", "/api/v1/assignments/<int:assignment_id>/replacements"): CHAIR,

@@ -95,6 +95,15 @@ _REVIEW_PATHS = {
                         "error": {"type": "string"}, "message": {"type": "string"},
                         "unexplained": {"type": "array", "items": {"type": "integer"}}}})}, **_locked,
             "401": {"description": "No valid token"}, "404": {"description": "No such round"}}}},
+    "/rounds/{key}/announcement.{fmt}": {"get": {
+        "summary": "The public announcement list (公示名单) of a signed round: per category in the notice's order, "
+                   "title, producer and platform (chair, admin)", "security": _bearer,
+        "parameters": [*_key, {"name": "fmt", "in": "path", "required": True,
+                               "schema": {"type": "string", "enum": ["csv", "xlsx", "pdf"]}}],
+        "responses": {"200": {"description": "The file"}, **_chair_errors,
+                      "404": {"description": "No such round"},
+                      "409": {"description": "The round is not signed (`not_signed`)", **_json(_error)},
+                      "503": {"description": "No CJK font for the PDF", **_json(_error)}}}},
     "/rounds/{key}/abnormal": {"get": {
         "summary": "The round's abnormal ratings (畸高/畸低) with explanations and waivers (chair, admin)",
         "security": _bearer, "parameters": _key,
