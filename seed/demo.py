@@ -18,6 +18,7 @@ from web.rounds.operations import create_round, set_state
 
 from .demo_rating import add_rating_demo
 from .demo_review import build_review_demo
+from .demo_panel import build_panel_demo
 from .demo_assignment import assign_demo
 from .names import EXPERTS, PLATFORMS, PROVINCES, CENTRAL_UNITS, make_title, synopsis_for
 
@@ -145,4 +146,5 @@ def build_demo(session: Session, *, seed: int = 2025) -> DemoSummary:
                  detail={"seed": seed, "works": len(works), "assignments": len(assignments)})
     session.commit()
     build_review_demo(session, rng=rng, works_factory=_works, password=DEMO_PASSWORD)  # the chair console's rounds
+    build_panel_demo(session, password=DEMO_PASSWORD)  # members' signatures, abnormal ratings, the annual round
     return DemoSummary(round_.key, len(works), len(experts), len(assignments), submitted, logins)

@@ -11,6 +11,7 @@ from web.models import (Assignment, AssignmentStatus, Comment, DisseminationCase
                         Role, Round, RoundState, User, utcnow)
 from web.review import console, operations, queries
 from web.rounds.operations import create_round, set_state
+from .demo_panel import explain_flags
 
 REVIEW_KEY, SIGNED_KEY, CASES_KEY = "2025Q3", "2025Q2", "2025-传播案例"
 REVIEW_WORKS = {"网络纪录片": 16, "网络综艺节目": 10, "网络动画片": 6, "网络剧": 10, "网络电影": 8,
@@ -94,6 +95,7 @@ def build_review_demo(session: Session, *, rng: np.random.Generator, works_facto
                 not e.included and e.straddles_cut for e in entries) else next(e for e in entries if not e.included)
             operations.override_entry(session=session, round_=round_, entry=outside, include=True,
                                       reason="紧扣抗战胜利80周年主题，专家组合议调入", actor=chair)
+            explain_flags(session, round_)  # abnormal ratings are explained before the chair signs (#12)
             version = console.seal(session=session, round_=round_, signer=chair, password=password, dissent=None)
             lines.append(f"round {key}: {len(works)} works, {n} ratings, signed (SHA-256 {version.content_sha256[:12]}…)")
         else:

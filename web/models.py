@@ -372,3 +372,25 @@ class AssignmentDraw(SQLModel, table=True):
     report: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     actor: str = Field(default="", max_length=100)
     created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class AbnormalFlag(SQLModel, table=True):
+    """A rating flagged abnormal (畸高/畸低), its author's written explanation or the chair's waiver.
+
+    ``active`` is false when later ratings brought it back within the rule (history is kept).
+    """
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="round.id", index=True)
+    assignment_id: int = Field(foreign_key="assignment.id", unique=True)
+    total: float
+    others_mean: float
+    others_n: int
+    direction: str = Field(max_length=10)
+    active: bool = True
+    flagged_at: dt.datetime = Field(default_factory=utcnow)
+    explanation: Optional[str] = None
+    explained_at: Optional[dt.datetime] = None
+    waiver_reason: Optional[str] = None
+    waived_by: Optional[int] = Field(default=None, foreign_key="user.id")
+    waived_at: Optional[dt.datetime] = None

@@ -58,6 +58,13 @@ TABLE: dict[tuple[str, str], object] = {
     ("POST", "/assignments/<int:assignment_id>/submit"): ("json", "owner"),
     ("POST", "/assignments/<int:assignment_id>/recuse"): ("json", "owner"),
     ("POST", "/assignments/<int:assignment_id>/reopen"): ("json", "owner"),
+    # panel practice: the expert's explanation form, the chair's abnormal ratings and waivers
+    ("POST", "/assignments/<int:assignment_id>/explanation"): "owner",
+    ("GET", "/review/<key>/abnormal"): CHAIR,
+    ("POST", "/review/<key>/abnormal/<int:assignment_id>/waive"): CHAIR,
+    ("GET", "/panel/<key>/sign"): CHAIR | EXPERT,  # experts of the round's panel; others 403
+    ("POST", "/panel/<key>/sign"): EXPERT,
+    ("GET", "/review/<key>/announcement.<any(csv, xlsx, pdf):fmt>"): CHAIR,
     # the chair console (pages)
     ("GET", "/review/"): CHAIR,
     ("GET", "/review/<key>/rankings"): CHAIR,
@@ -82,6 +89,10 @@ TABLE: dict[tuple[str, str], object] = {
     ("POST", "/api/v1/assignments/<int:assignment_id>/recuse"): "owner",
     ("POST", "/api/v1/assignments/<int:assignment_id>/reopen"): "owner",
     ("POST", "/api/v1/assignments/<int:assignment_id>/allow-reopen"): CHAIR,
+    ("POST", "/api/v1/assignments/<int:assignment_id>/explanation"): "owner",
+    ("POST", "/api/v1/assignments/<int:assignment_id>/waiver"): CHAIR,
+    ("GET", "/api/v1/rounds/<key>/abnormal"): CHAIR,
+    ("GET", "/api/v1/rounds/<key>/announcement.<any(csv, xlsx, pdf):fmt>"): CHAIR,
     ("POST", "/api/v1/rounds/<key>/draws"): CHAIR,
     ("GET", "/api/v1/rounds/<key>/assignment-report"): CHAIR,
     ("GET", "/api/v1/assignments/<int:assignment_id>/replacements"): CHAIR,
@@ -90,7 +101,7 @@ TABLE: dict[tuple[str, str], object] = {
     ("GET", "/api/v1/rounds/<key>/shortlist"): CHAIR,
     ("POST", "/api/v1/rounds/<key>/shortlist"): CHAIR,
     ("POST", "/api/v1/rounds/<key>/shortlist/entries/<int:entry_id>"): CHAIR,
-    ("POST", "/api/v1/rounds/<key>/shortlist/signoff"): CHAIR,
+    ("POST", "/api/v1/rounds/<key>/shortlist/signoff"): CHAIR | EXPERT,  # experts: members sign a sealed round
     ("POST", "/api/v1/rounds/<key>/reopen"): ADMIN,
     ("GET", "/api/v1/rounds/<key>/shortlist.<any(csv, xlsx, pdf):fmt>"): CHAIR,
 }

@@ -41,9 +41,11 @@ def test_csv_has_a_bom_and_the_shortlist(client, signed):
     assert response.data.startswith(b"\xef\xbb\xbf")
     text = response.data.decode("utf-8-sig")
     assert text.splitlines()[0].startswith("名次,作品名称,类别")
-    assert len(text.strip().splitlines()) == len(included) + 1 and all(title in text for title in included)
+    table = text.split("\r\n\r\n")[0]  # the signature block follows after an empty line (#12)
+    assert len(table.strip().splitlines()) == len(included) + 1 and all(title in text for title in included)
+    assert text.split("\r\n\r\n")[1].startswith("签署,姓名,签署时间,保留意见")
     full = client.get(f"/api/v1/rounds/{KEY}/shortlist.csv?scope=rankings", headers=headers).data.decode("utf-8-sig")
-    assert len(full.strip().splitlines()) == 15
+    assert len(full.split("\r\n\r\n")[0].strip().splitlines()) == 15
     assert "filename*=UTF-8''2025Q1-shortlist-v1.csv" in response.headers["Content-Disposition"]
 
 

@@ -79,6 +79,11 @@ def _fill(session: Session) -> dict[type, object]:
         m.ExpertAbsence: m.ExpertAbsence(round_id=round_.id, user_id=user.id, reason="出差"),
         m.AssignmentDraw: m.AssignmentDraw(round_id=round_.id, seed=2**40 + 7, per_work=5, created=10, kept=2,
                                            report={"seed": 2**40 + 7, "类别": "网络剧"}, actor="admin"),
+        m.AbnormalFlag: m.AbnormalFlag(round_id=round_.id, assignment_id=assignment.id, total=2.5, others_mean=8.25,
+                                       others_n=3, direction="low", explanation="误触，已说明",
+                                       explained_at=dt.datetime(2025, 7, 1, 8, tzinfo=dt.timezone.utc),
+                                       waiver_reason="组长豁免", waived_by=user.id,
+                                       waived_at=dt.datetime(2025, 7, 1, 9, tzinfo=dt.timezone.utc)),
     }
     session.add_all(rows.values())
     session.commit()

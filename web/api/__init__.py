@@ -4,7 +4,7 @@ checked against the registered routes (``openapi.undocumented``)."""
 from __future__ import annotations
 
 # each module registers its routes on the blueprint
-from . import assignment_admin, assignments, openapi, rankings, rounds, shortlists, tokens  # noqa: F401
+from . import announcements, assignment_admin, assignments, explanations, openapi, rankings, rounds, shortlists, tokens  # noqa: F401
 from .blueprint import bp
 
 __all__ = ["bp"]

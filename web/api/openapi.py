@@ -76,7 +76,12 @@ _REVIEW_PATHS = {
         "responses": {"200": {"description": "Moved and audited"}, "409": {"description": "Already there"},
                       "422": {"description": "No reason given", **_json(_error)}, **_locked, **_chair_errors}}},
     "/rounds/{key}/shortlist/signoff": {"post": {
-        "summary": "The chair seals the result (snapshot, SHA-256; the round becomes signed)", "security": _bearer,
+        "summary": "The chair seals the result (snapshot, SHA-256; the round becomes signed); then each panel "
+                   "member signs it", "security": _bearer,
+        "description": "Called by an expert on a signed round whose panel they belong to (experts assigned in "
+                       "the round), it records that member's signature with the optional dissent: 201. An expert "
+                       "not on the panel gets 403 `not_on_panel`, before the seal 409 `not_sealed`, signing twice "
+                       "409 `already_signed`; a wrong password 403 `wrong_password` and nothing is signed.",
         "parameters": _key,
         "requestBody": _json({"type": "object", "required": ["password"], "properties": {
             "password": {"type": "string", "description": "The signer re-enters their password"},
@@ -84,8 +89,29 @@ _REVIEW_PATHS = {
         "responses": {"201": {"description": "Signed", **_json({"type": "object", "properties": {
             "version": {"type": "integer"}, "content_sha256": {"type": "string"}, "state": {"type": "string"}}})},
             "403": {"description": "Wrong password (`wrong_password`), or not a chair/admin", **_json(_error)},
-            "409": {"description": "The round is not in review", **_json(_error)}, **_locked,
+            "409": {"description": "The round is not in review (`not_in_review`), or abnormal ratings are neither "
+                                   "explained nor waived (`unexplained_abnormal`, with `unexplained`: assignment ids)",
+                    **_json({"type": "object", "properties": {
+                        "error": {"type": "string"}, "message": {"type": "string"},
+                        "unexplained": {"type": "array", "items": {"type": "integer"}}}})}, **_locked,
             "401": {"description": "No valid token"}, "404": {"description": "No such round"}}}},
+    "/rounds/{key}/announcement.{fmt}": {"get": {
+        "summary": "The public announcement list (公示名单) of a signed round: per category in the notice's order, "
+                   "title, producer and platform (chair, admin)", "security": _bearer,
+        "parameters": [*_key, {"name": "fmt", "in": "path", "required": True,
+                               "schema": {"type": "string", "enum": ["csv", "xlsx", "pdf"]}}],
+        "responses": {"200": {"description": "The file"}, **_chair_errors,
+                      "404": {"description": "No such round"},
+                      "409": {"description": "The round is not signed (`not_signed`)", **_json(_error)},
+                      "503": {"description": "No CJK font for the PDF", **_json(_error)}}}},
+    "/rounds/{key}/abnormal": {"get": {
+        "summary": "The round's abnormal ratings (畸高/畸低) with explanations and waivers (chair, admin)",
+        "security": _bearer, "parameters": _key,
+        "responses": {"200": {"description": "Flags; `unexplained` lists the assignment ids blocking sign-off",
+                              **_json({"type": "object", "properties": {
+                                  "unexplained": {"type": "array", "items": {"type": "integer"}},
+                                  "flags": {"type": "array", "items": {"type": "object"}}}})},
+                      **_chair_errors, "404": {"description": "No such round"}}}},
     "/rounds/{key}/reopen": {"post": {
         "summary": "An admin re-opens a signed round with a reason (a new version follows)", "security": _bearer,
         "parameters": _key, "requestBody": _json({"type": "object", "required": ["reason"],
@@ -209,6 +235,33 @@ SPEC = {
                 "404": {"description": "No such assignment", **_json(_error)},
                 "409": {"description": "Not submitted", **_json(_error)},
                 "423": {"description": "Round not scoring", **_json(_error)}}}},
+        "/assignments/{assignment_id}/explanation": {"post": {
+            "summary": "The expert's written explanation of their flagged (abnormal) rating; scores unchanged",
+            "security": _bearer, "parameters": [_assignment_id],
+            "requestBody": _json({"type": "object", "required": ["text"],
+                                  "properties": {"text": {"type": "string", "maxLength": 4000}}}),
+            "responses": {
+                "201": {"description": "Recorded", **_json({"type": "object", "properties": {
+                    "assignment_id": {"type": "integer"}, "explanation": {"type": "string"},
+                    "explained_at": {"type": "string"}}})},
+                "401": {"description": "No valid token"}, "403": {"description": "Not an expert"},
+                "404": {"description": "No such assignment of yours", **_json(_error)},
+                "409": {"description": "Not submitted, not flagged, or round not in scoring/review",
+                        **_json(_error)},
+                "422": {"description": "Empty or too long text", **_json(_error)},
+                "423": {"description": "The round is signed", **_json(_error)}}}},
+        "/assignments/{assignment_id}/waiver": {"post": {
+            "summary": "The chair waives a flagged rating's explanation with a written reason (audited)",
+            "security": _bearer, "parameters": [_assignment_id],
+            "requestBody": _json({"type": "object", "required": ["reason"],
+                                  "properties": {"reason": {"type": "string", "maxLength": 4000}}}),
+            "responses": {
+                "201": {"description": "Waived"}, "401": {"description": "No valid token"},
+                "403": {"description": "Not a chair or admin"},
+                "404": {"description": "No flag on this assignment", **_json(_error)},
+                "409": {"description": "Round not in scoring/review", **_json(_error)},
+                "422": {"description": "Empty or too long reason", **_json(_error)},
+                "423": {"description": "The round is signed", **_json(_error)}}}},
         **_REVIEW_PATHS,
         "/rounds/{key}/draws": {"post": {
             "summary": "Draw experts for every open slot of a round (admin, chair)", "security": _bearer,

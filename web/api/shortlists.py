@@ -1,5 +1,6 @@
 """``/api/v1/rounds/{key}/shortlist``: the proposal, overrides, the sign-off that seals the round,
-re-opening, signed versions and the exports (chair, admin; experts 403).
+re-opening, signed versions and the exports (chair, admin; experts 403, except that a panel
+member signs a sealed round through ``…/signoff``: 201; off the panel 403; a second time 409).
 
 Errors: 403 ``wrong_password`` when the signer's re-entered password is wrong; 409 when the
 round is not in review; 422 for a missing reason; 423 ``locked`` for any write to a signed round.
@@ -15,6 +16,7 @@ from ..db import get_session
 from ..exports.build import SCOPES, export_document, render
 from ..exports.fonts import FONT_PACKAGE, FontMissing
 from ..models import Role
+from ..panel import operations as panel_operations
 from ..review import console, operations, queries
 from ..rounds.queries import get_round
 from .blueprint import bp, error
@@ -26,7 +28,7 @@ def _round_or_404(key: str):
 
 def _refused(exc: operations.ReviewError):
     get_session().rollback()
-    return error(exc.status, exc.code, exc.en, message_zh=exc.zh)
+    return error(exc.status, exc.code, exc.en, message_zh=exc.zh, **exc.extra)
 
 
 def _body() -> dict:
@@ -114,10 +116,13 @@ def override(key: str, entry_id: int):
 
 
 @bp.post("/rounds/<key>/shortlist/signoff")
-@role_required(Role.chair, Role.admin)
+@role_required(Role.chair, Role.admin, Role.expert)
 def signoff(key: str):
-    """The chair re-enters the password and seals the result: snapshot, SHA-256, round signed."""
+    """The chair re-enters the password and seals the result; then each panel member signs it the same way."""
     db, round_ = get_session(), _round_or_404(key)
+    user = current_user()
+    if user.role == Role.expert:
+        return _member_signature(db, round_, key)
     if round_ is None:
         return error(404, "not_found", f"no round {key!r}")
     body = _body()
@@ -132,6 +137,24 @@ def signoff(key: str):
     db.commit()
     return jsonify({"round": key, "state": "signed", "version": version.version,
                     "content_sha256": version.content_sha256, "signed_at": version.signed_at.isoformat()}), 201
+
+
+def _member_signature(db, round_, key: str):
+    """An expert's signature on a sealed round of their panel (403 off the panel, 409 twice)."""
+    if round_ is None:  # the same answer as off the panel: an expert learns nothing of other rounds
+        return error(403, "not_on_panel", "you are not on this round's panel: nothing to sign")
+    body = _body()
+    try:
+        signature = panel_operations.member_sign(session=db, round_=round_, member=current_user(),
+                                                 password=str(body.get("password") or ""),
+                                                 dissent=body.get("dissent"))
+    except panel_operations.PanelRefused as exc:
+        db.rollback()
+        return error(exc.status, exc.code, exc.en, message_zh=exc.zh)
+    db.commit()
+    return jsonify({"round": key, "state": "signed", "signer": "member",
+                    "content_sha256": signature.content_sha256, "signed_at": signature.signed_at.isoformat(),
+                    "dissent": signature.dissent}), 201
 
 
 @bp.post("/rounds/<key>/reopen", endpoint="reopen_round")

@@ -7,6 +7,7 @@ from urllib.parse import quote
 from sqlmodel import Session
 
 from ..models import Round
+from ..panel.queries import signatures as panel_signatures
 from ..review import console, queries
 from .document import ExportDocument, from_snapshot, from_view
 from .pdf import to_pdf
@@ -45,14 +46,16 @@ def export_document(*, session: Session, round_: Round, scope: str = "shortlist"
         signatures = [{"role": "评审组组长", "name": names.get(chosen.signed_by, ""),
                        "signed_at": chosen.signed_at.isoformat(timespec="seconds"), "dissent": None}]
         shortlist = queries.get_shortlist(session=session, round_=round_)
+        unsigned: list[str] = []
         if shortlist is not None and shortlist.content_sha256 == chosen.content_sha256:
+            unsigned = [s.name for s in panel_signatures(session=session, round_=round_)[1]]
             signatures = [{"role": "评审组组长" if user.role.value != "expert" else "评审专家",
                            "name": user.display_name or user.username,
                            "signed_at": s.signed_at.isoformat(timespec="seconds"), "dissent": s.dissent}
                           for s, user in queries.sign_offs(session=session, shortlist=shortlist)]
         return from_snapshot(round_key=round_.key, round_label=round_label(round_), content_text=chosen.content,
                              sha256=chosen.content_sha256, version=chosen.version, signed_at=chosen.signed_at,
-                             signatures=signatures, scope=scope)
+                             signatures=signatures, scope=scope, unsigned=unsigned)
     view = console.shortlist_view(session=session, round_=round_)
     return from_view(round_key=round_.key, round_label=round_label(round_), method=view.method,
                      state=view.state, entries=view.entries, scope=scope)

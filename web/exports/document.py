@@ -37,6 +37,7 @@ class ExportDocument:
     generated_at: str
     rows: list[dict]
     signatures: list[dict] = field(default_factory=list)
+    unsigned: list[str] = field(default_factory=list)  # panel members who have not signed
 
     def categories(self) -> list[tuple[str, list[dict]]]:
         """Rows grouped by category, in the configured order of categories (then any other)."""
@@ -61,12 +62,13 @@ def _scope(rows: list[dict], scope: str) -> list[dict]:
 
 
 def from_snapshot(*, round_key: str, round_label: str, content_text: str, sha256: str, version: int,
-                  signed_at: dt.datetime, signatures: list[dict], scope: str) -> ExportDocument:
+                  signed_at: dt.datetime, signatures: list[dict], scope: str,
+                  unsigned: list[str] | None = None) -> ExportDocument:
     """An export of a signed version (exactly the frozen entries)."""
     content = json.loads(content_text)
     return ExportDocument(round_key, round_label, content["method"], content["params"], "signed", scope, sha256,
                           version, signed_at.isoformat(timespec="seconds"), _now(),
-                          _scope(content["entries"], scope), signatures)
+                          _scope(content["entries"], scope), signatures, list(unsigned or []))
 
 
 def from_view(*, round_key: str, round_label: str, method: str, state: str, entries: list[dict],

@@ -112,6 +112,9 @@ def _signatures(pdf: FPDF, doc: ExportDocument) -> None:
         if signature.get("dissent"):
             line += f"  保留意见：{signature['dissent']}"
         pdf.multi_cell(0, 5.5, line, new_x="LMARGIN", new_y="NEXT")
+    if doc.unsigned:
+        pdf.multi_cell(0, 5.5, f"尚未签署的评审组成员（{len(doc.unsigned)}）：{'、'.join(doc.unsigned)}",
+                       new_x="LMARGIN", new_y="NEXT")
     pdf.ln(6)
     for label in ("评审组组长签字", "评审专家签字", "评审专家签字", "评审专家签字"):
         pdf.cell(40, 10, f"{label}：")

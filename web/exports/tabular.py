@@ -21,6 +21,14 @@ def to_csv(doc: ExportDocument) -> bytes:
     for _category, rows in doc.categories():
         for row in rows:
             writer.writerow([cell(row, c) for c in COLUMNS])
+    if doc.signatures or doc.unsigned:  # the signature block beneath the table (signed versions)
+        writer.writerow([])
+        writer.writerow(["签署", "姓名", "签署时间", "保留意见"])
+        for signature in doc.signatures:
+            writer.writerow([signature["role"], signature["name"], signature["signed_at"],
+                             signature.get("dissent") or ""])
+        for name in doc.unsigned:
+            writer.writerow(["尚未签署", name, "", ""])
     return (BOM + buffer.getvalue()).encode("utf-8")
 
 
@@ -57,8 +65,10 @@ def to_xlsx(doc: ExportDocument) -> bytes:
              ("版本", doc.version or ""), ("签署时间", doc.signed_at or ""),
              ("快照 SHA-256", doc.sha256 or "未签署，无快照"), ("导出时间", doc.generated_at)]
     for signature in doc.signatures:
-        lines.append(("签名", f"{signature['name']} {signature['signed_at']}"
+        lines.append(("签名", f"{signature['role']}：{signature['name']} {signature['signed_at']}"
                       + (f" 保留意见：{signature['dissent']}" if signature.get("dissent") else "")))
+    if doc.unsigned:
+        lines.append(("尚未签署", "、".join(doc.unsigned)))
     for key, value in lines:
         meta.append([key, value])
         meta.cell(meta.max_row, 1).font = bold

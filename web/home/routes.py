@@ -8,6 +8,7 @@ from scoring.rules.config import load_rules
 from ..access import current_user, login_required
 from ..db import get_session
 from ..models import AssignmentStatus, Role
+from ..panel.queries import open_flags_of_expert, rounds_to_sign
 from ..rating.queries import expert_assignments, progress
 from ..rounds.keys import round_deadlines
 from ..rounds.queries import list_rounds, work_counts
@@ -33,4 +34,6 @@ def index():
         deadlines={r.id: round_deadlines(r, rules) for r in rounds},
         assignments=assignments, shown=shown, progress=progress(assignments),
         categories=sorted({row.work.category for row in assignments}),
-        statuses=[s.value for s in AssignmentStatus], category=category, status=status)
+        statuses=[s.value for s in AssignmentStatus], category=category, status=status,
+        flags=open_flags_of_expert(session=db, expert=user) if user.role == Role.expert else {},
+        to_sign=rounds_to_sign(session=db, expert=user) if user.role == Role.expert else [])

@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from scoring.rules.config import CriteriaSet, load_rules
 
+from ..panel.operations import refresh_flags
 from . import operations as ops
 from .operations import RatingRefused, ScoreChange
 from .queries import ExpertAssignment, assignment_for_expert
@@ -68,6 +69,9 @@ def _run(session: Session, user, assignment_id: int,
             return NOT_FOUND
         try:
             payload = action(row)
+            # a rating arriving or leaving may make this or another rating of the work abnormal
+            refresh_flags(session=session, round_=row.round, actor=user.username,
+                          item_id=row.assignment.case_id or row.assignment.work_id)
         except RatingRefused as refused:
             session.rollback()
             return refused.status, {"error": refused.code, "message": refused.message, **refused.extra}

@@ -11,6 +11,7 @@ from flask_wtf.csrf import generate_csrf
 from ..access import current_user, role_required
 from ..db import get_session
 from ..models import AssignmentStatus, Role, RoundState
+from ..panel.queries import open_flags_of_expert
 from . import actions
 from .queries import (assignment_for_expert, assignment_scores, current_comment, highlights,
                       own_scale)
@@ -60,7 +61,8 @@ def form(assignment_id: int):
         state_json=json.dumps(state, ensure_ascii=False), editable=editable,
         can_reopen=status == AssignmentStatus.submitted and row.assignment.reopen_allowed
         and row.round.state == RoundState.scoring,
-        own=own_scale(session=db, expert=user, row=row, weights={c.key: c.weight for c in criteria.criteria}))
+        own=own_scale(session=db, expert=user, row=row, weights={c.key: c.weight for c in criteria.criteria}),
+        flag=open_flags_of_expert(session=db, expert=user).get(row.assignment.id))
 
 
 @bp.put("/assignments/<int:assignment_id>/scores")

@@ -12,7 +12,9 @@ from scoring.rules.config import Rules, load_rules
 from scoring.rules.shortlist import Candidate, Policy, Proposal, propose
 from scoring.totals import CriterionScale
 
-from ..models import Round, RoundKind, ShortlistEntry, Stage, User
+from ..models import Round, RoundKind, RoundState, ShortlistEntry, Stage, User
+from ..panel.operations import refresh_flags
+from ..panel.queries import unexplained
 from . import operations, queries
 from .rankings import RoundRanking, compute_ranking
 
@@ -153,6 +155,17 @@ def seal(*, session: Session, round_: Round, signer: User, password: str, dissen
     """The chair's sign-off: check the password, freeze ratings, method, shortlist and overrides."""
     operations.ensure_writable(round_)
     operations.check_signer(signer, password)
+    if round_.state == RoundState.review:
+        refresh_flags(session=session, round_=round_, actor=signer.username)
+        waiting = unexplained(session=session, round_=round_)
+        if waiting:
+            raise operations.ReviewError(
+                409, "unexplained_abnormal",
+                f"仍有 {len(waiting)} 个畸高/畸低评分既无评审专家的书面说明、也无组长的书面豁免（任务编号："
+                f"{'、'.join(map(str, waiting))}），暂不能签署",
+                f"{len(waiting)} abnormal rating(s) have neither the expert's written explanation nor the "
+                f"chair's written waiver (assignments {', '.join(map(str, waiting))}): not signed",
+                unexplained=waiting)
     shortlist = queries.get_shortlist(session=session, round_=round_)
     if shortlist is None:
         shortlist = propose_and_save(session=session, round_=round_, method=DEFAULT_METHOD, actor=signer)

@@ -26,8 +26,8 @@ from .snapshot import canonical_json, content_sha256
 class ReviewError(ValueError):
     """A refused chair action: ``status`` (HTTP), a stable ``code`` and the reason in zh and en."""
 
-    def __init__(self, status: int, code: str, zh: str, en: str):
-        self.status, self.code, self.zh, self.en = status, code, zh, en
+    def __init__(self, status: int, code: str, zh: str, en: str, **extra):
+        self.status, self.code, self.zh, self.en, self.extra = status, code, zh, en, extra
         super().__init__(en)
 
 

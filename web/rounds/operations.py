@@ -11,6 +11,7 @@ from scoring.rules.states import check_transition
 
 from ..audit import record_event
 from ..models import Round, RoundKind, RoundState, Shortlist, ShortlistEntry, Stage, Work
+from ..panel.operations import refresh_flags
 from .keys import parse_round_key
 from .queries import get_round
 
@@ -55,6 +56,8 @@ def set_state(*, session: Session, round_: Round, state: RoundState | str, actor
     record_event(session, "round.state", actor=actor, round_id=round_.id, subject=round_.key,
                  detail={"from": previous.value, "to": transition.target, "backward": transition.backward,
                          "reason": (reason or "").strip() or None})
+    if round_.state == RoundState.review:  # the panel's abnormal ratings, as the round enters review
+        refresh_flags(session=session, round_=round_, actor=actor)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,32 @@
+"""``/api/v1/rounds/{key}/announcement.csv|.xlsx|.pdf``: the public announcement list (公示名单) of a
+signed round (chair, admin). 409 ``not_signed`` before the chair's sign-off."""
+from __future__ import annotations
+
+from flask import Response
+
+from ..access import role_required
+from ..db import get_session
+from ..exports.fonts import FONT_PACKAGE, FontMissing
+from ..models import Role
+from ..panel.announcement import announcement, render
+from ..rounds.queries import get_round
+from .blueprint import bp, error
+
+
+@bp.get("/rounds/<key>/announcement.<any(csv, xlsx, pdf):fmt>")
+@role_required(Role.chair, Role.admin)
+def announcement_list(key: str, fmt: str):
+    """The announcement list of the round's signed result: category, title, producer, platform."""
+    db = get_session()
+    round_ = get_round(session=db, key=key)
+    if round_ is None:
+        return error(404, "not_found", f"no round {key!r}")
+    doc = announcement(session=db, round_=round_)
+    if doc is None:
+        return error(409, "not_signed", f"round {key} is not signed: there is no result to announce yet",
+                     message_zh=f"轮次 {key} 尚未签署，暂无可公示的名单")
+    try:
+        rendered = render(doc, fmt)
+    except FontMissing as exc:
+        return error(503, "cjk_font_missing", str(exc), package=FONT_PACKAGE)
+    return Response(rendered.body, mimetype=rendered.mimetype, headers={"Content-Disposition": rendered.disposition})
