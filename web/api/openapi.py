@@ -67,6 +67,7 @@ _REVIEW_PATHS = {
                  "security": _bearer, "parameters": _key,
                  "requestBody": _json({"type": "object", "properties": {"method": {"type": "string"}}}),
                  "responses": {"201": {"description": "Stored"}, "409": {"description": "No ratings yet"},
+                               "422": {"description": "Unknown method", **_json(_error)},
                                **_locked, **_chair_errors}}},
     "/rounds/{key}/shortlist/entries/{entry_id}": {"post": {
         "summary": "Move an entry in or out, with a written reason", "security": _bearer,
