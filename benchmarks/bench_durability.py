@@ -12,15 +12,14 @@ going. Afterwards the database is checked: each acknowledged version exists exac
 Rating history with the values sent; versions per assignment are contiguous 1..N; nothing
 acknowledged was lost; no refused (409) save was applied (stale overwrites).
 
-    python benchmarks/bench_durability.py                        # SQLite, tuiyou serve (waitress)
+    python benchmarks/bench_durability.py                  # SQLite, one tuiyou serve (waitress)
     python benchmarks/bench_durability.py --database-url postgresql://postgres@127.0.0.1:5432/mydb
-        # PostgreSQL, two gunicorn servers on different ports; the first one is killed
-
-The PostgreSQL database's ``public`` schema is dropped and rebuilt. Traffic stays on 127.0.0.1.
-"""
+(PostgreSQL: two gunicorn servers, the first is killed; its ``public`` schema is dropped and
+rebuilt.) Traffic stays on 127.0.0.1. Exit status 1 when a check fails."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -34,6 +33,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -120,8 +120,7 @@ class Server:
     """One app server in its own process group: ``tuiyou serve`` (waitress) or gunicorn."""
 
     def __init__(self, kind: str, port: int, env: dict, log: Path, *, threads: int = 8, workers: int = 2):
-        self.kind, self.port, self.env, self.log_path = kind, port, env, log
-        self.threads, self.workers = threads, workers
+        self.kind, self.port, self.env, self.log, self.threads, self.workers = kind, port, env, log, threads, workers
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
@@ -135,7 +134,7 @@ class Server:
             command = [str(bin_dir / "gunicorn"), "-c", "python:web.gunicorn_conf", "web:create_app()"]
             env = {**self.env, "TUIYOU_BIND": f"127.0.0.1:{self.port}", "TUIYOU_WORKERS": str(self.workers),
                    "TUIYOU_THREADS": str(self.threads)}
-        with open(self.log_path, "ab") as log:  # a file: an unread pipe would block the server
+        with open(self.log, "ab") as log:  # a file: an unread pipe would block the server
             self.process = subprocess.Popen(command, env=env, cwd=HERE, stdout=log, stderr=subprocess.STDOUT,
                                             start_new_session=True)
         wait_for(self.port)
@@ -144,10 +143,8 @@ class Server:
         """SIGKILL the whole process group (no clean shutdown) and reap it."""
         if self.process is None:
             return
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.process.wait(timeout=30)
         self.process = None
 
@@ -182,6 +179,7 @@ class Tablet:
     errors: dict[str, int] = field(default_factory=dict)
 
     def note(self, what: str) -> None:
+        """Count one error answer or exception by name."""
         self.errors[what] = self.errors.get(what, 0) + 1
 
 
@@ -192,6 +190,7 @@ class Progress:
         self.lock, self.count = threading.Lock(), 0
 
     def add(self) -> None:
+        """Count one acknowledged save."""
         with self.lock:
             self.count += 1
 
@@ -354,10 +353,7 @@ def run_load(url: str, *, kind: str, servers: int, clients: int, saves: int, sta
             server.stop()
     result = check_database(url, tablets)
     latencies = [x for t in tablets for x in t.latencies]
-    errors: dict[str, int] = {}
-    for tablet in tablets:
-        for what, count in tablet.errors.items():
-            errors[what] = errors.get(what, 0) + count
+    errors = dict(sum((Counter(t.errors) for t in tablets), Counter()))
     result.update({
         "server": kind, "servers": servers, "clients": clients, "saves_per_client": saves, "sigkills": kills,
         "acknowledged_before_kill": acked_before_kill if kills else None,
@@ -374,6 +370,7 @@ def run_load(url: str, *, kind: str, servers: int, clients: int, saves: int, sta
 
 
 def main() -> None:
+    """Run one durability benchmark and print its figures as JSON; exit 1 when a check failed."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default="", help="PostgreSQL URL (default: a fresh SQLite file)")
     parser.add_argument("--clients", type=int, default=200)
