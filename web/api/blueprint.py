@@ -13,7 +13,7 @@ def error(status: int, code: str, message: str, **extra):
     return response
 
 
-MAX_ID = 2**63 - 1  # the largest value a BIGINT (and SQLite's INTEGER) column holds
+MAX_ID = 2**31 - 1  # ids are INTEGER columns: the largest value PostgreSQL holds in one
 
 
 @bp.url_value_preprocessor
