@@ -87,6 +87,7 @@ _REVIEW_PATHS = {
             "version": {"type": "integer"}, "content_sha256": {"type": "string"}, "state": {"type": "string"}}})},
             "403": {"description": "Wrong password (`wrong_password`), or not a chair/admin", **_json(_error)},
             "409": {"description": "The round is not in review", **_json(_error)}, **_locked,
+            "422": {"description": "password or dissent not text", **_json(_error)},
             "401": {"description": "No valid token"}, "404": {"description": "No such round"}}}},
     "/rounds/{key}/reopen": {"post": {
         "summary": "An admin re-opens a signed round with a reason (a new version follows)", "security": _bearer,
