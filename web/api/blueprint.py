@@ -1,7 +1,7 @@
 """The ``/api/v1`` blueprint and its JSON error shape (``{"error", "message", …}``)."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, abort, jsonify
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -11,3 +11,14 @@ def error(status: int, code: str, message: str, **extra):
     response = jsonify(error=code, message=message, **extra)
     response.status_code = status
     return response
+
+
+MAX_ID = 2**31 - 1  # ids are INTEGER columns: the largest value PostgreSQL holds in one
+
+
+@bp.url_value_preprocessor
+def ids_in_range(endpoint, values) -> None:
+    """A path id no database column can hold names nothing: 404, not a driver overflow (500)."""
+    for name, value in (values or {}).items():
+        if isinstance(value, int) and not 0 <= value <= MAX_ID:
+            abort(error(404, "not_found", f"{name}: no such id ({value} is out of range)."))

@@ -62,11 +62,13 @@ _REVIEW_PATHS = {
                 "security": _bearer, "parameters": _key + [_method, {"name": "version", "in": "query",
                                                                      "schema": {"type": "integer"}}],
                 "responses": {"200": {"description": "Shortlist with entries and signed versions"},
-                              **_chair_errors}},
+                              "422": {"description": "Unknown method, or version not an integer",
+                                      **_json(_error)}, **_chair_errors}},
         "post": {"summary": "(Re-)propose and store the shortlist by {method}; overrides are kept",
                  "security": _bearer, "parameters": _key,
                  "requestBody": _json({"type": "object", "properties": {"method": {"type": "string"}}}),
                  "responses": {"201": {"description": "Stored"}, "409": {"description": "No ratings yet"},
+                               "422": {"description": "Unknown method", **_json(_error)},
                                **_locked, **_chair_errors}}},
     "/rounds/{key}/shortlist/entries/{entry_id}": {"post": {
         "summary": "Move an entry in or out, with a written reason", "security": _bearer,
@@ -94,6 +96,7 @@ _REVIEW_PATHS = {
                     **_json({"type": "object", "properties": {
                         "error": {"type": "string"}, "message": {"type": "string"},
                         "unexplained": {"type": "array", "items": {"type": "integer"}}}})}, **_locked,
+            "422": {"description": "password or dissent not text", **_json(_error)},
             "401": {"description": "No valid token"}, "404": {"description": "No such round"}}}},
     "/rounds/{key}/announcement.{fmt}": {"get": {
         "summary": "The public announcement list (公示名单) of a signed round: per category in the notice's order, "
@@ -127,6 +130,8 @@ _REVIEW_PATHS = {
                                                                           "enum": ["shortlist", "rankings"]}},
                               {"name": "version", "in": "query", "schema": {"type": "integer"}}],
         "responses": {"200": {"description": "The file"},
+                      "422": {"description": "Unknown scope or method, or version not an integer",
+                              **_json(_error)},
                       "503": {"description": "No CJK font for the PDF (`cjk_font_missing`, names the package)",
                               **_json(_error)}, **_chair_errors}}},
 }
@@ -287,17 +292,25 @@ SPEC = {
         "/assignments/{assignment_id}/replacements": {"get": {
             "summary": "Ranked replacements keeping every constraint (admin, chair)", "security": _bearer,
             "responses": {"200": {"description": "Candidates, least loaded first", **_json({"type": "array"})},
+                          "403": {"description": "Not admin or chair"},
                           "404": {"description": "No such assignment"}}}},
         "/assignments/{assignment_id}/replacement": {"post": {
             "summary": "Give a recused assignment's slot to an expert (admin, chair)", "security": _bearer,
             "requestBody": _json({"type": "object", "required": ["expert"], "properties": {
                 "expert": {"type": "string"}, "reason": {"type": "string"}}}),
             "responses": {"201": {"description": "The new assignment", **_json({"type": "object"})},
-                          "400": {"description": "Malformed body"}, "404": {"description": "No such assignment"},
+                          "400": {"description": "Malformed body"}, "403": {"description": "Not admin or chair"},
+                          "404": {"description": "No such assignment"},
                           "409": {"description": "Refused: a constraint would break; nothing written",
                                   **_json(_error)}}}},
     },
 }
+
+
+for _item in SPEC["paths"].values():  # every call with a bearer token may answer 401
+    for _operation in _item.values():
+        if _operation.get("security"):
+            _operation["responses"].setdefault("401", {"description": "No valid token", **_json(_error)})
 
 
 @bp.get("/openapi.json")
