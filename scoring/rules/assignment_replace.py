@@ -50,7 +50,6 @@ def replacement_candidates(experts: Sequence[Expert], works: Sequence[Work],
     (adding an edge cannot); candidates that would join separate parts rank first, then
     lower loads, then more new co-raters (more mixing of the panel), then the order given.
     """
-    expert_by_id = {x.id: x for x in experts}
     work_by_id = {w.id: w for w in works}
     freed_expert, work_id = freed
     if work_id not in work_by_id:

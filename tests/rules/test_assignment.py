@@ -40,7 +40,6 @@ def instances(draw):
 
 def transfer_possible(experts, works, result, rules):
     """A new rating that could move directly to an expert with two fewer (None if none)."""
-    expert_by_id = {x.id: x for x in experts}
     work_by_id = {w.id: w for w in works}
     pairs = set(result.pairs)
     for a, w in result.new:
