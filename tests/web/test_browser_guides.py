@@ -202,6 +202,17 @@ def test_expert_guide_on_a_landscape_tablet(browser, live_server, client, sessio
     assert page.locator("a[data-assignment-id]").count() == 1
     context.close()
 
+    # The same form held upright: finger-sized buttons, no sideways scrolling.
+    page = _log_in(browser, base, "zhang", PORTRAIT)
+    page.goto(f"{base}/assignments/{order[3]}")
+    _tap(page, "thought", "8")
+    _wait_saved(page)
+    box = page.locator('[data-criterion="thought"] [data-value="7.5"]').bounding_box()
+    assert box["height"] >= 44 and box["width"] >= 40
+    _no_sideways_scroll(page)
+    _save(page.screenshot(), "expert-form-portrait.png", tmp_path)
+    page.context.close()
+
 
 def test_expert_explains_an_abnormal_rating_in_portrait(browser, live_server, client, session, make_user, tmp_path):
     """The "explanation requested" item on the list and the written explanation under the form, 768×1024."""
