@@ -311,7 +311,7 @@ def _chair_round(client, session, make_user):
         wild.append(assignment.id)
     explained = client.post(f"/api/v1/assignments/{wild[0]}/explanation", headers=bearer(client, "wang"),
                             json={"text": "该片第5集起剧情明显注水，制作粗糙，故各项均打低分。"})
-    assert explained.status_code == 200, explained.get_json()
+    assert explained.status_code == 201, explained.get_json()
     round_ = session.get(Round, round_.id)
     set_state(session=session, round_=round_, state="review", actor="t")
     session.commit()
