@@ -94,6 +94,15 @@ def case_round(app, runner, client, session, tmp_path, quality: dict[str, float]
         assert len(listed) == len(quality) and {a["work"]["category"] for a in listed} == {"优秀传播案例"}
         assert all({c["key"] for c in a["criteria"]} == criteria for a in listed)
         assert all("传播中心" not in str(a["work"]) for a in listed)  # blind: not the submitting unit
+    # the expert's home and scoring form (the page hooks of DESIGN.md) carry the case and its criteria
+    tablet = app.test_client()
+    tablet.post("/login", data={"username": EXPERTS[0], "password": PASSWORD, "csrf_token": csrf_token(tablet)})
+    home = tablet.get("/").get_data(as_text=True)
+    ids = re.findall(r'data-assignment-id="(\d+)"', home)
+    assert len(set(ids)) == len(quality) and NAMES[first] in home
+    form = tablet.get(f"/assignments/{ids[0]}").get_data(as_text=True)
+    assert f'data-assignment-id="{ids[0]}"' in form and "传播中心" not in form
+    assert set(re.findall(r'data-criterion="([a-z_]+)"', form)) == criteria
     assert score_round(client, EXPERTS, KEY, value_of) == len(quality) * len(EXPERTS)
     assert set(seen) == criteria and not criteria & {"thought", "artistry"}  # the cases' own set
     set_state(app, runner, KEY, "review")
