@@ -150,3 +150,49 @@ def test_every_case_below_the_bar_proposes_none(app, runner, client, session, tm
     assert all(NAMES[n] not in "".join(plain.split()) for n in quality)
     events = [e.action for e in session.exec(select(AuditEvent).where(AuditEvent.action == "assignment.added"))]
     assert len(events) == len(quality) * len(EXPERTS)
+
+
+def test_a_case_assignment_by_hand_keeps_its_rules(client, session, make_user):
+    from web.assignment.operations import AssignmentRefused, add_case_assignment
+    from web.models import Conflict
+    from web.rounds.operations import create_round, set_state as move
+
+    round_ = create_round(session=session, key=KEY, actor="t")
+    other = create_round(session=session, key="2025Q4", actor="t")
+    cases = [DisseminationCase(round_id=round_.id, name=f"案例{i}", unit="某台", description="d") for i in range(3)]
+    stray = DisseminationCase(round_id=other.id, name="别处案例", unit="某台", description="d")
+    session.add_all([*cases, stray])
+    move(session=session, round_=round_, state="intake", actor="t")
+    session.commit()
+    expert = make_user("solo", role="expert", organisation="某大学")
+    expert.capacity = 2
+    session.add(expert)
+    declared = make_user("declared", role="expert", organisation="某大学")
+    session.add(Conflict(user_id=declared.id, organisation="某台", reason="曾任职"))
+    session.commit()
+
+    def add(user, case, reason="人工分配"):
+        return add_case_assignment(session=session, round_=round_, expert=user, case=case, actor="t", reason=reason)
+    for user, case, reason, message in [(expert, cases[0], "", "请填写调整理由"),
+                                        (expert, stray, "x", "不属于轮次"),
+                                        (declared, cases[0], "x", "存在回避关系")]:
+        with pytest.raises(AssignmentRefused, match=message):
+            add(user, case, reason)
+    first = add(expert, cases[0])
+    with pytest.raises(AssignmentRefused, match="已分配该案例"):
+        add(expert, cases[0])
+    add(expert, cases[1])
+    with pytest.raises(AssignmentRefused, match="已达本轮上限 2"):
+        add(expert, cases[2])
+    session.commit()
+    headers = bearer(client, "solo")
+    recused = client.post(f"/api/v1/assignments/{first.id}/recuse", json={"reason": "曾参与该活动策划"}, headers=headers)
+    assert recused.status_code == 200, recused.get_json()
+    session.expire_all()
+    with pytest.raises(AssignmentRefused, match="已对该案例申请回避"):
+        add(expert, cases[0])
+    assert add(expert, cases[2]).case_id == cases[2].id  # the recusal freed a place
+    move(session=session, round_=round_, state="scoring", actor="t")
+    move(session=session, round_=round_, state="review", actor="t")
+    with pytest.raises(AssignmentRefused, match="intake"):
+        add(make_user("late", role="expert"), cases[1])

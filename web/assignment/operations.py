@@ -205,9 +205,11 @@ def add_case_assignment(*, session: Session, round_: Round, expert: User, case: 
     if unit and (unit == (expert.organisation or "").strip() or unit in declared):
         raise AssignmentRefused(f"存在回避关系：{expert.username} 与申报单位“{unit}”有关",
                                 f"conflict of interest: {expert.username} is linked to the submitting unit {unit}")
-    live = list(session.exec(select(Assignment).where(Assignment.round_id == round_.id,
-                                                      Assignment.expert_id == expert.id,
-                                                      Assignment.status != AssignmentStatus.recused)))
+    mine = list(session.exec(select(Assignment).where(Assignment.round_id == round_.id,
+                                                      Assignment.expert_id == expert.id)))
+    if any(a.case_id == case.id and a.status == AssignmentStatus.recused for a in mine):
+        raise AssignmentRefused(f"{expert.username} 已对该案例申请回避", f"{expert.username} recused from this case")
+    live = [a for a in mine if a.status != AssignmentStatus.recused]
     if any(a.case_id == case.id for a in live):
         raise AssignmentRefused(f"{expert.username} 已分配该案例", f"{expert.username} is already assigned this case")
     if expert.capacity is not None and len(live) >= expert.capacity:
