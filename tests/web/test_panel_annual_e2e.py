@@ -100,6 +100,11 @@ def test_annual_round_from_a_signed_quarter_to_its_exports(app, runner, client, 
     assert dump_database(app.extensions["tuiyou.engine"]) == before
 
     set_state(app, runner, "2025", "intake", "scoring")
+    # once the annual round is being scored, create-annual adds nothing more (clear refusal, no write)
+    before = dump_database(app.extensions["tuiyou.engine"])
+    again = cli(app, runner, "round", "create-annual", "2025")
+    assert again.exit_code == 1 and "annual round 2025 already exists and is scoring" in again.output
+    assert dump_database(app.extensions["tuiyou.engine"]) == before
     ok(cli(app, runner, "assign", "--round", "2025", "--per-work", 4, "--seed", 11))
     assert score_round(client, EXPERTS, "2025", value_of) == len(works) * 4
     set_state(app, runner, "2025", "review")
