@@ -85,4 +85,4 @@ def abnormal(key: str):
     rows = queries.flag_rows(session=db, round_=round_)
     return jsonify({"round": key, "unexplained": queries.unexplained(session=db, round_=round_),
                     "flags": [flag_json(r.flag, expert=r.expert, title=r.title, category=r.category,
-                                        waived_by=r.waived_by) for r in rows]})
+                                        waived_by=r.waived_by, reason=r.reason) for r in rows]})

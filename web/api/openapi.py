@@ -110,7 +110,9 @@ _REVIEW_PATHS = {
     "/rounds/{key}/abnormal": {"get": {
         "summary": "The round's abnormal ratings (畸高/畸低) with explanations and waivers (chair, admin)",
         "security": _bearer, "parameters": _key,
-        "responses": {"200": {"description": "Flags; `unexplained` lists the assignment ids blocking sign-off",
+        "responses": {"200": {"description": "Flags; `unexplained` lists the assignment ids blocking sign-off; each "
+                                             "flag's `reason` is `relative` (30% rule) or `robust fit` (config "
+                                             "`robust_fit`)",
                               **_json({"type": "object", "properties": {
                                   "unexplained": {"type": "array", "items": {"type": "integer"}},
                                   "flags": {"type": "array", "items": {"type": "object"}}}})},

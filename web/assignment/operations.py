@@ -24,8 +24,8 @@ from scoring.rules.config import load_rules
 from scoring.rules.conflicts import CONFLICT_REASONS, conflict_reasons, find_conflicts
 
 from ..audit import record_event
-from ..models import (Assignment, AssignmentDraw, AssignmentStatus, ExpertAbsence, Role, Round, RoundKind, RoundState, User,
-                      Work, utcnow)
+from ..models import (Assignment, AssignmentDraw, AssignmentStatus, Conflict, DisseminationCase, ExpertAbsence, Role,
+                      Round, RoundKind, RoundState, User, Work, utcnow)
 from .queries import conflict_rules, draw_input, draw_work, experts_of, has_ratings, latest_draw, recusals_of
 
 OPEN_STATES = (RoundState.intake, RoundState.scoring)
@@ -180,6 +180,47 @@ def add_assignment(*, session: Session, round_: Round, expert: User, work: Work,
     session.flush()
     record_event(session, "assignment.added", actor=actor, round_id=round_.id, subject=f"work {work.id}",
                  detail={"expert": expert.username, "work_id": work.id, "reason": reason})
+    return assignment
+
+
+def add_case_assignment(*, session: Session, round_: Round, expert: User, case: DisseminationCase, actor: str,
+                        reason: str) -> Assignment:
+    """Assign an expert to a dissemination case, by hand (case rounds have no draw), with a reason.
+
+    The expert must be active and available, not already on the case, within capacity, and not
+    of the unit that submitted it (their organisation, or one they declared a conflict with).
+    """
+    check_open(round_)
+    reason = _need_reason(reason)
+    if expert.role != Role.expert or not expert.active:
+        raise AssignmentRefused(f"{expert.username} 不是在岗的评审专家", f"{expert.username} is not an active expert")
+    if case.round_id != round_.id:
+        raise AssignmentRefused(f"案例 {case.id} 不属于轮次 {round_.key}", f"case {case.id} is not in round {round_.key}")
+    if session.exec(select(ExpertAbsence).where(ExpertAbsence.round_id == round_.id,
+                                                ExpertAbsence.user_id == expert.id)).first():
+        raise AssignmentRefused(f"{expert.username} 本轮不可参评", f"{expert.username} is not available in this round")
+    unit = case.unit.strip()
+    declared = {(c.organisation or "").strip() for c in session.exec(select(Conflict).where(
+        Conflict.user_id == expert.id, Conflict.organisation.is_not(None)))}
+    if unit and (unit == (expert.organisation or "").strip() or unit in declared):
+        raise AssignmentRefused(f"存在回避关系：{expert.username} 与申报单位“{unit}”有关",
+                                f"conflict of interest: {expert.username} is linked to the submitting unit {unit}")
+    mine = list(session.exec(select(Assignment).where(Assignment.round_id == round_.id,
+                                                      Assignment.expert_id == expert.id)))
+    if any(a.case_id == case.id and a.status == AssignmentStatus.recused for a in mine):
+        raise AssignmentRefused(f"{expert.username} 已对该案例申请回避", f"{expert.username} recused from this case")
+    live = [a for a in mine if a.status != AssignmentStatus.recused]
+    if any(a.case_id == case.id for a in live):
+        raise AssignmentRefused(f"{expert.username} 已分配该案例", f"{expert.username} is already assigned this case")
+    if expert.capacity is not None and len(live) >= expert.capacity:
+        raise AssignmentRefused(f"{expert.username} 已达本轮上限 {expert.capacity} 个",
+                                f"{expert.username} already has {len(live)} items, the most allowed ({expert.capacity})")
+    assignment = Assignment(round_id=round_.id, expert_id=expert.id, case_id=case.id,
+                            presentation_order=presentation_order(_order_seed(session, round_), expert.id, case.id))
+    session.add(assignment)
+    session.flush()
+    record_event(session, "assignment.added", actor=actor, round_id=round_.id, subject=f"case {case.id}",
+                 detail={"expert": expert.username, "case_id": case.id, "reason": reason})
     return assignment
 
 

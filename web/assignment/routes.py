@@ -18,9 +18,9 @@ from ..accounts.queries import get_user_by_name
 from ..db import get_session
 from ..i18n import localized
 from ..intake.files import IntakeError
-from ..models import Assignment, Conflict, Role, Work
+from ..models import Assignment, Conflict, DisseminationCase, Role, RoundKind, Work
 from ..rounds.queries import get_round, list_rounds
-from .operations import (AssignmentRefused, InfeasibleAssignment, add_assignment, move_assignment,
+from .operations import (AssignmentRefused, InfeasibleAssignment, add_assignment, add_case_assignment, move_assignment,
                          propose_replacement, remove_assignment, replace_recused, run_draw)
 from .pool import (EXPERT_COLUMNS, declare_conflict, import_experts, set_availability, set_password,
                    withdraw_conflict)
@@ -121,10 +121,18 @@ def add(key: str):
         return missing
 
     def act(db):
+        expert = _expert_named(db, request.form.get("expert", ""))
+        if round_.kind == RoundKind.dissemination:  # case rounds: the number is the case's
+            case = db.get(DisseminationCase, int(request.form.get("work_id") or 0) or -1)
+            if case is None:
+                raise AssignmentRefused("案例不存在", "no such case")
+            add_case_assignment(session=db, round_=round_, expert=expert, case=case,
+                                actor=current_user().username, reason=request.form.get("reason", ""))
+            return
         work = db.get(Work, int(request.form.get("work_id") or 0) or -1)
         if work is None:
             raise AssignmentRefused("作品不存在", "no such work")
-        add_assignment(session=db, round_=round_, expert=_expert_named(db, request.form.get("expert", "")),
+        add_assignment(session=db, round_=round_, expert=expert,
                        work=work, actor=current_user().username, reason=request.form.get("reason", ""))
     return _change(key, act)
 

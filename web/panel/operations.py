@@ -7,7 +7,7 @@ from collections import defaultdict
 
 from sqlmodel import Session, select
 
-from scoring.rules.abnormal import flag_abnormal, load_abnormal_rule
+from scoring.rules.abnormal import ROBUST_FIT, flag_abnormal, load_abnormal_rule, reason_of, robust_rejections
 from scoring.rules.config import load_rules
 from scoring.totals import CriterionScale, weighted_totals
 
@@ -48,15 +48,28 @@ def _totals(session: Session, round_: Round, item_id: int | None) -> list[tuple[
     return [(int(a), item_of[int(a)], float(t)) for a, t in zip(totals.work_id, totals.total)]
 
 
+def _rejected_by_fit(session: Session, round_: Round, totals: list[tuple[int, int, float]]) -> set[int]:
+    """Assignments whose rating the default normalization's robust fit rejects (whole round)."""
+    context = queries.rating_context(session=session, round_=round_)
+    rows = [(a, item, context[a][0], total, context[a][1]) for a, item, total in totals if a in context]
+    return robust_rejections(rows)
+
+
 def refresh_flags(*, session: Session, round_: Round, item_id: int | None = None,
                   actor: str = "") -> list[AbnormalFlag]:
     """Apply the abnormal-score rule to the round's submitted ratings (of one work when given).
 
     New abnormal ratings get a flag (audited); a flag whose rating is no longer abnormal becomes
     inactive, and active again if it returns, keeping any explanation. Returns the new flags.
+
+    With ``robust_fit`` on (config/panel.toml), a rating the robust fit rejects is flagged too;
+    the fit needs the whole round, so it runs only on a refresh of the whole round (entering
+    review, the chair's sign-off); a refresh of one work leaves the fit's flags as they are.
     """
+    rule = load_abnormal_rule()
     totals = _totals(session, round_, item_id)
-    abnormal = {f.rating: f for f in flag_abnormal(totals, load_abnormal_rule())}
+    rejected = _rejected_by_fit(session, round_, totals) if rule.robust_fit and item_id is None else set()
+    abnormal = {f.rating: f for f in flag_abnormal(totals, rule, rejected)}
     considered = {a for a, _i, _t in totals}
     existing = {f.assignment_id: f for f in queries.round_flags(session=session, round_=round_)}
     raised = []
@@ -72,7 +85,9 @@ def refresh_flags(*, session: Session, round_: Round, item_id: int | None = None
         session.add(flag)
     for assignment_id, flag in existing.items():
         in_scope = item_id is None or assignment_id in considered or _item_of(session, assignment_id) == item_id
-        if flag.active and in_scope and assignment_id not in abnormal:
+        left_to_fit = (item_id is not None and rule.robust_fit
+                       and reason_of(rule, flag.total, flag.others_mean, flag.others_n) == ROBUST_FIT)
+        if flag.active and in_scope and assignment_id not in abnormal and not left_to_fit:
             flag.active = False
             session.add(flag)
     session.flush()
@@ -80,7 +95,8 @@ def refresh_flags(*, session: Session, round_: Round, item_id: int | None = None
         record_event(session, "rating.flagged", actor=actor, round_id=round_.id,
                      subject=f"assignment:{flag.assignment_id}",
                      detail={"total": round(flag.total, 4), "others_mean": round(flag.others_mean, 4),
-                             "others_n": flag.others_n, "direction": flag.direction})
+                             "others_n": flag.others_n, "direction": flag.direction,
+                             "reason": abnormal[flag.assignment_id].reason})
     return raised
 
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
+from scoring.rules.abnormal import load_abnormal_rule, reason_of
+
 from ..models import (AbnormalFlag, Assignment, AssignmentStatus, DisseminationCase, Rating, Round, RoundKind,
                       Shortlist, SignOff, User,
                       Work)
@@ -34,6 +36,14 @@ def submitted_values(*, session: Session, round_: Round, item_id: int | None = N
             if (w if w is not None else c) is not None]
 
 
+def rating_context(*, session: Session, round_: Round) -> dict[int, tuple[int, str]]:
+    """Assignment id → (expert id, category) of the round's submitted ratings (cases: one category)."""
+    query = (select(Assignment.id, Assignment.expert_id, Work.category)
+             .join(Work, Work.id == Assignment.work_id, isouter=True)
+             .where(Assignment.round_id == round_.id, Assignment.status == AssignmentStatus.submitted))
+    return {a: (e, c or CASE_CATEGORY) for a, e, c in session.exec(query)}
+
+
 def round_flags(*, session: Session, round_: Round) -> list[AbnormalFlag]:
     """Every flag of the round (active or not), by assignment id."""
     return list(session.exec(select(AbnormalFlag).where(AbnormalFlag.round_id == round_.id)
@@ -58,15 +68,20 @@ def open_flags_of_expert(*, session: Session, expert: User) -> dict[int, Abnorma
     return {flag.assignment_id: flag for flag in rows}
 
 
+CASE_CATEGORY = "优秀传播案例"
+
+
 @dataclass(frozen=True)
 class FlagRow:
-    """A flag as the chair sees it: the rating's expert and the work."""
+    """A flag as the chair sees it: the rating's expert and the work, and why it is flagged
+    (``"relative"``: far from the others' mean; ``"robust fit"``: only the fit rejects it)."""
 
     flag: AbnormalFlag
     expert: str
     title: str
     category: str
     waived_by: str | None
+    reason: str = "relative"
 
 
 def flag_rows(*, session: Session, round_: Round) -> list[FlagRow]:
@@ -80,14 +95,16 @@ def flag_rows(*, session: Session, round_: Round) -> list[FlagRow]:
     users = {u.id: u.display_name or u.username for u in session.exec(select(User).where(User.id.in_(user_ids)))}
     works = {w.id: (w.title, w.category) for w in session.exec(select(Work).where(Work.id.in_(
         [a.work_id for a in assignments.values() if a.work_id])))}
-    cases = {c.id: (c.name, "优秀传播案例") for c in session.exec(select(DisseminationCase).where(
+    cases = {c.id: (c.name, CASE_CATEGORY) for c in session.exec(select(DisseminationCase).where(
         DisseminationCase.id.in_([a.case_id for a in assignments.values() if a.case_id])))}
+    rule = load_abnormal_rule()
     rows = []
     for flag in flags:
         a = assignments[flag.assignment_id]
         title, category = works.get(a.work_id) or cases.get(a.case_id) or ("", "")
         rows.append(FlagRow(flag, users.get(a.expert_id, ""), title, category,
-                            users.get(flag.waived_by) if flag.waived_by else None))
+                            users.get(flag.waived_by) if flag.waived_by else None,
+                            reason_of(rule, flag.total, flag.others_mean, flag.others_n)))
     rows.sort(key=lambda r: (not r.flag.active, r.category, r.title, r.flag.assignment_id))
     return rows
 

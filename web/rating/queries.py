@@ -6,13 +6,37 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from ..models import Assignment, AssignmentStatus, Comment, HighlightTag, Rating, Round, User, Work
+from ..models import (Assignment, AssignmentStatus, Comment, DisseminationCase, HighlightTag, Rating, Round, User,
+                      Work)
+
+CASE_CATEGORY = "优秀传播案例"
+
+
+@dataclass(frozen=True)
+class CaseForm:
+    """What the expert's form shows of a dissemination case: the fields a work's form shows (blind:
+    never the unit that submitted it)."""
+
+    id: int
+    title: str
+    synopsis: str
+    url: str
+    category: str = CASE_CATEGORY
+    episodes: None = None
+    duration_min: None = None
+    uhd: bool = False
+    aigc: bool = False
+    single_episode: bool = False
+
+    @classmethod
+    def of(cls, case: DisseminationCase) -> "CaseForm":
+        return cls(case.id, case.name, case.description, case.url)
 
 
 @dataclass(frozen=True)
 class ExpertAssignment:
     assignment: Assignment
-    work: Work
+    work: Work | CaseForm  # a dissemination case's assignment carries its case in the work's place
     round: Round
 
 
@@ -29,7 +53,13 @@ def expert_assignments(*, session: Session, expert: User) -> list[ExpertAssignme
         .join(Work, Work.id == Assignment.work_id)
         .join(Round, Round.id == Assignment.round_id)
         .where(Assignment.expert_id == expert.id))
+    cases = session.exec(
+        select(Assignment, DisseminationCase, Round)
+        .join(DisseminationCase, DisseminationCase.id == Assignment.case_id)
+        .join(Round, Round.id == Assignment.round_id)
+        .where(Assignment.expert_id == expert.id))
     result = [ExpertAssignment(a, w, r) for a, w, r in rows]
+    result += [ExpertAssignment(a, CaseForm.of(c), r) for a, c, r in cases]
     result.sort(key=lambda row: (row.round.key, _shuffle_key(expert.id, row.assignment)))
     return result
 
@@ -41,7 +71,14 @@ def assignment_for_expert(*, session: Session, expert: User, assignment_id: int)
         .join(Work, Work.id == Assignment.work_id)
         .join(Round, Round.id == Assignment.round_id)
         .where(Assignment.id == assignment_id, Assignment.expert_id == expert.id)).first()
-    return ExpertAssignment(*row) if row else None
+    if row is None:
+        case = session.exec(
+            select(Assignment, DisseminationCase, Round)
+            .join(DisseminationCase, DisseminationCase.id == Assignment.case_id)
+            .join(Round, Round.id == Assignment.round_id)
+            .where(Assignment.id == assignment_id, Assignment.expert_id == expert.id)).first()
+        return ExpertAssignment(case[0], CaseForm.of(case[1]), case[2]) if case else None
+    return ExpertAssignment(*row)
 
 
 @dataclass(frozen=True)
