@@ -7,7 +7,9 @@ written.
 """
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+import functools
+
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from scoring.rules.config import load_rules
@@ -15,19 +17,25 @@ from scoring.rules.conflicts import CONFLICT_REASONS
 
 from ..access import current_user, role_required
 from ..accounts.queries import get_user_by_name
-from ..db import get_session
-from ..i18n import localized
+from ..db import get_engine, get_session
+from ..i18n import localized, select_locale
 from ..intake.files import IntakeError
 from ..models import Assignment, Conflict, Role, Work
 from ..rounds.queries import get_round, list_rounds
-from .operations import (AssignmentRefused, InfeasibleAssignment, add_assignment, move_assignment,
-                         propose_replacement, remove_assignment, replace_recused, run_draw)
+from .draw_lock import job_of, latest_job, settle_if_lost
+from .jobs import job_status, launch, start_job
+from .operations import (AssignmentRefused, add_assignment, move_assignment, propose_replacement, remove_assignment,
+                         replace_recused)
 from .pool import (EXPERT_COLUMNS, declare_conflict, import_experts, set_availability, set_password,
                    withdraw_conflict)
 from .queries import absences, declared_conflicts, expert_pool, latest_draw, round_assignments, round_report
 
 bp = Blueprint("assignment", __name__, template_folder="templates")
 STAFF = (Role.admin, Role.chair)
+
+
+def _lang() -> str:
+    return "en" if select_locale() == "en" else "zh"
 
 
 def _round_or_404(key: str):
@@ -52,9 +60,13 @@ def round_page(key: str):
     round_, missing = _round_or_404(key)
     if missing:
         return missing
+    job = latest_job(session=db, round_=round_)
+    if job is not None and settle_if_lost(session=db, job=job):
+        db.commit()
     draw = latest_draw(session=db, round_=round_)
     per_work = draw.per_work if draw else load_rules().assignment.per_work
     return render_template("assignment/round.html", round=round_, draw=draw, per_work=per_work,
+                           job=job_status(job, lang=_lang()) if job else None,
                            default_per_work=load_rules().assignment.per_work, reasons=CONFLICT_REASONS,
                            report=round_report(session=db, round_=round_, per_work=per_work),
                            rows=round_assignments(session=db, round_=round_))
@@ -63,7 +75,7 @@ def round_page(key: str):
 @bp.post("/admin/rounds/<key>/assignment/draw")
 @role_required(*STAFF)
 def draw(key: str):
-    """Run the seeded draw (empty seed: a random one, shown with the result)."""
+    """Start the seeded draw in the background (empty seed: a random one); the page then shows its progress."""
     db = get_session()
     round_, missing = _round_or_404(key)
     if missing:
@@ -76,19 +88,40 @@ def draw(key: str):
         flash(_("每部作品专家数和随机种子必须是整数"), "error")
         return redirect(url_for("assignment.round_page", key=key)), 303
     try:
-        outcome = run_draw(session=db, round_=round_, per_work=per_work, seed=seed, actor=current_user().username)
+        job = start_job(session=db, round_=round_, per_work=per_work, seed=seed, actor=current_user().username)
     except AssignmentRefused as exc:
         db.rollback()
         flash(localized(exc), "error")
         return redirect(url_for("assignment.round_page", key=key)), 303
-    except InfeasibleAssignment as exc:
-        db.rollback()
-        flash(_("无法分配，未写入任何数据：%(why)s", why=str(exc)), "error")
-        return redirect(url_for("assignment.round_page", key=key)), 303
-    db.commit()
-    flash(_("已完成随机抽取（种子 %(seed)s）：新分配 %(new)s 条，保留 %(kept)s 条", seed=outcome.draw.seed,
-            new=outcome.draw.created, kept=outcome.draw.kept), "info")
+    launch(get_engine(), job)
     return redirect(url_for("assignment.round_page", key=key)), 303
+
+
+def _staff_json(view):
+    """JSON answers for the page's polling: 401 when the session is gone, 403 for other roles."""
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        user = current_user()
+        if user is None:
+            return jsonify(error="unauthorized", message="Log in again to follow the draw."), 401
+        if user.role not in STAFF:
+            return jsonify(error="forbidden", message="Only the chair and the admin run draws."), 403
+        return view(*args, **kwargs)
+    return wrapped
+
+
+@bp.get("/admin/rounds/<key>/assignment/jobs/<int:job_id>")
+@_staff_json
+def job(key: str, job_id: int):
+    """A draw job's state, stage, categories done / total, elapsed time and outcome (polled by the page)."""
+    db = get_session()
+    round_ = get_round(session=db, key=key)
+    found = job_of(session=db, job_id=job_id)
+    if round_ is None or found is None or found.round_id != round_.id:
+        return jsonify(error="not_found", message=f"no draw job {job_id} in round {key}"), 404
+    if settle_if_lost(session=db, job=found):
+        db.commit()
+    return jsonify(job_status(found, lang=_lang()))
 
 
 def _change(key: str, action):
