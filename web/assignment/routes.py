@@ -26,9 +26,10 @@ from .draw_lock import job_of, latest_job, settle_if_lost
 from .jobs import job_status, launch, start_job
 from .operations import (AssignmentRefused, add_assignment, move_assignment, propose_replacement, remove_assignment,
                          replace_recused)
-from .pool import (EXPERT_COLUMNS, declare_conflict, import_experts, set_availability, set_password,
-                   withdraw_conflict)
-from .queries import absences, declared_conflicts, expert_pool, latest_draw, round_assignments, round_report
+from .pool import (EXPERT_COLUMNS, declare_conflict, declare_work_conflict, import_experts, set_availability,
+                   set_password, withdraw_conflict)
+from .queries import (absences, declared_conflicts, expert_pool, find_works_to_declare, latest_draw, round_assignments,
+                      round_report)
 
 bp = Blueprint("assignment", __name__, template_folder="templates")
 STAFF = (Role.admin, Role.chair)
@@ -298,25 +299,39 @@ def pool_password(name: str):
 @bp.route("/me/conflicts", methods=["GET", "POST"])
 @role_required(Role.expert)
 def my_conflicts():
-    """The expert declares organisations and people they must not rate (回避申报)."""
+    """The expert declares organisations, people and works they must not rate (回避申报), or withdraws one."""
     db, me = get_session(), current_user()
     if request.method == "POST":
-        withdraw = request.form.get("withdraw")
+        withdraw, work_id = request.form.get("withdraw"), request.form.get("work_id", "").strip()
         try:
             if withdraw:
-                row = db.get(Conflict, int(withdraw))
+                row = db.get(Conflict, int(withdraw)) if withdraw.isdigit() else None
                 if row is None or row.user_id != me.id:
-                    raise ValueError("no such declaration")
+                    raise AssignmentRefused("该申报不存在", "no such declaration")
                 withdraw_conflict(session=db, conflict=row, actor=me.username)
+            elif work_id:
+                declare_work_conflict(session=db, expert=me, actor=me.username, reason=request.form.get("reason", ""),
+                                      work=db.get(Work, int(work_id)) if work_id.isdigit() else None)
             else:
-                declare_conflict(session=db, expert=me, actor=me.username,
-                                 organisation=request.form.get("organisation", ""),
-                                 person=request.form.get("person", ""), reason=request.form.get("reason", ""))
-        except ValueError:
+                try:
+                    declare_conflict(session=db, expert=me, actor=me.username,
+                                     organisation=request.form.get("organisation", ""),
+                                     person=request.form.get("person", ""), reason=request.form.get("reason", ""))
+                except ValueError:
+                    raise AssignmentRefused("请填写一个单位或一个人员（二选一）",
+                                            "fill in one organisation or one person") from None
+        except AssignmentRefused as exc:
             db.rollback()
-            flash(_("请填写一个单位或一个人员（二选一）"), "error")
+            flash(localized(exc), "error")
+        except ValueError:  # a recusal made while scoring cannot be withdrawn
+            db.rollback()
+            flash(_("评审时提出的回避不能撤回"), "error")
         else:
             db.commit()
             flash(_("已保存回避申报"), "info")
         return redirect(url_for("assignment.my_conflicts")), 303
-    return render_template("assignment/my_conflicts.html", conflicts=declared_conflicts(session=db, user=me))
+    text = request.args.get("q", "").strip()
+    declared = declared_conflicts(session=db, user=me)
+    return render_template("assignment/my_conflicts.html", conflicts=declared, query=text,
+                           found=find_works_to_declare(session=db, text=text) if text else None,
+                           declared_works={c.work_id for c, _ in declared if c.work_id is not None})
