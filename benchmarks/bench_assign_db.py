@@ -16,11 +16,11 @@ import argparse
 import os
 import platform
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 def main() -> None:
@@ -32,23 +32,15 @@ def main() -> None:
     args = parser.parse_args()
 
     import numpy as np
-    from sqlalchemy import insert, text
+    from sqlalchemy import insert
     from sqlmodel import Session
 
+    from bench_db import fresh_database
     from scoring.rules.config import load_rules
     from web.assignment.operations import run_draw
-    from web.db import make_engine
-    from web.migrate import upgrade
     from web.models import Role, Round, RoundState, User, Work
 
-    workdir = tempfile.mkdtemp(prefix="tuiyou-bench-")
-    url = args.database_url or f"sqlite:///{workdir}/bench.sqlite"
-    engine = make_engine(url)
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-    upgrade(engine)
+    engine = fresh_database(args.database_url)
     rng = np.random.default_rng(7)
     categories = list(load_rules().category_names)
     orgs = [f"机构{i}" for i in range(400)]
