@@ -14,7 +14,7 @@ from sqlmodel import select
 
 import web.assignment.operations as operations
 from assignment_support import build_round, draw_on_page, live_pairs, wait_for_job
-from testkit import csrf_token
+from testkit import PASSWORD, csrf_token
 from web.models import Assignment, AssignmentDraw, AuditEvent, DrawJob, Round, RoundState
 
 PAGE = "/admin/rounds/2025Q1/assignment"
@@ -180,8 +180,6 @@ def test_the_status_of_another_rounds_job_is_not_found(chair, session):
 
 
 def test_the_command_line_and_the_api_wait_for_a_running_draw(chair, session, monkeypatch, runner, app):
-    from testkit import PASSWORD
-
     round_ = build_round(session)
     gate = Gate(monkeypatch, ("quotas", 0))
     assert _start(chair, per_work="3", seed="8").status_code == 303
@@ -206,3 +204,23 @@ def test_a_command_line_draw_is_a_job_the_page_shows(chair, session, runner):
     assert (job.state, job.actor, job.seed, job.active_round_id) == ("done", "cli", 99, None)
     html = chair.get(PAGE).get_data(as_text=True)
     assert 'id="draw-job"' in html and 'data-state="done"' in html and "已完成随机抽取（种子 99）" in html
+
+
+def test_another_app_server_follows_the_job_and_refuses_a_second_draw(chair, session, monkeypatch, database_url):
+    from web import create_app
+
+    build_round(session)
+    gate = Gate(monkeypatch, ("category", 2))
+    other = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test"})
+    try:
+        client = other.test_client()  # a second server process: its own engine, nothing shared in memory
+        client.post("/login", data={"username": "chair", "password": PASSWORD, "csrf_token": csrf_token(client)})
+        assert _start(chair, per_work="3", seed="4").status_code == 303
+        status = wait_for_job(client, "2025Q1", until=lambda s: s["categories_done"] == 2)
+        assert status["state"] == "running" and status["stage"] == "category"
+        assert _start(client, per_work="3", seed="5").status_code == 303
+        assert "另一次抽取正在进行" in client.get(PAGE).get_data(as_text=True)
+        gate.release("category", 2)
+        assert wait_for_job(client, "2025Q1")["state"] == "done"
+    finally:
+        other.extensions["tuiyou.engine"].dispose()

@@ -17,7 +17,11 @@ from ..models import DrawJob, Round, utcnow
 
 ACTIVE = ("queued", "running")
 STALE_AFTER = dt.timedelta(minutes=10)  # the design scale's whole draw takes under two minutes
-WORKER = f"{socket.gethostname()}:{os.getpid()}"
+
+
+def worker_id() -> str:
+    """host:pid of this process (read when asked: a forked server worker has its own pid)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def aware(moment: dt.datetime) -> dt.datetime:

@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from ..models import DrawJob, Round, utcnow
-from .draw_lock import ACTIVE, WORKER, active_job, aware, blocking_job, busy_message
+from .draw_lock import ACTIVE, active_job, aware, blocking_job, busy_message, worker_id
 from .operations import AssignmentRefused, InfeasibleAssignment, check_draw_request, run_draw
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ def start_job(*, session: Session, round_: Round, per_work: int, seed: int | Non
     if running is not None:
         raise AssignmentRefused(*busy_message(round_, running))
     job = DrawJob(round_id=round_.id, active_round_id=round_.id, per_work=per_work, seed=seed, actor=actor,
-                  worker=WORKER, stage="queued")
+                  worker=worker_id(), stage="queued")
     session.add(job)
     try:
         session.commit()
@@ -91,7 +91,7 @@ def run_job(engine: Engine, job_id: int, *, also: Progress | None = None) -> Non
         with Session(engine, expire_on_commit=False) as session:
             job = session.get(DrawJob, job_id)
             round_ = session.get(Round, job.round_id)
-            _touch(engine, job_id, state="running", stage="conflicts", worker=WORKER)
+            _touch(engine, job_id, state="running", stage="conflicts", worker=worker_id())
             try:
                 outcome = run_draw(session=session, round_=round_, per_work=job.per_work, seed=job.seed,
                                    actor=job.actor, progress=_progress(engine, job_id, also), job_id=job_id)
