@@ -100,3 +100,32 @@ def test_chair_draws_and_reads_the_report(live_server, browser, make_user, sessi
     assert "Assignment report" in page.inner_text("main")
     _shot(page, tmp_path, "assignment-report-en-tablet.png")
     context.close()
+
+
+def test_expert_finds_and_declares_a_work(live_server, browser, make_user, session, tmp_path):
+    from assignment_support import CATEGORIES
+    from web.models import Work
+
+    build_round(session, works=12, experts=4)
+    work = session.exec(select(Work).order_by(Work.id)).first()
+    make_user("wang", role="expert", display_name="王专家", organisation="独立评论人", categories=CATEGORIES)
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    page.goto(f"{live_server}/login")
+    page.fill("input[name=username]", "wang")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server}/")
+    page.goto(f"{live_server}/me/conflicts")
+    page.fill("#work-search input[name=q]", work.title[:4])
+    page.click("#work-search button[type=submit]")
+    page.wait_for_selector("#work-results")
+    row = page.locator("#work-results tr", has_text=work.title)
+    row.locator("input[name=reason]").fill("参与该片剧本创作")
+    row.locator("button[type=submit]").click()
+    page.wait_for_selector("#my-conflicts")
+    assert "已保存回避申报" in page.inner_text("main")
+    assert f"《{work.title}》" in page.inner_text("#my-conflicts")
+    page.goto(f"{live_server}/me/conflicts?q={work.id}")
+    _shot(page, tmp_path, "conflicts-works.png")
+    context.close()
