@@ -54,6 +54,12 @@ def test_search_finds_open_works_by_title_or_number_and_shows_nothing_but_title_
     by_number = client.get(f"{PAGE}?q={some.id}").get_data(as_text=True).split('id="work-results"')[1]
     assert f'<td class="num">{some.id}</td><td class="title">{some.title}</td>' in by_number
     assert "没有找到该作品" in client.get(PAGE + "?q=不存在的片名").get_data(as_text=True)
+    session.add_all([Work(round_id=round_.id, title=f"第{some.id}号房间之{i}", category="短视频", submitter="x")
+                     for i in range(25)])
+    session.commit()
+    crowded = client.get(f"{PAGE}?q={some.id}").get_data(as_text=True).split('id="work-results"')[1]
+    titles = re.findall(r'<td class="title">([^<]*)</td>', crowded)
+    assert len(titles) == 20 and titles[0] == some.title, "the numbered work first, even among many title matches"
 
 
 def test_declare_a_work_with_a_reason_and_withdraw_it(client, login, make_user, session):

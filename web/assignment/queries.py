@@ -160,12 +160,10 @@ def find_works_to_declare(*, session: Session, text: str, limit: int = 20) -> li
         return []
     pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     match = Work.title.ilike(pattern, escape="\\")
-    number = int(text) if text.isdigit() and len(text) < 12 else None
-    if number is not None:
-        match = match | (Work.id == number)
-    found = _work_choices(session, Round.state.in_((RoundState.intake, RoundState.scoring)),
-                          Round.kind != RoundKind.dissemination, match, limit=limit)
-    return sorted(found, key=lambda w: w.id != number)  # the work with that number first
+    open_round = (Round.state.in_((RoundState.intake, RoundState.scoring)), Round.kind != RoundKind.dissemination)
+    exact = _work_choices(session, *open_round, Work.id == int(text)) if text.isdigit() and len(text) < 12 else []
+    titled = _work_choices(session, *open_round, match, limit=limit)
+    return (exact + [w for w in titled if w not in exact])[:limit]  # the work with that number first
 
 
 def latest_draw(*, session: Session, round_: Round) -> AssignmentDraw | None:
