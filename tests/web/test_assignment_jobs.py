@@ -224,3 +224,24 @@ def test_another_app_server_follows_the_job_and_refuses_a_second_draw(chair, ses
         assert wait_for_job(client, "2025Q1")["state"] == "done"
     finally:
         other.extensions["tuiyou.engine"].dispose()
+
+
+def test_manual_changes_wait_for_a_running_draw(chair, session, monkeypatch):
+    build_round(session, capacity=30)
+    assert draw_on_page(chair, per_work="2", seed="3")["state"] == "done"
+    session.expire_all()
+    pending = session.exec(select(Assignment).order_by(Assignment.id)).first().id
+    gate = Gate(monkeypatch, ("quotas", 0))
+    assert _start(chair, per_work="3", seed="3").status_code == 303
+    wait_for_job(chair, "2025Q1", until=lambda s: s["stage"] == "quotas")
+    data = {"csrf_token": csrf_token(chair, PAGE), "reason": "调整"}
+    chair.post(f"{PAGE}/{pending}/remove", data=data)
+    assert "正在随机抽取，请待其完成后再人工调整" in chair.get(PAGE).get_data(as_text=True)
+    session.expire_all()
+    assert session.get(Assignment, pending) is not None
+    gate.release("quotas", 0)
+    assert wait_for_job(chair, "2025Q1")["state"] == "done"
+    chair.post(f"{PAGE}/{pending}/remove", data=data)
+    assert "已保存调整" in chair.get(PAGE).get_data(as_text=True)
+    session.expire_all()
+    assert session.get(Assignment, pending) is None

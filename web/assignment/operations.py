@@ -171,6 +171,13 @@ def _check_pair(session: Session, round_: Round, expert: User, work: Work, *, ig
                                 f"{expert.username} already has {load} works, the most allowed ({expert.capacity})")
 
 
+def _check_no_draw(session: Session, round_: Round) -> None:
+    """Refuse a manual change while a draw of the round runs (it would work from a stale picture)."""
+    if blocking_job(session=session, round_=round_) is not None:
+        raise AssignmentRefused(f"轮次 {round_.key} 正在随机抽取，请待其完成后再人工调整",
+                                f"a draw of round {round_.key} is running; change assignments once it has finished")
+
+
 def _need_reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
@@ -186,6 +193,7 @@ def _order_seed(session: Session, round_: Round) -> int:
 def add_assignment(*, session: Session, round_: Round, expert: User, work: Work, actor: str, reason: str) -> Assignment:
     """Assign one more expert to a work, by hand, with a reason."""
     check_open(round_)
+    _check_no_draw(session, round_)
     reason = _need_reason(reason)
     _check_pair(session, round_, expert, work)
     assignment = Assignment(round_id=round_.id, expert_id=expert.id, work_id=work.id,
@@ -207,6 +215,7 @@ def _refuse_started(session: Session, assignment: Assignment) -> None:
 def remove_assignment(*, session: Session, round_: Round, assignment: Assignment, actor: str, reason: str) -> None:
     """Remove an unstarted assignment, with a reason."""
     check_open(round_)
+    _check_no_draw(session, round_)
     reason = _need_reason(reason)
     _refuse_started(session, assignment)
     detail = {"expert_id": assignment.expert_id, "work_id": assignment.work_id, "reason": reason}
@@ -220,6 +229,7 @@ def move_assignment(*, session: Session, round_: Round, assignment: Assignment, 
                     reason: str) -> Assignment:
     """Give an unstarted assignment to another expert, with a reason."""
     check_open(round_)
+    _check_no_draw(session, round_)
     reason = _need_reason(reason)
     _refuse_started(session, assignment)
     work = session.get(Work, assignment.work_id)
@@ -275,6 +285,7 @@ def replace_recused(*, session: Session, assignment: Assignment, expert: User, a
     """Fill the slot of a recused assignment with ``expert`` (checked like any new pair)."""
     round_ = session.get(Round, assignment.round_id)
     check_open(round_)
+    _check_no_draw(session, round_)
     if assignment.status != AssignmentStatus.recused:
         raise AssignmentRefused("只有已回避的分配需要替补", "only a recused assignment is replaced")
     work = session.get(Work, assignment.work_id)
