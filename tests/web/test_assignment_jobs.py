@@ -95,6 +95,7 @@ def test_an_infeasible_draw_says_why_and_writes_nothing(chair, session):
     failure = status["failure"]
     assert failure["needed"] == 5 and failure["available"] < 5 and failure["category"]
     assert failure["category"] in status["message"] and "无法分配，未写入任何数据" in status["message"]
+    assert status["stage_label"].startswith("未完成（") and status["stage"] in ("conflicts", "quotas", "category")
     assert f"需要 {failure['needed']}，仅有 {failure['available']}" in status["message"]
     session.expire_all()
     assert session.exec(select(Assignment)).all() == []
@@ -245,3 +246,19 @@ def test_manual_changes_wait_for_a_running_draw(chair, session, monkeypatch):
     assert "已保存调整" in chair.get(PAGE).get_data(as_text=True)
     session.expire_all()
     assert session.get(Assignment, pending) is None
+
+
+def test_the_report_says_when_conflicted_assignments_were_replaced(chair, session, runner):
+    from web.assignment.pool import declare_conflict
+    from web.models import User, Work
+
+    build_round(session, capacity=40)
+    assert runner.invoke(args=["assign", "--round", "2025Q1", "--per-work", "3", "--seed", "6"]).exit_code == 0
+    pending = session.exec(select(Assignment).order_by(Assignment.id)).first()
+    declare_conflict(session=session, expert=session.get(User, pending.expert_id), actor="t",
+                     work=session.get(Work, pending.work_id), reason="亲属")
+    session.commit()
+    result = runner.invoke(args=["assign", "--round", "2025Q1", "--per-work", "3", "--seed", "6"])
+    assert result.exit_code == 0 and "removed 1 unstarted assignments that had become conflicts" in result.output
+    status = wait_for_job(chair, "2025Q1")
+    assert status["report"]["dropped"] == 1 and "移除了 1 条尚未开始" in status["report"]["lines"][-1]

@@ -74,9 +74,6 @@ def assign_command(round_key, per_work, seed):
     result = job.result
     for line in result["lines_zh"] + result["lines_en"]:
         click.echo(line)
-    if result["dropped"]:
-        click.echo(f"移除了 {result['dropped']} 条尚未开始、但已产生回避关系的分配 / removed {result['dropped']} "
-                   "unstarted assignments that had become conflicts")
     click.echo(f"写入 {result['new']} 条新分配，保留 {result['kept']} 条（{seconds:.1f} 秒）/ wrote "
                f"{result['new']} new assignments, kept {result['kept']} ({seconds:.1f} s)")
 

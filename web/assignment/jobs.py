@@ -107,12 +107,17 @@ def run_job(engine: Engine, job_id: int, *, also: Progress | None = None) -> Non
                       {"category": str(exc.category), "needed": int(exc.needed), "available": int(exc.available)})
                 return
             report = outcome.result.report
+            lines_zh, lines_en = report.lines("zh"), report.lines("en")
+            if outcome.dropped:
+                lines_zh.append(f"移除了 {outcome.dropped} 条尚未开始、但已产生回避关系的分配，并已重新抽取补足")
+                lines_en.append(f"removed {outcome.dropped} unstarted assignments that had become conflicts, "
+                                "and drew their replacements")
             now = utcnow()
             session.execute(update(DrawJob).where(DrawJob.id == job_id).values(
                 state="done", stage="done", active_round_id=None, draw_id=outcome.draw.id, finished_at=now,
                 updated_at=now, result={"new": len(outcome.result.new), "kept": len(outcome.result.kept),
                                         "dropped": outcome.dropped, "coverage": report.coverage,
-                                        "lines_zh": report.lines("zh"), "lines_en": report.lines("en")}))
+                                        "lines_zh": lines_zh, "lines_en": lines_en}))
             session.commit()  # the draw and the job's outcome together
     except Exception as exc:  # noqa: BLE001 — whatever it was, the page must hear of it
         log.exception("draw job %s failed", job_id)
@@ -131,10 +136,13 @@ def job_status(job: DrawJob, *, lang: str = "zh", now: dt.datetime | None = None
     """What the page shows of a job (JSON): state, stage, categories done / total, elapsed, outcome."""
     en = lang == "en"
     end = aware(job.finished_at) if job.finished_at else (now or utcnow())
-    stage = job.state if job.state == "failed" else (job.stage or job.state)
+    stage = job.stage or job.state
+    label = STAGES.get(stage, (stage, stage))[en]
+    if job.state == "failed":  # where it stopped
+        label = f"{STAGES['failed'][en]}（{label}）" if not en else f"{STAGES['failed'][en]} ({label})"
     result = job.result or {}
     return {
-        "id": job.id, "state": job.state, "stage": stage, "stage_label": STAGES.get(stage, (stage, stage))[en],
+        "id": job.id, "state": job.state, "stage": stage, "stage_label": label,
         "categories_done": job.categories_done, "categories_total": job.categories_total,
         "elapsed_seconds": round(max((end - aware(job.created_at)).total_seconds(), 0.0), 1),
         "seed": str(job.seed), "per_work": job.per_work, "actor": job.actor,
