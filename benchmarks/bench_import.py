@@ -16,11 +16,11 @@ import io
 import os
 import platform
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 def entries(count: int) -> list[list[str]]:
@@ -72,22 +72,13 @@ def main() -> None:
     parser.add_argument("--xlsx", action="store_true", help="import an XLSX file instead of CSV")
     args = parser.parse_args()
 
-    from sqlalchemy import text
     from sqlmodel import Session
 
-    from web.db import make_engine
+    from bench_db import fresh_database
     from web.intake.operations import import_works
-    from web.migrate import upgrade
     from web.rounds.operations import create_round, set_state
 
-    workdir = tempfile.mkdtemp(prefix="tuiyou-bench-")
-    url = args.database_url or f"sqlite:///{workdir}/bench.sqlite"
-    engine = make_engine(url)
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-    upgrade(engine)
+    engine = fresh_database(args.database_url)
     with Session(engine, expire_on_commit=False) as session:
         round_ = create_round(session=session, key="2025Q1", actor="bench")
         set_state(session=session, round_=round_, state="intake", actor="bench")

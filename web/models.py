@@ -394,3 +394,30 @@ class AbnormalFlag(SQLModel, table=True):
     waiver_reason: Optional[str] = None
     waived_by: Optional[int] = Field(default=None, foreign_key="user.id")
     waived_at: Optional[dt.datetime] = None
+
+
+class DrawJob(SQLModel, table=True):
+    """A draw run in the background for the round's page: its stage and progress, then the
+    outcome (the draw written, or why nothing was). ``active_round_id`` holds the round while the
+    job is queued or running and is cleared when it ends; being unique, it lets one draw per
+    round run at a time, across every server process."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="round.id", index=True)
+    active_round_id: Optional[int] = Field(default=None, unique=True)
+    state: str = Field(default="queued", max_length=10)  # queued, running, done, failed
+    stage: str = Field(default="", max_length=20)  # conflicts, quotas, category, writing, done
+    categories_done: int = 0
+    categories_total: int = 0
+    per_work: int
+    seed: int = Field(sa_column=Column(BigInteger, nullable=False))
+    actor: str = Field(default="", max_length=100)
+    worker: str = Field(default="", max_length=200)  # host:pid of the process running it
+    message_zh: Optional[str] = None
+    message_en: Optional[str] = None
+    failure: Optional[dict[str, Any]] = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
+    result: Optional[dict[str, Any]] = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
+    draw_id: Optional[int] = Field(default=None, foreign_key="assignmentdraw.id")
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+    finished_at: Optional[dt.datetime] = None

@@ -47,3 +47,30 @@ def live_pairs(session: Session, round_: Round) -> set[tuple[int, int]]:
     """(expert_id, work_id) of the round's live (not recused) assignments."""
     return {(a.expert_id, a.work_id) for a in session.exec(select(Assignment).where(
         Assignment.round_id == round_.id, Assignment.status != AssignmentStatus.recused))}
+
+
+def wait_for_job(client, key: str, timeout: float = 60.0, until=None) -> dict:
+    """Poll the round page's latest draw job until ``until(status)`` (default: it has finished)."""
+    import re
+    import time
+
+    html = client.get(f"/admin/rounds/{key}/assignment").get_data(as_text=True)
+    url = re.search(r'data-status-url="([^"]+)"', html).group(1)
+    until = until or (lambda status: status["finished"])
+    deadline = time.monotonic() + timeout
+    while True:
+        status = client.get(url).get_json()
+        if until(status):
+            return status
+        assert time.monotonic() < deadline, f"draw job still {status['state']} after {timeout} s: {status}"
+        time.sleep(0.05)
+
+
+def draw_on_page(client, key: str = "2025Q1", **form) -> dict:
+    """Start the round page's draw with ``form`` (per_work, seed) and wait for the job to finish."""
+    from testkit import csrf_token
+
+    page = f"/admin/rounds/{key}/assignment"
+    response = client.post(page + "/draw", data={"csrf_token": csrf_token(client, page), **form})
+    assert response.status_code == 303, response.status_code
+    return wait_for_job(client, key)

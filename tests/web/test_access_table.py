@@ -41,6 +41,7 @@ TABLE: dict[tuple[str, str], object] = {
     ("GET", "/admin/assignment"): CHAIR,
     ("GET", "/admin/rounds/<key>/assignment"): CHAIR,
     ("POST", "/admin/rounds/<key>/assignment/draw"): CHAIR,
+    ("GET", "/admin/rounds/<key>/assignment/jobs/<int:job_id>"): ("json", CHAIR),
     ("POST", "/admin/rounds/<key>/assignment/add"): CHAIR,
     ("POST", "/admin/rounds/<key>/assignment/<int:assignment_id>/remove"): CHAIR,
     ("POST", "/admin/rounds/<key>/assignment/<int:assignment_id>/move"): CHAIR,

@@ -8,7 +8,7 @@ from collections import Counter
 
 from sqlmodel import select
 
-from assignment_support import build_round
+from assignment_support import build_round, draw_on_page
 from testkit import csrf_token
 from web.models import Assignment, AssignmentDraw, AssignmentStatus, AuditEvent, Conflict, RoundState, User
 
@@ -23,8 +23,8 @@ def test_draw_from_the_page_and_read_the_report(client, login, make_user, sessio
     login("chair")
     page = "/admin/rounds/2025Q1/assignment"
     assert client.get(page).status_code == 200
-    response = _post(client, page + "/draw", page, per_work="3", seed="424242")
-    assert response.status_code == 303
+    status = draw_on_page(client, per_work="3", seed="424242")
+    assert status["state"] == "done" and status["seed"] == "424242"
     html = client.get(page).get_data(as_text=True)
     assert "424242" in html and "tuiyou assign --round 2025Q1 --per-work 3 --seed 424242" in html
     rows = session.exec(select(Assignment).where(Assignment.round_id == round_.id)).all()
@@ -42,7 +42,8 @@ def test_infeasible_and_closed_rounds_are_refused_with_a_message(client, login, 
     make_user("admin", role="admin")
     login("admin")
     page = "/admin/rounds/2025Q1/assignment"
-    _post(client, page + "/draw", page, per_work="5", seed="1")
+    status = draw_on_page(client, per_work="5", seed="1")
+    assert status["state"] == "failed" and "无法分配，未写入任何数据" in status["message"]
     html = client.get(page).get_data(as_text=True)
     assert "无法分配，未写入任何数据" in html
     assert session.exec(select(Assignment)).all() == []
@@ -69,7 +70,7 @@ def test_replace_a_recused_expert_from_the_page(client, login, make_user, sessio
     make_user("chair", role="chair")
     login("chair")
     page = "/admin/rounds/2025Q1/assignment"
-    _post(client, page + "/draw", page, per_work="3", seed="5")
+    assert draw_on_page(client, per_work="3", seed="5")["state"] == "done"
     assignment = session.exec(select(Assignment).order_by(Assignment.id)).first()
     assignment.status, assignment.recuse_reason = AssignmentStatus.recused, "曾参与该作品策划"
     session.add(Conflict(user_id=assignment.expert_id, work_id=assignment.work_id, kind="recused"))

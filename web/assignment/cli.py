@@ -1,5 +1,6 @@
-"""Command line of the assignment: ``tuiyou assign`` (the seeded draw) and ``tuiyou experts``
-(import the pool, set an expert's password).
+"""Command line of the assignment: ``tuiyou assign`` (the seeded draw, run as a draw job like the
+round page's, so the page shows its progress and refuses a second draw meanwhile) and
+``tuiyou experts`` (import the pool, set an expert's password, declare conflicts).
 
 Exit codes: 0 on success; 1 when the draw is infeasible or refused, or the import has row
 errors (nothing written); 2 for usage errors.
@@ -19,7 +20,8 @@ from ..accounts.queries import get_user_by_name
 from ..cli_support import db_session, with_app
 from ..intake.files import IntakeError
 from ..rounds.queries import get_round
-from .operations import AssignmentRefused, InfeasibleAssignment, run_draw
+from .jobs import run_job, start_job
+from .operations import AssignmentRefused
 from ..models import Work
 from .pool import EXPERT_COLUMNS, declare_conflict, import_experts, set_availability, set_password
 
@@ -57,24 +59,23 @@ def assign_command(round_key, per_work, seed):
         click.echo(f"随机种子 seed {seed}（重新运行：tuiyou assign --round {round_.key} --per-work {per_work} "
                    f"--seed {seed}）", err=True)
         started = time.perf_counter()
-        try:
-            outcome = run_draw(session=session, round_=round_, per_work=per_work, seed=seed, actor="cli",
-                               progress=_progress())
-        except (InfeasibleAssignment, AssignmentRefused) as exc:
+        try:  # a job like the page's: the page follows it, and no second draw of the round can start
+            job = start_job(session=session, round_=round_, per_work=per_work, seed=seed, actor="cli")
+        except AssignmentRefused as exc:
             session.rollback()
             click.echo(f"未分配，未写入任何数据 / nothing assigned, nothing written: {exc}", err=True)
             raise click.exceptions.Exit(1) from None
-        session.commit()
+        run_job(session.get_bind(), job.id, also=_progress())
+        session.refresh(job)
         seconds = time.perf_counter() - started
-    for line in outcome.result.report.lines("zh"):
+    if job.state != "done":
+        click.echo(f"{job.message_zh} / {job.message_en}", err=True)
+        raise click.exceptions.Exit(1)
+    result = job.result
+    for line in result["lines_zh"] + result["lines_en"]:
         click.echo(line)
-    for line in outcome.result.report.lines("en"):
-        click.echo(line)
-    if outcome.dropped:
-        click.echo(f"移除了 {outcome.dropped} 条尚未开始、但已产生回避关系的分配 / removed {outcome.dropped} unstarted "
-                   "assignments that had become conflicts")
-    click.echo(f"写入 {len(outcome.result.new)} 条新分配，保留 {len(outcome.result.kept)} 条（{seconds:.1f} 秒）/ wrote "
-               f"{len(outcome.result.new)} new assignments, kept {len(outcome.result.kept)} ({seconds:.1f} s)")
+    click.echo(f"写入 {result['new']} 条新分配，保留 {result['kept']} 条（{seconds:.1f} 秒）/ wrote "
+               f"{result['new']} new assignments, kept {result['kept']} ({seconds:.1f} s)")
 
 
 @click.group("experts")

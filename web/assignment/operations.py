@@ -26,6 +26,7 @@ from scoring.rules.conflicts import CONFLICT_REASONS, conflict_reasons, find_con
 from ..audit import record_event
 from ..models import (Assignment, AssignmentDraw, AssignmentStatus, Conflict, DisseminationCase, ExpertAbsence, Role,
                       Round, RoundKind, RoundState, User, Work, utcnow)
+from .draw_lock import blocking_job, busy_message
 from .queries import conflict_rules, draw_input, draw_work, experts_of, has_ratings, latest_draw, recusals_of
 
 OPEN_STATES = (RoundState.intake, RoundState.scoring)
@@ -56,6 +57,20 @@ def check_open(round_: Round) -> None:
             f"intake or scoring")
 
 
+def check_draw_request(round_: Round, per_work: int, seed: int | None) -> int:
+    """Refuse a draw the round or the parameters do not allow; the seed to use (a random one for None)."""
+    check_open(round_)
+    if RoundKind(round_.kind) == RoundKind.dissemination:
+        raise AssignmentRefused("传播案例轮次暂不支持自动分配，请手工分配", "dissemination-case rounds are assigned by hand")
+    if per_work < 1:
+        raise AssignmentRefused(f"每部作品的专家数必须至少为 1（收到 {per_work}）",
+                                f"experts per work must be at least 1 (got {per_work})")
+    seed = secrets.randbelow(MAX_SEED) if seed is None else int(seed)
+    if not 0 <= seed <= MAX_SEED:
+        raise AssignmentRefused("随机种子必须是 0 到 2^63-1 之间的整数", "the seed must be an integer from 0 to 2^63-1")
+    return seed
+
+
 @dataclass(frozen=True)
 class DrawOutcome:
     """A finished draw: what the algorithm returned and what was written."""
@@ -66,17 +81,16 @@ class DrawOutcome:
 
 
 def run_draw(*, session: Session, round_: Round, per_work: int, seed: int | None = None, actor: str = "",
-             progress: Callable[[str, int, int], None] | None = None) -> DrawOutcome:
-    """Draw experts for every open slot of the round (incremental); raises InfeasibleAssignment or AssignmentRefused."""
-    check_open(round_)
-    if RoundKind(round_.kind) == RoundKind.dissemination:
-        raise AssignmentRefused("传播案例轮次暂不支持自动分配，请手工分配", "dissemination-case rounds are assigned by hand")
-    if per_work < 1:
-        raise AssignmentRefused(f"每部作品的专家数必须至少为 1（收到 {per_work}）",
-                                f"experts per work must be at least 1 (got {per_work})")
-    seed = secrets.randbelow(MAX_SEED) if seed is None else int(seed)
-    if not 0 <= seed <= MAX_SEED:
-        raise AssignmentRefused("随机种子必须是 0 到 2^63-1 之间的整数", "the seed must be an integer from 0 to 2^63-1")
+             progress: Callable[[str, int, int], None] | None = None, job_id: int | None = None) -> DrawOutcome:
+    """Draw experts for every open slot of the round (incremental); raises InfeasibleAssignment or AssignmentRefused.
+
+    ``job_id`` is the caller's own ``DrawJob`` (web.assignment.jobs); any other queued or running
+    draw of the round refuses this one.
+    """
+    seed = check_draw_request(round_, per_work, seed)
+    running = blocking_job(session=session, round_=round_, job_id=job_id)
+    if running is not None:
+        raise AssignmentRefused(*busy_message(round_, running))
     data = draw_input(session=session, round_=round_)
     if not data.works:
         raise AssignmentRefused(f"轮次 {round_.key} 还没有作品", f"round {round_.key} has no works yet")
@@ -157,6 +171,13 @@ def _check_pair(session: Session, round_: Round, expert: User, work: Work, *, ig
                                 f"{expert.username} already has {load} works, the most allowed ({expert.capacity})")
 
 
+def _check_no_draw(session: Session, round_: Round) -> None:
+    """Refuse a manual change while a draw of the round runs (it would work from a stale picture)."""
+    if blocking_job(session=session, round_=round_) is not None:
+        raise AssignmentRefused(f"轮次 {round_.key} 正在随机抽取，请待其完成后再人工调整",
+                                f"a draw of round {round_.key} is running; change assignments once it has finished")
+
+
 def _need_reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
@@ -172,6 +193,7 @@ def _order_seed(session: Session, round_: Round) -> int:
 def add_assignment(*, session: Session, round_: Round, expert: User, work: Work, actor: str, reason: str) -> Assignment:
     """Assign one more expert to a work, by hand, with a reason."""
     check_open(round_)
+    _check_no_draw(session, round_)
     reason = _need_reason(reason)
     _check_pair(session, round_, expert, work)
     assignment = Assignment(round_id=round_.id, expert_id=expert.id, work_id=work.id,
@@ -234,6 +256,7 @@ def _refuse_started(session: Session, assignment: Assignment) -> None:
 def remove_assignment(*, session: Session, round_: Round, assignment: Assignment, actor: str, reason: str) -> None:
     """Remove an unstarted assignment, with a reason."""
     check_open(round_)
+    _check_no_draw(session, round_)
     reason = _need_reason(reason)
     _refuse_started(session, assignment)
     detail = {"expert_id": assignment.expert_id, "work_id": assignment.work_id, "reason": reason}
@@ -247,6 +270,7 @@ def move_assignment(*, session: Session, round_: Round, assignment: Assignment, 
                     reason: str) -> Assignment:
     """Give an unstarted assignment to another expert, with a reason."""
     check_open(round_)
+    _check_no_draw(session, round_)
     reason = _need_reason(reason)
     _refuse_started(session, assignment)
     work = session.get(Work, assignment.work_id)
@@ -302,6 +326,7 @@ def replace_recused(*, session: Session, assignment: Assignment, expert: User, a
     """Fill the slot of a recused assignment with ``expert`` (checked like any new pair)."""
     round_ = session.get(Round, assignment.round_id)
     check_open(round_)
+    _check_no_draw(session, round_)
     if assignment.status != AssignmentStatus.recused:
         raise AssignmentRefused("只有已回避的分配需要替补", "only a recused assignment is replaced")
     work = session.get(Work, assignment.work_id)
@@ -325,4 +350,4 @@ def replace_recused(*, session: Session, assignment: Assignment, expert: User, a
 
 __all__ = ["AssignmentRefused", "InfeasibleAssignment", "DrawOutcome", "Candidate", "run_draw", "add_assignment",
            "remove_assignment", "move_assignment", "propose_replacement", "replace_recused", "presentation_order",
-           "check_open"]
+           "check_open", "check_draw_request"]

@@ -1,5 +1,7 @@
 """Writes of the expert pool: the import (``tuiyou experts import``, all rows or none), declared
-conflicts (organisations, people, works), availability per round, and an admin-set password.
+conflicts (organisations, people, works — an expert declares a work on their page through
+``declare_work_conflict``, which records it with the CLI's ``declare_conflict``), availability
+per round, and an admin-set password.
 
 Imported experts get an unusable password hash ("!" is never an argon2 hash, so login with
 them fails like a wrong password) until an admin sets one. Re-importing updates the
@@ -18,7 +20,8 @@ from scoring.rules.eligibility import Issue
 from ..accounts.passwords import hash_password
 from ..audit import record_event
 from ..intake.files import read_table
-from ..models import Conflict, ExpertAbsence, Role, Round, User, Work
+from ..models import Assignment, AssignmentStatus, Conflict, ExpertAbsence, Role, Round, User, Work
+from .operations import OPEN_STATES, AssignmentRefused
 
 UNUSABLE_PASSWORD = "!"  # not an argon2 hash: verification always fails
 # key -> (Chinese label, required)
@@ -147,6 +150,29 @@ def declare_conflict(*, session: Session, expert: User, actor: str, organisation
     record_event(session, "conflict.declared", actor=actor, subject=expert.username,
                  detail={"organisation": row.organisation, "person": row.person, "work_id": row.work_id})
     return row
+
+
+def declare_work_conflict(*, session: Session, expert: User, work: Work | None, actor: str,
+                          reason: str = "") -> Conflict:
+    """The expert declares a conflict with one work of an open round (their 回避申报 page), with a reason.
+
+    Refused (AssignmentRefused, nothing written) when the work is not in a round in intake or
+    scoring, the reason is empty, it is already declared, or the work is already assigned to the
+    expert — then the expert recuses on the scoring form, which frees the slot for a replacement.
+    """
+    if work is None or session.exec(select(Round.id).where(Round.id == work.round_id,
+                                                           Round.state.in_(OPEN_STATES))).first() is None:
+        raise AssignmentRefused("作品不存在，或所在轮次不在征集或评审阶段", "no such work in a round in intake or scoring")
+    if not (reason or "").strip():
+        raise AssignmentRefused("请说明回避理由（如参与创作、亲属关系）", "give a reason (e.g. took part in it, a relative)")
+    if session.exec(select(Conflict.id).where(Conflict.user_id == expert.id, Conflict.work_id == work.id)).first():
+        raise AssignmentRefused(f"已申报回避作品 {work.id}", f"work {work.id} is already declared")
+    if session.exec(select(Assignment.id).where(Assignment.expert_id == expert.id, Assignment.work_id == work.id,
+                                                Assignment.status != AssignmentStatus.recused)).first():
+        raise AssignmentRefused(f"作品 {work.id} 已分配给您：请在该作品的评分页面申请回避，组长会安排替补",
+                                f"work {work.id} is already assigned to you: recuse on its scoring form and the "
+                                "chair will find a replacement")
+    return declare_conflict(session=session, expert=expert, actor=actor, work=work, reason=reason)
 
 
 def withdraw_conflict(*, session: Session, conflict: Conflict, actor: str) -> None:

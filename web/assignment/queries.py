@@ -17,7 +17,7 @@ from scoring.rules.conflicts import ConflictRules, Expert, Recusal
 from scoring.rules.conflicts import Work as DrawWork
 
 from ..models import (Assignment, AssignmentDraw, AssignmentStatus, Conflict, ExpertAbsence, Rating, Role, Round,
-                      Stage, SubmitterType, UnitType, User, Work)
+                      RoundKind, RoundState, Stage, SubmitterType, UnitType, User, Work)
 
 # Provincial-level divisions, short forms: a unit's or an expert's province is compared by these.
 PROVINCES = ("北京", "天津", "河北", "山西", "内蒙古", "辽宁", "吉林", "黑龙江", "上海", "江苏", "浙江", "安徽",
@@ -128,10 +128,42 @@ def absences(*, session: Session) -> list[tuple[str, str, str]]:
         .join(User, User.id == ExpertAbsence.user_id).order_by(Round.key, User.username))]
 
 
-def declared_conflicts(*, session: Session, user: User) -> list[Conflict]:
-    """The conflicts an expert declared (organisations, people, works), oldest first."""
-    return list(session.exec(select(Conflict).where(Conflict.user_id == user.id, Conflict.kind != "recused")
+@dataclass(frozen=True)
+class WorkChoice:
+    """A work as an expert may see it when declaring a conflict: number, title, category, round — nothing else."""
+
+    id: int
+    title: str
+    category: str
+    round_key: str
+
+
+def declared_conflicts(*, session: Session, user: User) -> list[tuple[Conflict, WorkChoice | None]]:
+    """The conflicts an expert declared (organisations, people, works with their title), oldest first."""
+    rows = list(session.exec(select(Conflict).where(Conflict.user_id == user.id, Conflict.kind != "recused")
                              .order_by(Conflict.id)))
+    ids = {c.work_id for c in rows if c.work_id is not None}
+    works = {w.id: w for w in _work_choices(session, Work.id.in_(ids))} if ids else {}
+    return [(c, works.get(c.work_id)) for c in rows]
+
+
+def _work_choices(session: Session, *where, limit: int | None = None) -> list[WorkChoice]:
+    query = (select(Work.id, Work.title, Work.category, Round.key).join(Round, Round.id == Work.round_id)
+             .where(*where).order_by(Round.key, Work.id))
+    return [WorkChoice(*row) for row in session.exec(query.limit(limit) if limit else query)]
+
+
+def find_works_to_declare(*, session: Session, text: str, limit: int = 20) -> list[WorkChoice]:
+    """Works of rounds in intake or scoring whose number is ``text`` or whose title contains it (blind: title and category only)."""
+    text = (text or "").strip()[:100]
+    if not text:
+        return []
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    match = Work.title.ilike(pattern, escape="\\")
+    open_round = (Round.state.in_((RoundState.intake, RoundState.scoring)), Round.kind != RoundKind.dissemination)
+    exact = _work_choices(session, *open_round, Work.id == int(text)) if text.isdigit() and len(text) < 12 else []
+    titled = _work_choices(session, *open_round, match, limit=limit)
+    return (exact + [w for w in titled if w not in exact])[:limit]  # the work with that number first
 
 
 def latest_draw(*, session: Session, round_: Round) -> AssignmentDraw | None:

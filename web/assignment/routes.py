@@ -7,7 +7,9 @@ written.
 """
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+import functools
+
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from scoring.rules.config import load_rules
@@ -15,19 +17,26 @@ from scoring.rules.conflicts import CONFLICT_REASONS
 
 from ..access import current_user, role_required
 from ..accounts.queries import get_user_by_name
-from ..db import get_session
-from ..i18n import localized
+from ..db import get_engine, get_session
+from ..i18n import localized, select_locale
 from ..intake.files import IntakeError
 from ..models import Assignment, Conflict, DisseminationCase, Role, RoundKind, Work
 from ..rounds.queries import get_round, list_rounds
-from .operations import (AssignmentRefused, InfeasibleAssignment, add_assignment, add_case_assignment, move_assignment,
-                         propose_replacement, remove_assignment, replace_recused, run_draw)
-from .pool import (EXPERT_COLUMNS, declare_conflict, import_experts, set_availability, set_password,
-                   withdraw_conflict)
-from .queries import absences, declared_conflicts, expert_pool, latest_draw, round_assignments, round_report
+from .draw_lock import job_of, latest_job, settle_if_lost
+from .jobs import job_status, launch, start_job
+from .operations import (AssignmentRefused, add_assignment, add_case_assignment, move_assignment, propose_replacement,
+                         remove_assignment, replace_recused)
+from .pool import (EXPERT_COLUMNS, declare_conflict, declare_work_conflict, import_experts, set_availability,
+                   set_password, withdraw_conflict)
+from .queries import (absences, declared_conflicts, expert_pool, find_works_to_declare, latest_draw, round_assignments,
+                      round_report)
 
 bp = Blueprint("assignment", __name__, template_folder="templates")
 STAFF = (Role.admin, Role.chair)
+
+
+def _lang() -> str:
+    return "en" if select_locale() == "en" else "zh"
 
 
 def _round_or_404(key: str):
@@ -52,9 +61,13 @@ def round_page(key: str):
     round_, missing = _round_or_404(key)
     if missing:
         return missing
+    job = latest_job(session=db, round_=round_)
+    if job is not None and settle_if_lost(session=db, job=job):
+        db.commit()
     draw = latest_draw(session=db, round_=round_)
     per_work = draw.per_work if draw else load_rules().assignment.per_work
     return render_template("assignment/round.html", round=round_, draw=draw, per_work=per_work,
+                           job=job_status(job, lang=_lang()) if job else None,
                            default_per_work=load_rules().assignment.per_work, reasons=CONFLICT_REASONS,
                            report=round_report(session=db, round_=round_, per_work=per_work),
                            rows=round_assignments(session=db, round_=round_))
@@ -63,7 +76,7 @@ def round_page(key: str):
 @bp.post("/admin/rounds/<key>/assignment/draw")
 @role_required(*STAFF)
 def draw(key: str):
-    """Run the seeded draw (empty seed: a random one, shown with the result)."""
+    """Start the seeded draw in the background (empty seed: a random one); the page then shows its progress."""
     db = get_session()
     round_, missing = _round_or_404(key)
     if missing:
@@ -76,19 +89,40 @@ def draw(key: str):
         flash(_("每部作品专家数和随机种子必须是整数"), "error")
         return redirect(url_for("assignment.round_page", key=key)), 303
     try:
-        outcome = run_draw(session=db, round_=round_, per_work=per_work, seed=seed, actor=current_user().username)
+        job = start_job(session=db, round_=round_, per_work=per_work, seed=seed, actor=current_user().username)
     except AssignmentRefused as exc:
         db.rollback()
         flash(localized(exc), "error")
         return redirect(url_for("assignment.round_page", key=key)), 303
-    except InfeasibleAssignment as exc:
-        db.rollback()
-        flash(_("无法分配，未写入任何数据：%(why)s", why=str(exc)), "error")
-        return redirect(url_for("assignment.round_page", key=key)), 303
-    db.commit()
-    flash(_("已完成随机抽取（种子 %(seed)s）：新分配 %(new)s 条，保留 %(kept)s 条", seed=outcome.draw.seed,
-            new=outcome.draw.created, kept=outcome.draw.kept), "info")
+    launch(get_engine(), job)
     return redirect(url_for("assignment.round_page", key=key)), 303
+
+
+def _staff_json(view):
+    """JSON answers for the page's polling: 401 when the session is gone, 403 for other roles."""
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        user = current_user()
+        if user is None:
+            return jsonify(error="unauthorized", message="Log in again to follow the draw."), 401
+        if user.role not in STAFF:
+            return jsonify(error="forbidden", message="Only the chair and the admin run draws."), 403
+        return view(*args, **kwargs)
+    return wrapped
+
+
+@bp.get("/admin/rounds/<key>/assignment/jobs/<int:job_id>")
+@_staff_json
+def job(key: str, job_id: int):
+    """A draw job's state, stage, categories done / total, elapsed time and outcome (polled by the page)."""
+    db = get_session()
+    round_ = get_round(session=db, key=key)
+    found = job_of(session=db, job_id=job_id)
+    if round_ is None or found is None or found.round_id != round_.id:
+        return jsonify(error="not_found", message=f"no draw job {job_id} in round {key}"), 404
+    if settle_if_lost(session=db, job=found):
+        db.commit()
+    return jsonify(job_status(found, lang=_lang()))
 
 
 def _change(key: str, action):
@@ -273,25 +307,39 @@ def pool_password(name: str):
 @bp.route("/me/conflicts", methods=["GET", "POST"])
 @role_required(Role.expert)
 def my_conflicts():
-    """The expert declares organisations and people they must not rate (回避申报)."""
+    """The expert declares organisations, people and works they must not rate (回避申报), or withdraws one."""
     db, me = get_session(), current_user()
     if request.method == "POST":
-        withdraw = request.form.get("withdraw")
+        withdraw, work_id = request.form.get("withdraw"), request.form.get("work_id", "").strip()
         try:
             if withdraw:
-                row = db.get(Conflict, int(withdraw))
+                row = db.get(Conflict, int(withdraw)) if withdraw.isdigit() else None
                 if row is None or row.user_id != me.id:
-                    raise ValueError("no such declaration")
+                    raise AssignmentRefused("该申报不存在", "no such declaration")
                 withdraw_conflict(session=db, conflict=row, actor=me.username)
+            elif work_id:
+                declare_work_conflict(session=db, expert=me, actor=me.username, reason=request.form.get("reason", ""),
+                                      work=db.get(Work, int(work_id)) if work_id.isdigit() else None)
             else:
-                declare_conflict(session=db, expert=me, actor=me.username,
-                                 organisation=request.form.get("organisation", ""),
-                                 person=request.form.get("person", ""), reason=request.form.get("reason", ""))
-        except ValueError:
+                try:
+                    declare_conflict(session=db, expert=me, actor=me.username,
+                                     organisation=request.form.get("organisation", ""),
+                                     person=request.form.get("person", ""), reason=request.form.get("reason", ""))
+                except ValueError:
+                    raise AssignmentRefused("请填写一个单位或一个人员（二选一）",
+                                            "fill in one organisation or one person") from None
+        except AssignmentRefused as exc:
             db.rollback()
-            flash(_("请填写一个单位或一个人员（二选一）"), "error")
+            flash(localized(exc), "error")
+        except ValueError:  # a recusal made while scoring cannot be withdrawn
+            db.rollback()
+            flash(_("评审时提出的回避不能撤回"), "error")
         else:
             db.commit()
             flash(_("已保存回避申报"), "info")
         return redirect(url_for("assignment.my_conflicts")), 303
-    return render_template("assignment/my_conflicts.html", conflicts=declared_conflicts(session=db, user=me))
+    text = request.args.get("q", "").strip()
+    declared = declared_conflicts(session=db, user=me)
+    return render_template("assignment/my_conflicts.html", conflicts=declared, query=text,
+                           found=find_works_to_declare(session=db, text=text) if text else None,
+                           declared_works={c.work_id for c, _ in declared if c.work_id is not None})
