@@ -97,3 +97,11 @@ def test_the_signing_page_shows_who_signed_and_takes_a_signature(client, session
     page = client.get(f"/panel/{KEY}/sign").get_data(as_text=True)
     assert f'data-signed="{experts[2].id}"' in page and "保留意见" in page and "data-sign-form" not in page
     assert f'data-sign-round="{KEY}"' not in client.get("/").get_data(as_text=True)
+
+
+def test_the_chairs_shortlist_page_links_to_the_members_signatures_once_sealed(client, session, sealed, login):
+    login("chair1")
+    page = client.get(f"/review/{KEY}/shortlist").get_data(as_text=True)
+    assert f'href="/panel/{KEY}/sign"' in page and "data-members-signing" in page
+    signatures = client.get(f"/panel/{KEY}/sign")
+    assert signatures.status_code == 200 and "data-unsigned" in signatures.get_data(as_text=True)
