@@ -80,6 +80,12 @@ def case_round(app, runner, client, session, tmp_path, quality: dict[str, float]
     refused = add("outsider", cases[0].id).get_data(as_text=True)
     assert "存在回避关系" in refused and f"{first}传播中心" in refused
     assert len(session.exec(select(Assignment).where(Assignment.case_id == cases[0].id)).all()) == len(EXPERTS)
+    # the round page lists the case assignments and its report counts the cases
+    page = office.get(f"/admin/rounds/{KEY}/assignment").get_data(as_text=True)
+    table = page.split('id="assignments"')[1]
+    assert all(c.name in table for c in cases) and table.count("优秀传播案例") == len(cases) * len(EXPERTS)
+    assert f'<dd id="coverage">0 / {len(cases)}</dd>' in page  # 4 experts each, short of the configured 5
+    assert f'<dd id="assignment-count">{len(cases) * len(EXPERTS)}</dd>' in page
 
     criteria = {c.key for c in load_rules().criteria_sets["dissemination"].criteria}
     seen = []
