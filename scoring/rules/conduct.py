@@ -253,7 +253,7 @@ def round_conduct(assignments: Iterable[AssignmentRecord], *, deadline: dt.datet
             c.bias, c.scale, c.residual_sd, c.n_fit = fit.bias, fit.scale, fit.residual_sd, fit.n
     pairs: dict[int, list[tuple[float, float]]] = {}
     for expert, item, total in totals:
-        if item in consensus and consensus[item] is not None:
+        if total is not None and consensus.get(item) is not None:
             pairs.setdefault(expert, []).append((float(total), float(consensus[item])))
     for expert, values in pairs.items():
         if expert in out:

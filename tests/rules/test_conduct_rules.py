@@ -127,3 +127,12 @@ def test_year_adds_counts_and_weights_the_fit():
     assert one.agreement == pytest.approx((1.0 * 4 + 0.5 * 2) / 6)
     assert (one.abnormal, one.explained) == (1, 1)
     assert (two.rounds, two.assigned, two.bias, two.agreement) == (1, 3, None, None)
+
+
+def test_missing_totals_or_consensus_scores_are_left_out_of_agreement():
+    a, totals, consensus, fits, flags = _panel()
+    totals = totals + [(1, 15, None)]  # a total the fit could not compute
+    consensus = {**consensus, 14: None}  # and a work without a consensus score
+    one = round_conduct(a, deadline=DEADLINE, fits=fits, totals=totals, consensus=consensus, flags=[],
+                        rule=ConductRule())[0]
+    assert (one.agreement, one.agreement_n) == (pytest.approx(1.0), 3)
