@@ -16,6 +16,7 @@ from web.models import (AssignmentStatus, Rating, Role, RoundState, SubmitterTyp
                         UnitType, Work, utcnow)
 from web.rounds.operations import create_round, set_state
 
+from .demo_conduct import add_conduct_history
 from .demo_rating import add_rating_demo
 from .demo_review import build_review_demo
 from .demo_panel import build_panel_demo
@@ -147,4 +148,5 @@ def build_demo(session: Session, *, seed: int = 2025) -> DemoSummary:
     session.commit()
     build_review_demo(session, rng=rng, works_factory=_works, password=DEMO_PASSWORD)  # the chair console's rounds
     build_panel_demo(session, password=DEMO_PASSWORD)  # members' signatures, abnormal ratings, the annual round
+    add_conduct_history(session, seed=seed)  # saves and submissions over each round's scoring window (履职评价)
     return DemoSummary(round_.key, len(works), len(experts), len(assignments), submitted, logins)

@@ -17,7 +17,8 @@ if TYPE_CHECKING:  # Flask is imported by create_app only: the numeric commands 
 
 # Modules whose blueprint ``bp`` the app registers: each feature's pages, then the JSON API.
 FEATURES = ("accounts.routes", "home.routes", "rounds.routes", "intake.routes", "assignment.routes", "rating.routes",
-            "review.routes", "exports.routes", "panel.routes", "api")
+            "review.routes", "exports.routes", "panel.routes", "conduct.routes",
+            "api")
 
 
 def _secret_key(instance_path: str, name: str = "secret_key") -> str:

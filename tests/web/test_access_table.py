@@ -66,6 +66,12 @@ TABLE: dict[tuple[str, str], object] = {
     ("GET", "/panel/<key>/sign"): CHAIR | EXPERT,  # experts of the round's panel; others 403
     ("POST", "/panel/<key>/sign"): EXPERT,
     ("GET", "/review/<key>/announcement.<any(csv, xlsx, pdf):fmt>"): CHAIR,
+    # the expert conduct review (admin only: chairs and experts never see it)
+    ("GET", "/admin/conduct/"): ADMIN,
+    ("GET", "/admin/conduct/year/<int:year>"): ADMIN,
+    ("GET", "/admin/conduct/year/<int:year>/export.xlsx"): ADMIN,
+    ("GET", "/admin/conduct/<key>"): ADMIN,
+    ("GET", "/admin/conduct/<key>/export.xlsx"): ADMIN,
     # the chair console (pages)
     ("GET", "/review/"): CHAIR,
     ("GET", "/review/<key>/rankings"): CHAIR,

@@ -1,0 +1,91 @@
+"""The expert conduct review (履职评价): per round and per year, a chart, a table and an XLSX.
+
+For the admin (secretariat) only: chairs and experts get 403, and nothing of it appears on an
+expert's pages. A GET may cache the round's ranking (the chair console's cache), so it commits.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, redirect, render_template, url_for
+from flask_babel import gettext as _
+
+from ..access import role_required
+from ..db import get_session
+from ..models import Role
+from ..rounds.queries import get_round
+from . import charts, export, queries
+from .report import ConductReport, round_report, year_report
+
+bp = Blueprint("conduct", __name__, url_prefix="/admin/conduct", template_folder="templates")
+
+
+def _page(report: ConductReport):
+    db = get_session()
+    points = [(report.names.get(r.expert_id, str(r.expert_id)), r.bias, r.agreement, r.unexplained > 0)
+              for r in report.rows if r.bias is not None and r.agreement is not None]
+    chart = charts.bias_agreement(points, label=_("评委偏差与共识一致性"), x_label=_("偏差（分）"),
+                                  y_label=_("与共识一致性（ρ）"))
+    rounds = queries.rounds_with_assignments(session=db)
+    years = sorted({r.year for r in rounds}, reverse=True)
+    return render_template("conduct/report.html", report=report, chart=chart, all_rounds=rounds, years=years)
+
+
+@bp.get("/")
+@role_required(Role.admin)
+def index():
+    """The newest year that has assignments (or an empty page when none has)."""
+    rounds = queries.rounds_with_assignments(session=get_session())
+    if rounds:
+        return redirect(url_for("conduct.year", year=rounds[0].year))
+    return render_template("conduct/report.html", report=None, chart="", all_rounds=[], years=[])
+
+
+@bp.get("/year/<int:year>")
+@role_required(Role.admin)
+def year(year: int):
+    """Every expert's conduct over the rounds of ``year``."""
+    db = get_session()
+    report = year_report(session=db, year=year)
+    db.commit()
+    return _page(report)
+
+
+@bp.get("/<key>")
+@role_required(Role.admin)
+def round_view(key: str):
+    """Every assigned expert's conduct in one round."""
+    db = get_session()
+    round_ = get_round(session=db, key=key)
+    if round_ is None:
+        abort(404)
+    report = round_report(session=db, round_=round_)
+    db.commit()
+    return _page(report)
+
+
+def _xlsx(report: ConductReport) -> Response:
+    name = f"conduct-{report.label}.xlsx"
+    return Response(export.to_xlsx(report), mimetype=export.MIMETYPE,
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"})
+
+
+@bp.get("/year/<int:year>/export.xlsx")
+@role_required(Role.admin)
+def year_xlsx(year: int):
+    """The year's conduct review as XLSX."""
+    db = get_session()
+    report = year_report(session=db, year=year)
+    db.commit()
+    return _xlsx(report)
+
+
+@bp.get("/<key>/export.xlsx")
+@role_required(Role.admin)
+def round_xlsx(key: str):
+    """One round's conduct review as XLSX."""
+    db = get_session()
+    round_ = get_round(session=db, key=key)
+    if round_ is None:
+        abort(404)
+    report = round_report(session=db, round_=round_)
+    db.commit()
+    return _xlsx(report)
