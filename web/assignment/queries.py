@@ -16,8 +16,9 @@ from scoring.rules.config import load_rules
 from scoring.rules.conflicts import ConflictRules, Expert, Recusal
 from scoring.rules.conflicts import Work as DrawWork
 
-from ..models import (Assignment, AssignmentDraw, AssignmentStatus, Conflict, ExpertAbsence, Rating, Role, Round,
-                      RoundKind, RoundState, Stage, SubmitterType, UnitType, User, Work)
+from ..models import (Assignment, AssignmentDraw, AssignmentStatus, Conflict, DisseminationCase, ExpertAbsence, Rating,
+                      Role, Round, RoundKind, RoundState, Stage, SubmitterType, UnitType, User, Work)
+from ..rating.queries import CASE_CATEGORY
 
 # Provincial-level divisions, short forms: a unit's or an expert's province is compared by these.
 PROVINCES = ("北京", "天津", "河北", "山西", "内蒙古", "辽宁", "吉林", "黑龙江", "上海", "江苏", "浙江", "安徽",
@@ -212,9 +213,15 @@ class RoundAssignmentReport:
 
 def round_report(*, session: Session, round_: Round, per_work: int, top: int = 15) -> RoundAssignmentReport:
     """The round's assignment report computed from its rows (live assignments only)."""
-    works = list(session.exec(select(Work.id, Work.category).where(Work.round_id == round_.id)))
-    rows = list(session.exec(select(Assignment.expert_id, Assignment.work_id, Assignment.status)
-                             .where(Assignment.round_id == round_.id, Assignment.work_id.is_not(None))))
+    if round_.kind == RoundKind.dissemination:
+        works = [(c, CASE_CATEGORY) for c in session.exec(select(DisseminationCase.id)
+                                                           .where(DisseminationCase.round_id == round_.id))]
+        item = Assignment.case_id
+    else:
+        works = list(session.exec(select(Work.id, Work.category).where(Work.round_id == round_.id)))
+        item = Assignment.work_id
+    rows = list(session.exec(select(Assignment.expert_id, item, Assignment.status)
+                             .where(Assignment.round_id == round_.id, item.is_not(None))))
     live = [(e, w) for e, w, s in rows if s != AssignmentStatus.recused]
     per = Counter(w for _, w in live)
     names = dict(session.exec(select(User.id, User.username).where(User.role == Role.expert)).all())
@@ -255,9 +262,24 @@ def _components(pairs: list[tuple[int, int]], n_works: int) -> int:
     return int(connected_components(graph, directed=False)[0]) + n_works - len(wu)
 
 
-def round_assignments(*, session: Session, round_: Round, limit: int = 500) -> list[tuple[Assignment, Work, User]]:
-    """The round's assignments with their work and expert, by work (for the chair's table)."""
-    return list(session.exec(select(Assignment, Work, User).join(Work, Work.id == Assignment.work_id)
-                             .join(User, User.id == Assignment.expert_id)
-                             .where(Assignment.round_id == round_.id)
-                             .order_by(Work.category, Work.id, User.username).limit(limit)))
+@dataclass(frozen=True)
+class AssignedItem:
+    """What the chair's table shows of an assigned work or dissemination case."""
+
+    id: int
+    title: str
+    category: str
+
+
+def round_assignments(*, session: Session, round_: Round, limit: int = 500) -> list[tuple[Assignment, AssignedItem, User]]:
+    """The round's assignments with their work (or case) and expert, by item (for the chair's table)."""
+    if round_.kind == RoundKind.dissemination:
+        cases = session.exec(select(Assignment, DisseminationCase, User)
+                             .join(DisseminationCase, DisseminationCase.id == Assignment.case_id)
+                             .join(User, User.id == Assignment.expert_id).where(Assignment.round_id == round_.id)
+                             .order_by(DisseminationCase.id, User.username).limit(limit))
+        return [(a, AssignedItem(c.id, c.name, CASE_CATEGORY), u) for a, c, u in cases]
+    works = session.exec(select(Assignment, Work, User).join(Work, Work.id == Assignment.work_id)
+                         .join(User, User.id == Assignment.expert_id).where(Assignment.round_id == round_.id)
+                         .order_by(Work.category, Work.id, User.username).limit(limit))
+    return [(a, AssignedItem(w.id, w.title, w.category), u) for a, w, u in works]
