@@ -10,111 +10,29 @@ aside by a contamination mixture and reported.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from scoring.diagnostics import NormalizationResult, finish, robust_sigma
 from scoring.models_additive import HUBER_C, _additive_core, huber_weights
 from scoring.panel import Panel, build_panel
+from scoring.priors import RaterPrior, moment_prior, shrink_within_groups
+from scoring.wild import BIWEIGHT_C, WildMixture, biweight_weights
 
-__all__ = ["fit_affine", "ACCELERATORS", "biweight_weights", "BIWEIGHT_C", "RaterPrior"]
+__all__ = ["fit_affine", "ACCELERATORS", "biweight_weights", "BIWEIGHT_C", "RaterPrior", "shrink_within_groups"]
 
 #: Ways to solve the slope <-> (theta, b) fixed point; both reach the same estimates.
 ACCELERATORS = ("anderson", "squarem")
 ANDERSON_DEPTH = 10  # sweeps remembered; 3, 6, 10 took 28, 22, 22 sweeps to 1e-4 on 20,000 works
-BIWEIGHT_C = 4.685  # 95% efficiency under normal errors (Beaton & Tukey 1974)
 STUDENTIZE = True
 REDESCENDING = ("mixture", "biweight", None)
 REJECT_FLOOR = 1e-8  # weight of a rejected rating, so a work whose ratings are all rejected stays solvable
-
-
-def biweight_weights(standardized: np.ndarray, c: float = BIWEIGHT_C) -> np.ndarray:
-    """Tukey's biweight IRLS weights ``(1 - (z/c)^2)^2`` inside ``|z| < c``, 0 outside."""
-    u = np.minimum(np.abs(standardized) / c, 1.0)
-    return (1.0 - u * u) ** 2
-
-
-@dataclass
-class RaterPrior:
-    """Normal priors of the centred affine model: severity c ~ N(0, c_sd^2), scale a ~ N(1, a_sd^2)."""
-
-    severity_sd: float
-    scale_sd: float
-
-
-def _moment_prior(y, x, weight, r_idx, w_idx, n_r, n_w, sigma, floor_c, floor_a) -> RaterPrior:
-    """Method-of-moments (Morris 1983) estimates of the spread of the raters' severity and scale.
-
-    Per rater, the unpenalized regression of y on x (both centred on the panel; x = the fitted
-    work scores) gives (c_hat, a_hat) with sampling variances sigma^2 [X'WX]^-1; the prior
-    variance is the spread of the estimates minus their mean sampling variance, floored (the
-    data may show none). Two corrections for x being estimated from the same ratings: each
-    rating's own share h of its work's fit absorbs part of its noise (sampling variance times
-    1 - mean h), and the noise in x attenuates the slopes by lambda = 1 - mean se(x)^2 / var(x)
-    (errors in variables), so the slopes' spread is divided by lambda^2.
-    """
-    sw = np.bincount(r_idx, weight, minlength=n_r)
-    sx = np.bincount(r_idx, weight * x, minlength=n_r)
-    sxx = np.bincount(r_idx, weight * x * x, minlength=n_r)
-    sy = np.bincount(r_idx, weight * y, minlength=n_r)
-    sxy = np.bincount(r_idx, weight * x * y, minlength=n_r)
-    det = sw * sxx - sx * sx
-    ok = (det > 1e-9 * np.maximum(sw * sxx, 1e-300)) & (sw >= 3)
-    k = int(ok.sum())
-    if k < 3:
-        return RaterPrior(np.inf, np.inf)
-    work_w = np.bincount(w_idx, weight, minlength=n_w)
-    h = weight / np.maximum(work_w[w_idx], 1e-300)
-    h_bar = float(np.sum(weight * h) / np.sum(weight))
-    x_var = float(np.sum(weight * x * x) / np.sum(weight))
-    se2 = float(np.sum(weight * sigma**2 / np.maximum(work_w[w_idx], 1e-300)) / np.sum(weight))
-    lam = min(1.0, max(1.0 - se2 / x_var, 0.5)) if x_var > 0 else 1.0
-    det, sw, sx, sxx, sy, sxy = det[ok], sw[ok], sx[ok], sxx[ok], sy[ok], sxy[ok]
-    a_hat = (sw * sxy - sx * sy) / det
-    c_hat = (sxx * sy - sx * sxy) / det
-    var_a, var_c = (1 - h_bar) * sigma**2 * sw / det, (1 - h_bar) * sigma**2 * sxx / det
-    tau_a2 = (float(np.var(a_hat) * k / (k - 1)) - float(np.mean(var_a))) / lam**2
-    tau_c2 = float(np.var(c_hat) * k / (k - 1)) - float(np.mean(var_c))
-    return RaterPrior(max(tau_c2, floor_c**2) ** 0.5, max(tau_a2, floor_a**2) ** 0.5)
-
-
-def shrink_within_groups(score: np.ndarray, se: np.ndarray, category: np.ndarray, component: np.ndarray,
-                         min_works: int = 5) -> tuple[np.ndarray, np.ndarray, int]:
-    """Posterior means and sds of the works' scores under a normal prior per category (empirical Bayes).
-
-    Within each (category, connected component) group of at least ``min_works`` works:
-    q ~ N(mu, tau^2), score | q ~ N(q, se^2); tau^2 = var(score) - mean(se^2) (method of
-    moments, at least 1e-6 of the variance), mu the precision-weighted mean. Returns the
-    shrunk scores mu + B (score - mu) with B = tau^2 / (tau^2 + se^2), their posterior sds
-    sqrt(B) se, and the number of groups shrunk. Works measured equally well keep their
-    order; a work measured less well (fewer or rejected ratings, raters who are hard to
-    calibrate) is pulled toward the group's mean, so noise alone is less likely to lift it
-    into the top (Efron & Morris 1975, *J. Amer. Statist. Assoc.* 70:311-319).
-    """
-    group = np.unique(np.asarray(category).astype(str), return_inverse=True)[1].ravel() * (int(component.max()) + 1) + component
-    out, post_sd, n_groups = score.copy(), se.copy(), 0
-    order = np.argsort(group, kind="stable")
-    bounds = np.flatnonzero(np.diff(group[order])) + 1
-    for idx in np.split(order, bounds):
-        if idx.size < min_works:
-            continue
-        s, v = score[idx], se[idx] ** 2
-        total = float(np.var(s, ddof=1))
-        tau2 = max(total - float(np.mean(v)), 1e-6 * total, 1e-12)
-        w = 1.0 / (tau2 + v)
-        mu = float(np.sum(w * s) / np.sum(w))
-        b = tau2 / (tau2 + v)
-        out[idx] = mu + b * (s - mu)
-        post_sd[idx] = np.sqrt(b * v)
-        n_groups += 1
-    return out, post_sd, n_groups
 
 
 def _fit_affine(
     panel: Panel, *, ridge: float | None = None, scale_prior_sd: float | None = None, robust: bool = True,
     huber_c: float = HUBER_C, redescending: str | None = "mixture", biweight_c: float = BIWEIGHT_C,
     max_iter: int = 50, tol: float = 1e-4, accelerator: str = "squarem", shrink_works: bool = True,
+    wild_ends=None,
 ) -> NormalizationResult:
     if redescending not in REDESCENDING:
         raise ValueError(f"redescending must be one of {', '.join(map(str, REDESCENDING))}, got {redescending!r}")
@@ -144,7 +62,7 @@ def _fit_affine(
     floor_c, floor_a = 0.02 * spread, 0.02
 
     def prior_now(theta_now, weight, sigma_now) -> RaterPrior:
-        est = (_moment_prior(y - m, theta_now[w_idx] - m, weight, r_idx, w_idx, n_r, n_w, sigma_now,
+        est = (moment_prior(y - m, theta_now[w_idx] - m, weight, r_idx, w_idx, n_r, n_w, sigma_now,
                              floor_c, floor_a)
                if estimate_prior else RaterPrior(np.inf, np.inf))
         c_sd = est.severity_sd if ridge is None else (sigma_now / np.sqrt(ridge) if ridge > 0 else np.inf)
@@ -192,8 +110,9 @@ def _fit_affine(
             th, c = solver.solve(conf * state["weight"], y - m * (1 - a), slope=a)
             if robust:
                 resid = y - m - a * (th[w_idx] - m) - c[r_idx]
-                state["weight"] = reweight(studentized(resid, a, state["weight"], sigma_now) if studentize
-                                           else resid * np.sqrt(conf) / sigma_now)
+                per = (studentized(1.0, a, state["weight"], sigma_now) if studentize
+                       else np.sqrt(conf) / sigma_now)
+                state["weight"] = reweight(resid * per, per)
             return normalized(slopes_from(th, conf * state["weight"])), th, c, slope
 
         theta = state.get("theta", start.theta)
@@ -249,7 +168,7 @@ def _fit_affine(
 
     # 1) Huber loss, priors estimated at the additive start
     prior = prior_now(start.theta, conf * state["weight"], sigma)
-    theta, c, slope, converged = run(prior, sigma, lambda z: huber_weights(z, huber_c), None,
+    theta, c, slope, converged = run(prior, sigma, lambda z, _: huber_weights(z, huber_c), None,
                                      tol if redescending is None or not robust else 10 * tol)
     if robust:
         a = slope[r_idx]
@@ -264,37 +183,26 @@ def _fit_affine(
     if estimate_prior:
         prior = prior_now(theta, conf * state["weight"], sigma)
     if robust and redescending == "mixture":
-        # 2) a two-component mixture: a rating is genuine, N(fitted, sigma^2), with probability
-        # 1 - pi, or wild, uniform over the range of the scores, with probability pi (estimated);
-        # its weight is the posterior probability that it is genuine (EM; Aitkin & Wilson 1980)
-        width = float(np.ptp(y)) or 1.0
+        # 2) a mixture: a rating is genuine, N(fitted, sigma^2) (censored at the scale's ends), or
+        # wild, uniform over the range or a tap at one of the ends, with shares estimated by EM on
+        # the Huber residuals and then held fixed, so each sweep is a function of the slopes alone;
+        # its weight is the posterior probability that it is genuine (scoring/wild.py)
         a = slope[r_idx]
-        z1 = studentized(y - m - a * (theta[w_idx] - m) - c[r_idx], a, state["weight"], sigma)
+        per1 = studentized(1.0, a, state["weight"], sigma)
+        mix = WildMixture.from_scores(y, conf, sigma, ends=wild_ends)
+        mix.estimate(y - m - a * (theta[w_idx] - m) - c[r_idx], per1)
+        state["pi"] = mix.pi
 
-        def genuine(z, pi):
-            dens = (1 - pi) * np.exp(-0.5 * z * z) / (np.sqrt(2 * np.pi) * sigma) * np.sqrt(conf)
-            return dens / (dens + pi / width)
-
-        # the share of wild ratings, by EM on the residuals of the Huber fit; then held fixed, so
-        # each sweep is a function of the slopes alone and the accelerated iteration settles
-        pi = 0.01
-        for _ in range(100):
-            new_pi = min(max(float(1.0 - np.mean(genuine(z1, pi))), 1e-4), 0.5)
-            if abs(new_pi - pi) < 1e-6:
-                break
-            pi = new_pi
-        state["pi"] = pi
-
-        def posterior(z):
-            return np.maximum(genuine(z, pi), REJECT_FLOOR)
+        def posterior(z, per):
+            return np.maximum(mix.genuine(z, per), REJECT_FLOOR)
 
         theta, c, slope, converged = run(prior, sigma, posterior, np.log(slope), tol, studentize=STUDENTIZE)
     elif robust and redescending == "biweight":
         # 2) Tukey's biweight from the Huber solution: a rating beyond biweight_c robust sd counts for nothing
-        theta, c, slope, converged = run(prior, sigma, lambda z: np.maximum(biweight_weights(z, biweight_c), REJECT_FLOOR),
+        theta, c, slope, converged = run(prior, sigma, lambda z, _: np.maximum(biweight_weights(z, biweight_c), REJECT_FLOOR),
                                          np.log(slope), tol, studentize=STUDENTIZE)
     elif estimate_prior:
-        theta, c, slope, converged = run(prior, sigma, lambda z: huber_weights(z, huber_c), np.log(slope), tol)
+        theta, c, slope, converged = run(prior, sigma, lambda z, _: huber_weights(z, huber_c), np.log(slope), tol)
     weight = state["weight"]
     # report on the convention "mean severity 0 per component": theta - beta, c + a * beta fit the same
     beta = -(np.bincount(comp, c, minlength=conn.n_components) / np.bincount(comp, slope, minlength=conn.n_components))
@@ -352,6 +260,7 @@ def fit_affine(
     ridge: float | None = None, scale_prior_sd: float | None = None, robust: bool = True,
     huber_c: float = HUBER_C, redescending: str | None = "mixture", biweight_c: float = BIWEIGHT_C,
     max_iter: int = 50, tol: float = 1e-4, accelerator: str = "squarem", shrink_works: bool = True,
+    wild_ends=None,
 ) -> NormalizationResult:
     """Fit y - m = a_rater (theta_work - m) + c_rater + e (scale use and severity), robustly.
 
@@ -390,6 +299,12 @@ def fit_affine(
     shrink_works : bool, default True
         Report posterior means of the work scores within category (empirical Bayes).
 
+    wild_ends : (low, high), False or None, default None
+        The scale's ends, where wild taps pile up (e.g. ``(0, 10)``): a rating exactly at an
+        end is weighed as a tap at that end against a genuine impression at or beyond it.
+        None: the lowest and highest score when at least two ratings sit on it; False: wild
+        ratings are uniform over the range only.
+
     Returns
     -------
     NormalizationResult
@@ -420,8 +335,10 @@ def fit_affine(
     is estimated at the additive start and re-estimated once after the Huber fit.
 
     *Wild ratings.* After the Huber fit, each rating is genuine, N(fitted, sigma^2), with
-    probability 1 - pi, or wild, uniform over the range of the scores, with probability pi;
-    pi is estimated by EM on the Huber residuals and then held fixed (Aitkin & Wilson 1980,
+    probability 1 - pi, or wild, uniform over the range of the scores or a tap at one of the
+    scale's ends (``wild_ends``; a genuine rating there is censored: its probability is the
+    normal tail beyond the end), with probability pi; the shares are estimated by EM on the
+    Huber residuals and then held fixed (Aitkin & Wilson 1980,
     "Mixture models, outliers, and the EM algorithm", *Technometrics* 22:325-331). A
     rating's weight is its posterior probability of being genuine, computed from its
     residual studentized by its leverage on its own work (sigma sqrt(1 - h)); below 0.5 it
@@ -446,10 +363,18 @@ def fit_affine(
     >>> bool(r.raters.scale[1] > r.raters.scale[0])
     True
     """
+    if wild_ends is not None and wild_ends is not False:
+        try:
+            low, high = (float(v) for v in wild_ends)
+        except (TypeError, ValueError):
+            raise ValueError(f"wild_ends must be (low, high), False or None, got {wild_ends!r}") from None
+        if not low < high:
+            raise ValueError(f"wild_ends must satisfy low < high, got ({low}, {high})")
+        wild_ends = (low, high)
     panel = build_panel(work_ids, rater_ids, scores, confidence=confidence, categories=categories, works=works)
     options = dict(ridge=ridge, scale_prior_sd=scale_prior_sd, robust=robust, huber_c=huber_c,
                    redescending=redescending, biweight_c=biweight_c, max_iter=max_iter, tol=tol,
-                   shrink_works=shrink_works)
+                   shrink_works=shrink_works, wild_ends=wild_ends)
     result = _fit_affine(panel, accelerator=accelerator, **options)
     if not result.converged and accelerator == "anderson":
         # Anderson steps can cycle on small, contaminated panels, and where an unconverged fit

@@ -8,6 +8,7 @@ shows how well any method could do with the same noisy ratings.
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -233,9 +234,13 @@ def evaluate(scenario: Scenario, *, methods=None, seeds=range(20), options=None)
         cats = panel.work_category
         estimates = {"oracle": oracle}
         for m in methods:
-            # categories as tuiyou analyze passes them (methods may use them, e.g. to shrink within category)
+            # categories as tuiyou analyze passes them (methods may use them, e.g. to shrink within
+            # category), and the scale's ends to a method that looks for wild taps there
+            extra = dict(options.get(m, {}))
+            if "wild_ends" in inspect.signature(METHODS[m]).parameters:
+                extra.setdefault("wild_ends", (scenario.scale_min, scenario.scale_max))
             estimates[m] = METHODS[m](panel.work_id, panel.rater_id, panel.score, categories=panel.category,
-                                      **options.get(m, {})).score
+                                      **extra).score
         for m, est in estimates.items():
             acc[m].append((top_recall(est, panel.quality, cats), top_recall(est, oracle, cats),
                            _tau(est, panel.quality, cats), _tau(est, oracle, cats)))

@@ -220,3 +220,26 @@ def test_reliability_errors(tmp_path):
     assert result.exit_code != 0 and "two raters" in result.output
     result = CliRunner().invoke(reliability_command, [one])
     assert result.exit_code == 2 and "--stat" in result.output
+
+
+def test_analyze_finds_taps_at_the_scales_ends_without_being_told_the_scale(tmp_path):
+    # whole tenths on 0-10, as a configured scale gives them; 5% of ratings replaced by 0 or 10
+    from dataclasses import replace
+
+    from scoring.affine import fit_affine
+    from scoring.simulate import SCENARIOS, simulate_panel
+
+    sc = replace(SCENARIOS["5% wild scores (0 or 10)"], n_works=240, n_categories=4, n_raters=24)
+    p = simulate_panel(sc, rng=np.random.default_rng(5))
+    score = np.where(p.wild, p.score, np.clip(np.round(p.clean_score, 1), 0.1, 9.9))
+    lines = ["work_id,rater_id,score,category"] + [
+        f"W{w},R{r},{s:.1f},{c}" for w, r, s, c in zip(p.work_id, p.rater_id, score, p.category)]
+    doc = json.loads(run(analyze_command, [write(tmp_path, "\n".join(lines) + "\n"), "--format", "json"]).output)
+    flagged = {(f["work_id"], f["rater_id"]) for f in doc["flags"]["rejected"]}
+    wild = {(f"W{w}", f"R{r}") for w, r in zip(p.work_id[p.wild], p.rater_id[p.wild])}
+    uniform = fit_affine(p.work_id, p.rater_id, score, categories=p.category, wild_ends=False)
+    found_uniform = int((uniform.diagnostics.rejected & p.wild).sum())
+    # the scores' own ends (0 and 10, each with many ratings) are taken as the scale's ends
+    assert len(flagged & wild) > found_uniform
+    assert len(flagged & wild) >= 0.85 * len(wild)
+    assert len(flagged - wild) <= 0.01 * len(score)
