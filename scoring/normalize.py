@@ -7,6 +7,7 @@ returning a :class:`~scoring.diagnostics.NormalizationResult`.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 
 from scoring.affine import fit_affine
@@ -30,7 +31,7 @@ DEFAULT_METHOD = "affine"
 
 def normalize(
     work_ids, rater_ids, scores, *, method: str = DEFAULT_METHOD, confidence=None,
-    categories=None, works=None, **options,
+    categories=None, works=None, scale_ends=None, **options,
 ) -> NormalizationResult:
     """Rater-bias-normalized score of every work by the named method.
 
@@ -42,6 +43,10 @@ def normalize(
         A key of :data:`METHODS`.
     confidence, categories, works
         Passed to the method (see :func:`scoring.models_simple.fit_raw`).
+    scale_ends : (low, high), optional
+        The ends of the rating scale (e.g. of the weighted totals), for the methods that weigh
+        a rating exactly at an end as a possible wild tap (``affine``'s ``wild_ends``); other
+        methods ignore it. An explicit ``wild_ends=`` option wins.
     **options
         Method-specific keyword options (e.g. ``ridge=``, ``robust=``).
 
@@ -64,4 +69,6 @@ def normalize(
         fit = METHODS[method]
     except KeyError:
         raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}") from None
+    if scale_ends is not None and "wild_ends" in inspect.signature(fit).parameters:
+        options.setdefault("wild_ends", tuple(float(v) for v in scale_ends))
     return fit(work_ids, rater_ids, scores, confidence=confidence, categories=categories, works=works, **options)

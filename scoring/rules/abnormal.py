@@ -116,12 +116,14 @@ def reason_of(rule: AbnormalRule, total: float, others_mean: float, others_n: in
     return RELATIVE if rule.relative(total, others_mean, others_n) else ROBUST_FIT
 
 
-def robust_rejections(rows: Iterable[tuple[Hashable, Hashable, Hashable, float, str]]) -> set[Hashable]:
+def robust_rejections(rows: Iterable[tuple[Hashable, Hashable, Hashable, float, str]], *,
+                      scale_ends: tuple[float, float] | None = None) -> set[Hashable]:
     """The ratings the default normalization's robust fit rejects as wild.
 
     ``rows`` are ``(rating, item, rater, weighted total, category)``; the fit is the one the chair's
     rankings use (``scoring.normalize.DEFAULT_METHOD`` over the whole round), and a rating is
     rejected when the fit reports it in ``diagnostics.rejected`` (weight below one half).
+    ``scale_ends`` are the totals' scale ends, as the rankings pass them.
     """
     rows = list(rows)
     if not rows:
@@ -129,7 +131,7 @@ def robust_rejections(rows: Iterable[tuple[Hashable, Hashable, Hashable, float, 
     from scoring.normalize import DEFAULT_METHOD, normalize  # numpy/scipy only when asked
 
     result = normalize([r[1] for r in rows], [r[2] for r in rows], [float(r[3]) for r in rows],
-                       method=DEFAULT_METHOD, categories=[r[4] for r in rows])
+                       method=DEFAULT_METHOD, categories=[r[4] for r in rows], scale_ends=scale_ends)
     rejected = result.diagnostics.rejected
     if rejected is None:
         return set()

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from scoring.affine import fit_affine
+from scoring.normalize import normalize
 from scoring.simulate import SCENARIOS, evaluate, simulate_panel
 from scoring.wild import WildMixture
 
@@ -113,3 +114,19 @@ def test_the_simulator_tells_the_method_the_scales_ends():
     uniform = {m.method: m for m in evaluate(WILD, methods=["affine"], seeds=seeds,
                                              options={"affine": {"wild_ends": False}})}
     assert told["affine"].recall >= uniform["affine"].recall
+
+
+def test_normalize_passes_the_scale_ends_only_to_methods_that_weigh_wild_taps():
+    rng = np.random.default_rng(5)
+    works = np.repeat(np.arange(30), 4)
+    raters = np.tile(np.arange(8), 15)
+    scores = np.clip(np.round(6 + rng.normal(0, 1.2, works.size) * 2) / 2, 0, 10)
+    scores[::23] = 0.0
+    explicit = normalize(works, raters, scores, method="affine", wild_ends=(0.0, 10.0))
+    via_ends = normalize(works, raters, scores, method="affine", scale_ends=(0, 10))
+    np.testing.assert_allclose(via_ends.score, explicit.score, atol=1e-12)
+    wider = normalize(works, raters, scores, method="affine", scale_ends=(-5, 15))
+    assert not np.allclose(wider.score, explicit.score, atol=1e-9)  # the ends matter to the fit
+    plain = normalize(works, raters, scores, method="additive")
+    np.testing.assert_allclose(normalize(works, raters, scores, method="additive", scale_ends=(0, 10)).score,
+                               plain.score, atol=0)

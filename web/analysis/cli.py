@@ -85,6 +85,7 @@ def analyze_command(scores_csv: Path, method: str, fmt: str, out: Path | None, s
     work, rater, score = table.work, table.rater, table.score
     category, confidence = table.category, table.confidence
     row_of = None
+    scale_ends = None  # wide form: the scale is not known, the fit takes the scores' own ends
     if table.criterion is not None:
         # long form is a panel-sized file: plain arrays for the totals (CodedLabels only from the fast reader)
         work, rater = np.asarray(work), np.asarray(rater)
@@ -98,6 +99,7 @@ def analyze_command(scores_csv: Path, method: str, fmt: str, out: Path | None, s
         except ValueError as exc:
             raise click.ClickException(f"{scores_csv}: {_with_lines(str(exc))}") from None
         row_of = totals.first_row
+        scale_ends = (totals.scale_min, totals.scale_max)
         work, rater, score = totals.work_id, totals.rater_id, totals.total
         category = None if category is None else category[row_of]
         confidence = None if confidence is None else confidence[row_of]
@@ -105,7 +107,8 @@ def analyze_command(scores_csv: Path, method: str, fmt: str, out: Path | None, s
         # one BLAS thread: the fits factor many small-to-medium matrices, and OpenBLAS threads that
         # busy-wait on a shared machine made a million-rating affine fit 2.7x slower (docs/benchmarks.md)
         with _one_blas_thread(len(score)):
-            result = normalize(work, rater, score, method=method, confidence=confidence, categories=category)
+            result = normalize(work, rater, score, method=method, confidence=confidence, categories=category,
+                               scale_ends=scale_ends)
         if result.unshrunk_score is not None:
             # ranks follow the posterior means; bands are drawn around the unshrunk estimates
             ranking = rank_within_category(result.unshrunk_score, result.unshrunk_se, result.category, band=band,

@@ -52,7 +52,8 @@ def _rejected_by_fit(session: Session, round_: Round, totals: list[tuple[int, in
     """Assignments whose rating the default normalization's robust fit rejects (whole round)."""
     context = queries.rating_context(session=session, round_=round_)
     rows = [(a, item, context[a][0], total, context[a][1]) for a, item, total in totals if a in context]
-    return robust_rejections(rows)
+    first = load_rules().criteria_sets[round_.criteria_set].criteria[0]  # totals are on the first criterion's scale
+    return robust_rejections(rows, scale_ends=(first.min, first.max))
 
 
 def refresh_flags(*, session: Session, round_: Round, item_id: int | None = None,

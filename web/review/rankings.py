@@ -129,7 +129,7 @@ def compute_ranking(ratings: RatingInput, items: dict[int, tuple[str, str]], *, 
     work = totals.work_id.astype(np.int64)
     category = np.array([items[int(w)][1] for w in work], dtype=object)
     result = normalize(work, totals.rater_id.astype(np.int64), totals.total, method=method,
-                       confidence=confidence, categories=category)
+                       confidence=confidence, categories=category, scale_ends=(totals.scale_min, totals.scale_max))
     score, se = result.score, result.se
     cats = result.category.astype(str)
     # as in `tuiyou analyze`: ranks follow the (shrunk) scores, the bands and the shortlist
