@@ -39,27 +39,21 @@ def index():
     return render_template("conduct/report.html", report=None, chart="", all_rounds=[], years=[])
 
 
-@bp.get("/year/<int:year>")
-@role_required(Role.admin)
-def year(year: int):
-    """Every expert's conduct over the rounds of ``year``."""
+def _year(year: int) -> ConductReport:
     db = get_session()
     report = year_report(session=db, year=year)
-    db.commit()
-    return _page(report)
+    db.commit()  # the rankings cache the figures read may have been filled
+    return report
 
 
-@bp.get("/<key>")
-@role_required(Role.admin)
-def round_view(key: str):
-    """Every assigned expert's conduct in one round."""
+def _round(key: str) -> ConductReport:
     db = get_session()
     round_ = get_round(session=db, key=key)
     if round_ is None:
         abort(404)
     report = round_report(session=db, round_=round_)
     db.commit()
-    return _page(report)
+    return report
 
 
 def _xlsx(report: ConductReport) -> Response:
@@ -68,24 +62,29 @@ def _xlsx(report: ConductReport) -> Response:
                     headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"})
 
 
+@bp.get("/year/<int:year>")
+@role_required(Role.admin)
+def year(year: int):
+    """Every expert's conduct over the rounds of ``year``."""
+    return _page(_year(year))
+
+
+@bp.get("/<key>")
+@role_required(Role.admin)
+def round_view(key: str):
+    """Every assigned expert's conduct in one round."""
+    return _page(_round(key))
+
+
 @bp.get("/year/<int:year>/export.xlsx")
 @role_required(Role.admin)
 def year_xlsx(year: int):
     """The year's conduct review as XLSX."""
-    db = get_session()
-    report = year_report(session=db, year=year)
-    db.commit()
-    return _xlsx(report)
+    return _xlsx(_year(year))
 
 
 @bp.get("/<key>/export.xlsx")
 @role_required(Role.admin)
 def round_xlsx(key: str):
     """One round's conduct review as XLSX."""
-    db = get_session()
-    round_ = get_round(session=db, key=key)
-    if round_ is None:
-        abort(404)
-    report = round_report(session=db, round_=round_)
-    db.commit()
-    return _xlsx(report)
+    return _xlsx(_round(key))
