@@ -15,6 +15,10 @@
   var queue = [];          // {seq, key, body:{scores?, comment?, confidence?, highlights?}, attempted}
   var local = null;        // {id, version, scores, comment, confidence, highlights}
   var flushing = false, timer = null, retryTimer = null, conflict = null, refused = false;
+  // Every IndexedDB write goes through this one chain, in order: a queue entry's first write
+  // (which gives it its key, "seq") always lands before any later write or delete of it, so
+  // an entry is never stored twice, and "N changes waiting" counts only what is really stored.
+  var writing = Promise.resolve();
 
   // ---- IndexedDB -------------------------------------------------------------------------
   function openDb() {
@@ -37,13 +41,25 @@
       t.onerror = function () { reject(t.error); };
     });
   }
-  function saveLocal() { return tx("local", "readwrite", function (s) { return s.put(local); }); }
+  function persist(work) {
+    var done = writing.then(work);
+    writing = done.catch(function () {});
+    return done;
+  }
+  function saveLocal() {
+    return persist(function () { return tx("local", "readwrite", function (s) { return s.put(local); }); });
+  }
   function putEntry(entry) {
-    return tx("queue", "readwrite", function (s) { return s.put(entry); }).then(function (seq) {
-      entry.seq = seq; return entry;
+    return persist(function () {
+      return tx("queue", "readwrite", function (s) { return s.put(entry); }).then(function (seq) {
+        entry.seq = seq; return entry;
+      });
     });
   }
-  function dropEntry(entry) { return tx("queue", "readwrite", function (s) { return s["delete"](entry.seq); }); }
+  function dropEntry(entry) {
+    return persist(function () { return tx("queue", "readwrite", function (s) { return s["delete"](entry.seq); }); });
+  }
+  function stored() { return queue.filter(function (e) { return e.seq !== undefined; }).length; }
   function loadQueue() {
     return tx("queue", "readonly", function (s) { return s.index("assignment").getAll(id); });
   }
@@ -51,10 +67,10 @@
   // ---- the indicator ---------------------------------------------------------------------
   function show(state, text) {
     indicator.dataset.saveState = state;
-    indicator.dataset.pending = String(queue.length);
+    indicator.dataset.pending = String(stored());   // changes kept on the device, not merely in memory
     indicator.textContent = text || {
       saved: root.dataset.msgSaved, saving: root.dataset.msgSaving,
-      offline: root.dataset.msgOffline.replace("{n}", queue.length), error: root.dataset.msgError
+      offline: root.dataset.msgOffline.replace("{n}", stored()), error: root.dataset.msgError
     }[state];
   }
   function say(text) {
@@ -104,6 +120,8 @@
     var entry = merge ? last : { assignment: id, key: newKey(), body: {}, attempted: false, mergeable: mergeable };
     Object.keys(body).forEach(function (k) { entry.body[k] = body[k]; });
     if (!merge) { queue.push(entry); }
+    // At once: the indicator must never still say "saved" while a change exists only in memory.
+    if (!conflict && !refused) { show(navigator.onLine ? "saving" : "offline"); }
     Promise.all([putEntry(entry), saveLocal()]).then(function () {
       show(navigator.onLine ? "saving" : "offline");
       schedule(mergeable ? 800 : 250);
@@ -230,41 +248,49 @@
     }, function () { say(root.dataset.msgSyncFirst); });
   }
 
+  // A handler that needs the device's state: run after start(), in the order the taps came.
+  function whenStarted(handler) {
+    return function (event) {
+      var target = this;
+      started.then(function () { handler.call(target, event); });
+    };
+  }
+
   function wire() {
     root.querySelectorAll("[data-criterion]").forEach(function (field) {
       field.querySelectorAll("[data-value]").forEach(function (button) {
-        button.addEventListener("click", function () {
+        button.addEventListener("click", whenStarted(function () {
           var scores = {}; scores[field.dataset.criterion] = Number(button.dataset.value);
           if (local.scores[field.dataset.criterion] !== scores[field.dataset.criterion]) { change({ scores: scores }, false); }
-        });
+        }));
       });
     });
     root.querySelectorAll("[data-confidence-value]").forEach(function (button) {
-      button.addEventListener("click", function () {
+      button.addEventListener("click", whenStarted(function () {
         var value = Number(button.dataset.confidenceValue);
         change({ confidence: local.confidence === value ? null : value }, false);
-      });
+      }));
     });
     root.querySelectorAll("[data-highlight]").forEach(function (button) {
-      button.addEventListener("click", function () {
+      button.addEventListener("click", whenStarted(function () {
         var tag = button.dataset.highlight, tags = local.highlights.filter(function (t) { return t !== tag; });
         if (tags.length === local.highlights.length) { tags.push(tag); }
         change({ highlights: tags.sort() }, false);
-      });
+      }));
     });
     var comment = root.querySelector("[data-comment]");
-    comment.addEventListener("input", function () { change({ comment: comment.value }, true); });
+    comment.addEventListener("input", whenStarted(function () { change({ comment: comment.value }, true); }));
     root.querySelectorAll("[data-resolve]").forEach(function (button) {
       button.addEventListener("click", function () { resolve(button.dataset.resolve, conflict.entry, conflict.server); });
     });
-    root.querySelector('[data-action="submit"]').addEventListener("click", function () {
+    root.querySelector('[data-action="submit"]').addEventListener("click", whenStarted(function () {
       var missing = Array.prototype.filter.call(root.querySelectorAll("[data-criterion]"), function (f) {
         return local.scores[f.dataset.criterion] === undefined;
       });
       if (missing.length) { say(root.dataset.msgIncomplete); missing[0].scrollIntoView({ block: "center" }); return; }
       if (queue.length) { say(root.dataset.msgSyncFirst); flush(); return; }
       act(root.dataset.submitUrl);
-    });
+    }));
     var dialog = root.querySelector("[data-recuse-dialog]");
     root.querySelector('[data-action="recuse"]').addEventListener("click", function () { dialog.showModal(); });
     root.querySelector("[data-recuse-form]").addEventListener("submit", function (event) {
@@ -277,8 +303,10 @@
     });
     var reopen = root.querySelector('[data-action="reopen"]');
     if (reopen) { reopen.addEventListener("click", function () { act(root.dataset.reopenUrl); }); }
-    window.addEventListener("online", function () { refused = false; flush(); });
-    window.addEventListener("offline", function () { if (!flushing && !conflict && !refused) { show("offline"); } });
+    window.addEventListener("online", whenStarted(function () { refused = false; flush(); }));
+    window.addEventListener("offline", whenStarted(function () {
+      if (!flushing && !conflict && !refused) { show("offline"); }
+    }));
   }
 
   // ---- start: the page's values, then what this device holds ------------------------------
@@ -299,7 +327,6 @@
       }
       queue.forEach(function (e) { apply(e.body); });
       paint();
-      wire();
       return saveLocal();
     }).then(function () {
       if (!editable) { queue = []; show("saved"); return; }
@@ -323,7 +350,11 @@
     }).then(function () { root.dataset.offlineReady = "true"; }, function () {});
   }
 
-  start().then(keepOffline, function (error) {
+  // The controls are wired at once; a tap that comes before the device's state is loaded waits
+  // for it (in order) instead of being lost.
+  var started = start();
+  wire();
+  started.then(function () { root.dataset.ready = "true"; keepOffline(); }, function (error) {
     show("error", String(error));
   });
 })();
