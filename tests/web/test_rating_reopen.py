@@ -3,12 +3,15 @@ submitted ratings while the round is scoring, a CSRF-protected POST, audited; re
 round is not scoring, when the form is not submitted, and for anyone but the chair or admin."""
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
 
 from rating_support import FULL, scoring_scene, token
+from testkit import PASSWORD
 from web.models import Assignment, AuditEvent, Round, RoundState
 
 KEY = "2025Q1"
@@ -112,3 +115,22 @@ def test_only_the_chair_or_admin_may_allow(app, client, login, make_user, scene)
     assert client.post(wrong, data={"csrf_token": _csrf(page)}).status_code == 404
     assert client.post(_url(scene, scene.mine[0]), data={"csrf_token": _csrf(page)}).status_code == 303
     assert _fresh(app, Assignment, scene.mine[0].id).reopen_allowed
+
+
+@pytest.mark.browser
+def test_the_button_in_the_browser(app, live_server, tablet, scene, tmp_path):
+    """The chair taps 允许重开 on the drill-down; the row then says it is allowed."""
+    page = tablet
+    page.goto(f"{live_server}/login")
+    page.fill("input[name=username]", "chair1")
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("button[type=submit]").tap()
+    page.wait_for_url(f"{live_server}/")
+    page.goto(f"{live_server}/review/{KEY}/works/{scene.works[0].id}")
+    shots = (Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+             if os.environ.get("TUIYOU_SAVE_SCREENSHOTS") == "1" else tmp_path)
+    page.screenshot(path=str(shots / "review-allow-reopen.png"), full_page=True)
+    page.locator(f"#rating-{scene.mine[0].id} [data-allow-reopen] button").tap()
+    page.wait_for_selector(f"#rating-{scene.mine[0].id} [data-reopen-allowed]")
+    assert _fresh(app, Assignment, scene.mine[0].id).reopen_allowed
+    page.screenshot(path=str(shots / "review-allow-reopen-done.png"), full_page=True)
