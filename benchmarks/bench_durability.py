@@ -26,7 +26,6 @@ import os
 import platform
 import random
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,8 +37,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parents[1]
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
+for _path in (HERE, HERE / "benchmarks"):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
+
+from _support import free_port, wait_for  # noqa: E402
 
 CRITERIA = ("thought", "artistry", "production", "innovation")
 EXPERT_PASSWORD = "durability horse battery"
@@ -95,25 +97,6 @@ def build_world(url: str, clients: int, *, per_expert: int = 10) -> list[tuple[i
         session.commit()
     engine.dispose()
     return result
-
-
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(port: int, seconds: float = 60) -> None:
-    """Return once something listens on 127.0.0.1:``port``; raise after ``seconds``."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"no server listened on 127.0.0.1:{port} within {seconds} s")
 
 
 class Server:

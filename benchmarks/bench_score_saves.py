@@ -15,8 +15,14 @@ At the end it checks, in the database, that every form's version equals the numb
 the server accepted for it (each change applied exactly once), and prints p50 / p95 / p99,
 throughput and errors. Traffic goes to 127.0.0.1 only.
 
-    python benchmarks/bench_score_saves.py [--tablets 50] [--saves 40] [--threads 8] [--think 1.0]
-    python benchmarks/bench_score_saves.py --database-url postgresql://postgres@127.0.0.1:5432/mydb
+Before the load run it also measures the CPU time of one save in-process (``--cpu-saves``
+saves through Flask's test client on the same fresh database, ``time.process_time``): the
+server's own cost per save, without HTTP, threads or the load tool.
+
+    python benchmarks/bench_score_saves.py                   # SQLite; prints a table
+    python benchmarks/bench_score_saves.py --database-url sqlite \
+        --database-url postgresql://postgres@127.0.0.1:5432/mydb   # both, one row each
+    options: [--tablets 50] [--saves 40] [--threads 8] [--think 1.0] [--cpu-saves 400] [--json]
 """
 from __future__ import annotations
 
@@ -25,7 +31,6 @@ import http.client
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -37,7 +42,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(HERE))
+for _path in (HERE, HERE / "benchmarks"):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
+
+from _support import free_port, table, wait_for  # noqa: E402
+
+COLUMNS = ["database", "cpu_ms_per_save", "tablets", "think_s", "waitress_threads", "requests", "throughput_per_s",
+           "p50_ms", "p95_ms", "p99_ms", "errors", "exactly_once", "load_average"]
 
 
 def build_database(url: str) -> list[tuple[int, str, int]]:
@@ -82,21 +94,35 @@ def final_versions(url: str, ids: list[int]) -> dict[int, int]:
     return found
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def cpu_per_save(url: str, form: tuple[int, str, int], saves: int, instance: Path) -> float:
+    """Milliseconds of CPU (``time.process_time``) per save, in-process through Flask's test client."""
+    from seed.demo import DEMO_PASSWORD
+    from web import create_app
 
+    os.environ["TUIYOU_INSTANCE"] = str(instance)
+    app = create_app({"DATABASE_URL": url})
+    client = app.test_client()
+    assignment_id, username, version = form
+    token = client.post("/api/v1/tokens", json={"username": username, "password": DEMO_PASSWORD}).get_json()["token"]
+    rng, criteria = random.Random(1), ["thought", "artistry", "production", "innovation"]
 
-def wait_for(port: int, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"tuiyou serve did not listen on port {port} within {seconds} s")
+    def save() -> None:
+        nonlocal version
+        response = client.put(f"/api/v1/assignments/{assignment_id}/scores",
+                              json={"scores": {rng.choice(criteria): rng.randrange(0, 21) / 2}, "version": version},
+                              headers={"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())})
+        if response.status_code != 200:
+            raise SystemExit(f"in-process save answered {response.status_code}: {response.get_json()}")
+        version = response.get_json()["version"]
+
+    for _ in range(min(50, saves)):  # warm up: imports, statement caches, connection pool
+        save()
+    began = time.process_time()
+    for _ in range(saves):
+        save()
+    spent = time.process_time() - began
+    app.extensions["tuiyou.engine"].dispose()
+    return 1000 * spent / saves
 
 
 @dataclass
@@ -164,59 +190,49 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url", default="", help="PostgreSQL URL (default: a fresh SQLite file)")
-    parser.add_argument("--tablets", type=int, default=50)
-    parser.add_argument("--saves", type=int, default=40, help="saves per tablet")
-    parser.add_argument("--retry-every", type=int, default=10, help="resend every N-th save with its key (0: never)")
-    parser.add_argument("--threads", type=int, default=8, help="waitress threads (tuiyou serve's default)")
-    parser.add_argument("--seconds", type=float, default=120, help="stop after this long")
-    parser.add_argument("--think", type=float, default=1.0,
-                        help="mean seconds between one tablet's saves (uniform 0.5x-1.5x); 0: back to back")
-    args = parser.parse_args()
-
+def run(url: str, args: argparse.Namespace, tmp: Path) -> dict:
+    """One load run against ``url`` (a fresh database); the result row."""
     from seed.demo import DEMO_PASSWORD
 
-    with tempfile.TemporaryDirectory() as tmp:
-        url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
-        forms = build_database(url)
-        if len(forms) < args.tablets:
-            raise SystemExit(f"only {len(forms)} open forms in the demo")
-        chosen = random.Random(7).sample(forms, args.tablets)
-        port = free_port()
-        env = {**os.environ, "DATABASE_URL": url, "TUIYOU_INSTANCE": str(Path(tmp) / "instance")}
-        tuiyou = Path(sys.executable).with_name("tuiyou")
-        # The server's log goes to a file: an unread pipe fills up under load (waitress warns about
-        # its queue depth) and then blocks every thread that logs.
-        log = open(Path(tmp) / "serve.log", "wb")
-        server = subprocess.Popen([str(tuiyou), "serve", "--host", "127.0.0.1", "--port", str(port),
-                                   "--threads", str(args.threads)], env=env, cwd=HERE,
-                                  stdout=log, stderr=subprocess.STDOUT)
+    forms = build_database(url)
+    if len(forms) < args.tablets + 1:
+        raise SystemExit(f"only {len(forms)} open forms in the demo")
+    chosen = random.Random(7).sample(forms, args.tablets)
+    spare = next(f for f in forms if f not in chosen)  # the in-process measurement saves on another form
+    cpu = round(cpu_per_save(url, spare, args.cpu_saves, tmp / "instance"), 2) if args.cpu_saves else None
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": url, "TUIYOU_INSTANCE": str(tmp / "instance")}
+    tuiyou = Path(sys.executable).with_name("tuiyou")
+    # The server's log goes to a file: an unread pipe fills up under load (waitress warns about
+    # its queue depth) and then blocks every thread that logs.
+    log = open(tmp / "serve.log", "wb")
+    server = subprocess.Popen([str(tuiyou), "serve", "--host", "127.0.0.1", "--port", str(port),
+                               "--threads", str(args.threads)], env=env, cwd=HERE,
+                              stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for(port)
+        tablets = [Tablet(a, user, version) for a, user, version in chosen]
+        barrier = threading.Barrier(len(tablets) + 1)
+        stop_at = time.monotonic() + args.seconds + 60
+        threads = [threading.Thread(target=run_tablet, args=(t, port, DEMO_PASSWORD, args.saves,
+                                                             args.retry_every, stop_at, barrier, args.think))
+                   for t in tablets]
+        for thread in threads:
+            thread.start()
+        barrier.wait()
+        began = time.perf_counter()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - began
+    finally:
+        server.terminate()
         try:
-            wait_for(port)
-            tablets = [Tablet(a, user, version) for a, user, version in chosen]
-            barrier = threading.Barrier(len(tablets) + 1)
-            stop_at = time.monotonic() + args.seconds + 60
-            threads = [threading.Thread(target=run_tablet, args=(t, port, DEMO_PASSWORD, args.saves,
-                                                                 args.retry_every, stop_at, barrier, args.think))
-                       for t in tablets]
-            for thread in threads:
-                thread.start()
-            barrier.wait()
-            began = time.perf_counter()
-            for thread in threads:
-                thread.join()
-            elapsed = time.perf_counter() - began
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-            log.close()
-            queue_warnings = (Path(tmp) / "serve.log").read_text(errors="replace").count("Task queue depth")
-        versions = final_versions(url, [t.assignment_id for t in tablets])
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+        queue_warnings = (tmp / "serve.log").read_text(errors="replace").count("Task queue depth")
+    versions = final_versions(url, [t.assignment_id for t in tablets])
 
     latencies = [x for t in tablets for x in t.latencies]
     errors: dict[str, int] = {}
@@ -226,8 +242,8 @@ def main() -> None:
     start_versions = {a: v for a, _, v in chosen}
     mismatched = [t.assignment_id for t in tablets
                   if versions[t.assignment_id] - start_versions[t.assignment_id] != t.accepted]
-    result = {
-        "database": "postgresql" if args.database_url else "sqlite",
+    return {
+        "database": "postgresql" if url.startswith("postgres") else "sqlite", "cpu_ms_per_save": cpu,
         "tablets": args.tablets, "think_s": args.think, "waitress_threads": args.threads, "requests": len(latencies),
         "accepted_saves": sum(t.accepted for t in tablets), "seconds": round(elapsed, 2),
         "throughput_per_s": round(len(latencies) / elapsed, 1),
@@ -235,11 +251,39 @@ def main() -> None:
         "p95_ms": round(1000 * percentile(latencies, 0.95), 1),
         "p99_ms": round(1000 * percentile(latencies, 0.99), 1),
         "mean_ms": round(1000 * statistics.fmean(latencies), 1),
-        "errors": errors, "forms_not_applied_exactly_once": mismatched,
+        "errors": errors or 0, "forms_not_applied_exactly_once": mismatched,
+        "exactly_once": "yes" if not mismatched else f"NO ({len(mismatched)} forms)",
         "waitress_queue_warnings": queue_warnings,
-        "load_average": os.getloadavg(),
+        "load_average": " ".join(f"{x:.2f}" for x in os.getloadavg()),
     }
-    print(json.dumps(result, indent=2))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", action="append", default=[],
+                        help="'sqlite' (a fresh file) or a PostgreSQL URL whose public schema is rebuilt; "
+                             "repeat for several rows (default: sqlite)")
+    parser.add_argument("--tablets", type=int, default=50)
+    parser.add_argument("--saves", type=int, default=40, help="saves per tablet")
+    parser.add_argument("--retry-every", type=int, default=10, help="resend every N-th save with its key (0: never)")
+    parser.add_argument("--threads", type=int, default=8, help="waitress threads (tuiyou serve's default)")
+    parser.add_argument("--seconds", type=float, default=120, help="stop after this long")
+    parser.add_argument("--think", type=float, default=1.0,
+                        help="mean seconds between one tablet's saves (uniform 0.5x-1.5x); 0: back to back")
+    parser.add_argument("--cpu-saves", type=int, default=400,
+                        help="saves for the in-process CPU measurement (0: skip it)")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON instead of a table")
+    args = parser.parse_args()
+
+    rows = []
+    for target in args.database_url or ["sqlite"]:
+        with tempfile.TemporaryDirectory() as tmp:
+            url = f"sqlite:///{Path(tmp) / 'bench.sqlite'}" if target == "sqlite" else target
+            rows.append(run(url, args, Path(tmp)))
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        print(table(rows, COLUMNS))
 
 
 if __name__ == "__main__":

@@ -83,6 +83,7 @@ TABLE: dict[tuple[str, str], object] = {
     ("POST", "/review/<key>/signoff"): CHAIR,
     ("POST", "/review/<key>/reopen"): ADMIN,
     ("GET", "/review/<key>/works/<int:item_id>"): CHAIR,
+    ("POST", "/review/<key>/works/<int:item_id>/ratings/<int:assignment_id>/allow-reopen"): CHAIR,
     ("GET", "/review/<key>/export.<any(csv, xlsx, pdf):fmt>"): CHAIR,
     # the JSON API
     ("GET", "/api/v1/openapi.json"): "all",

@@ -46,6 +46,19 @@ def _wait_saved(page, timeout: int = 15000) -> None:
     page.wait_for_selector('[data-save-state="saved"][data-pending="0"]', timeout=timeout)
 
 
+def _device_queue(page) -> int:
+    """How many changes the device's IndexedDB queue holds (0 once everything is acknowledged)."""
+    return page.evaluate("""() => new Promise((resolve, reject) => {
+        const open = indexedDB.open("tuiyou-rating", 1);
+        open.onsuccess = () => {
+            const count = open.result.transaction("queue").objectStore("queue").count();
+            count.onsuccess = () => { open.result.close(); resolve(count.result); };
+            count.onerror = () => reject(count.error);
+        };
+        open.onerror = () => reject(open.error);
+    })""")
+
+
 def _log_in(page, base: str) -> None:
     page.goto(f"{base}/login")
     page.fill("input[name=username]", "zhang")
@@ -76,6 +89,7 @@ def test_an_experts_day_offline_and_back(live_server, tablet, app, client, sessi
     assert box["height"] >= 44 and box["width"] >= 40, "finger-sized targets"
     assignment, history = _server(app, first)
     assert assignment.version == 4 and history[4] == {k: float(v) for k, v in TAPS.items()}
+    assert _device_queue(page) == 0, "every acknowledged change left the device, none stored twice"
     page.screenshot(path=str(SHOTS / "rating-form-landscape.png"))
     page.screenshot(path=str(tmp_path / "form-full.png"), full_page=True)
 
@@ -97,6 +111,7 @@ def test_an_experts_day_offline_and_back(live_server, tablet, app, client, sessi
     assert assignment.version == 6, "each waiting change applied exactly once"
     assert history[5]["thought"] == 9.5 and history[5]["innovation"] == 6.5
     assert history[6] == {"thought": 9.5, "artistry": 7.0, "production": 9.0, "innovation": 7.0}
+    assert _device_queue(page) == 0
 
     # 409: another tablet saved in between; the form shows both values and the expert chooses.
     auth = token(client)
@@ -145,3 +160,23 @@ def test_list_and_form_in_portrait(live_server, browser, session, make_user):
         page.screenshot(path=str(SHOTS / "rating-form-portrait.png"))
     finally:
         context.close()
+
+
+def test_the_indicator_never_says_saved_while_a_change_is_only_in_memory(live_server, tablet, session, make_user):
+    """A tap turns "saved" into "saving" in the same moment its button lights up: a check that waits
+    for "saved" after a tap can never see the state from before it (the cause of a flaky run)."""
+    scene = scoring_scene(session, make_user, works=1)
+    page = tablet
+    _log_in(page, live_server)
+    page.goto(f"{live_server}/assignments/{scene.mine[0].id}")
+    _tap(page, "thought", "8")
+    _wait_saved(page)
+    pressed, state = page.evaluate("""async () => {
+        document.querySelector('[data-criterion="artistry"] [data-value="6"]').click();
+        await Promise.resolve();  // the tap's handler runs as soon as the form has started
+        return [document.querySelector('[data-criterion="artistry"] [data-value="6"]').getAttribute('aria-pressed'),
+                document.querySelector('[data-save-state]').dataset.saveState];
+    }""")
+    assert (pressed, state) == ("true", "saving")
+    _wait_saved(page)
+    assert _device_queue(page) == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from ..models import (Assignment, AssignmentStatus, Comment, DisseminationCase, HighlightTag, Rating, Round, User,
@@ -64,19 +65,24 @@ def expert_assignments(*, session: Session, expert: User) -> list[ExpertAssignme
     return result
 
 
+# Prebuilt: every save and page of a form runs it (no statement building per request).
+_EXPERTS_ASSIGNMENT = (select(Assignment, Work, Round)
+                       .join(Work, Work.id == Assignment.work_id)
+                       .join(Round, Round.id == Assignment.round_id)
+                       .where(Assignment.id == bindparam("assignment_id"),
+                              Assignment.expert_id == bindparam("expert_id")))
+_EXPERTS_CASE = (select(Assignment, DisseminationCase, Round)
+                 .join(DisseminationCase, DisseminationCase.id == Assignment.case_id)
+                 .join(Round, Round.id == Assignment.round_id)
+                 .where(Assignment.id == bindparam("assignment_id"),
+                        Assignment.expert_id == bindparam("expert_id")))
+
+
 def assignment_for_expert(*, session: Session, expert: User, assignment_id: int) -> ExpertAssignment | None:
     """The expert's own assignment ``assignment_id`` with its work and round; None if not theirs."""
-    row = session.exec(
-        select(Assignment, Work, Round)
-        .join(Work, Work.id == Assignment.work_id)
-        .join(Round, Round.id == Assignment.round_id)
-        .where(Assignment.id == assignment_id, Assignment.expert_id == expert.id)).first()
+    row = session.exec(_EXPERTS_ASSIGNMENT, params={"assignment_id": assignment_id, "expert_id": expert.id}).first()
     if row is None:
-        case = session.exec(
-            select(Assignment, DisseminationCase, Round)
-            .join(DisseminationCase, DisseminationCase.id == Assignment.case_id)
-            .join(Round, Round.id == Assignment.round_id)
-            .where(Assignment.id == assignment_id, Assignment.expert_id == expert.id)).first()
+        case = session.exec(_EXPERTS_CASE, params={"assignment_id": assignment_id, "expert_id": expert.id}).first()
         return ExpertAssignment(case[0], CaseForm.of(case[1]), case[2]) if case else None
     return ExpertAssignment(*row)
 

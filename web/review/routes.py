@@ -13,7 +13,9 @@ from scoring.rules.config import load_rules
 from ..access import current_user, role_required
 from ..db import get_session
 from ..i18n import localized
-from ..models import Role
+from ..models import Role, RoundState
+from ..rating.operations import RatingRefused, allow_reopen
+from ..rating.queries import assignment_in_round
 from ..rounds.queries import get_round, list_rounds
 from . import charts, console, operations, panel_stats, queries
 
@@ -85,19 +87,48 @@ def rankings(key: str):
 def work(key: str, item_id: int):
     """Every rating of one work by every expert per criterion, with residuals, flags, comments, tags."""
     db, round_, method = get_session(), _round(key), _method()
-    ranking = console.ranking_for(session=db, round_=round_, method=method)
-    db.commit()
+    try:
+        ranking = console.ranking_for(session=db, round_=round_, method=method)
+        db.commit()
+    except ValueError as exc:  # early in scoring (e.g. one expert submitted): the ratings, without a fit
+        db.rollback()
+        ranking, unfitted = None, str(exc)
+    else:
+        unfitted = ""
     items = queries.round_items(session=db, round_=round_)
     if item_id not in items:
         abort(404)
-    per_rating = {r["assignment_id"]: r for r in ranking.ratings}
+    per_rating = {r["assignment_id"]: r for r in ranking.ratings} if ranking else {}
     rules = load_rules()
     criteria_set = rules.criteria_sets[round_.criteria_set]
     highlights = {h.key: h for h in criteria_set.highlights}
     return render_template("review/work.html", **_common(round_, method), item_id=item_id,
-                           title=items[item_id][0], category=items[item_id][1], row=ranking.row(item_id),
+                           title=items[item_id][0], category=items[item_id][1], unfitted=unfitted,
+                           row=ranking.row(item_id) if ranking else None,
                            ratings=queries.item_ratings(session=db, round_=round_, item_id=item_id),
-                           fitted=per_rating, criteria=criteria_set.criteria, highlights=highlights)
+                           fitted=per_rating, criteria=criteria_set.criteria, highlights=highlights,
+                           scoring=round_.state == RoundState.scoring)
+
+
+@bp.post("/<key>/works/<int:item_id>/ratings/<int:assignment_id>/allow-reopen")
+@role_required(*CHAIR)
+def allow_reopen_rating(key: str, item_id: int, assignment_id: int):
+    """The chair lets the expert reopen one submitted form of this work (round in scoring)."""
+    db, round_ = get_session(), _round(key)
+    found = assignment_in_round(session=db, assignment_id=assignment_id)
+    if found is None or found[1].id != round_.id or item_id not in (found[0].work_id, found[0].case_id):
+        abort(404)
+    back = url_for("review.work", key=key, item_id=item_id) + f"#rating-{assignment_id}"
+    try:
+        allow_reopen(session=db, chair=current_user(), assignment=found[0], round_=round_)
+    except RatingRefused as refused:
+        db.rollback()
+        flash(_("轮次 %(key)s 不在评分阶段，不能允许重新打开。", key=key) if refused.code == "round_closed"
+              else _("只有已提交的评分表可以允许重新打开。"), "error")
+        return redirect(back), 303
+    db.commit()
+    flash(_("已允许该专家重新打开评分表一次。"), "info")
+    return redirect(back), 303
 
 
 @bp.get("/<key>/diagnostics")
