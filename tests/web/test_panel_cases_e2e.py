@@ -21,7 +21,7 @@ from e2e_support import add_user, bearer, cli, ok, score_round, set_state, steps
 from intake_support import csv_bytes
 from scoring.rules.config import load_rules
 from testkit import PASSWORD, csrf_token, require_tool
-from web.models import Assignment, AuditEvent, DisseminationCase
+from web.models import Assignment, AuditEvent, Conflict, DisseminationCase
 
 KEY = "2025-cases"
 HEADERS = ["案例名称", "推荐单位", "开展时间", "案例简介", "传播渠道", "传播数据", "链接"]
@@ -198,6 +198,9 @@ def test_a_case_assignment_by_hand_keeps_its_rules(client, session, make_user):
     with pytest.raises(AssignmentRefused, match="已对该案例申请回避"):
         add(expert, cases[0])
     assert add(expert, cases[2]).case_id == cases[2].id  # the recusal freed a place
+    # the recusal is kept on the assignment, not as a conflict row naming nothing
+    assert not [c for c in session.exec(select(Conflict).where(Conflict.user_id == expert.id))
+                if c.work_id is None and not c.organisation and not c.person]
     move(session=session, round_=round_, state="scoring", actor="t")
     move(session=session, round_=round_, state="review", actor="t")
     with pytest.raises(AssignmentRefused, match="intake"):

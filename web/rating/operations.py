@@ -202,8 +202,12 @@ def submit(*, session: Session, expert: User, assignment: Assignment, round_: Ro
                  subject=f"assignment:{assignment.id}", detail={"version": assignment.version})
 
 
-def recuse(*, session: Session, expert: User, assignment: Assignment, round_: Round, reason: str) -> Conflict:
-    """Recuse from a work: status recused, reason kept, a "recused" conflict recorded; scores kept."""
+def recuse(*, session: Session, expert: User, assignment: Assignment, round_: Round, reason: str) -> Conflict | None:
+    """Recuse from a work: status recused, reason kept, a "recused" conflict recorded; scores kept.
+
+    A dissemination case has no conflict row (a conflict names a work, an organisation or a
+    person): the recused assignment itself keeps the expert off that case.
+    """
     reason = (reason or "").strip()
     if not reason:
         raise RatingRefused(422, "reason_required", "Give a reason for recusing (e.g. the relationship).")
@@ -219,12 +223,15 @@ def recuse(*, session: Session, expert: User, assignment: Assignment, round_: Ro
     assignment.recuse_reason = reason
     assignment.updated_at = utcnow()
     session.add(assignment)
-    conflict = Conflict(user_id=expert.id, work_id=assignment.work_id, kind="recused", reason=reason)
-    session.add(conflict)
+    conflict = None
+    if assignment.work_id is not None:
+        conflict = Conflict(user_id=expert.id, work_id=assignment.work_id, kind="recused", reason=reason)
+        session.add(conflict)
     session.flush()
     record_event(session, "assignment.recused", actor=expert.username, round_id=round_.id,
                  subject=f"assignment:{assignment.id}",
-                 detail={"reason": reason, "work_id": assignment.work_id, "conflict_id": conflict.id})
+                 detail={"reason": reason, "work_id": assignment.work_id, "case_id": assignment.case_id,
+                         "conflict_id": conflict.id if conflict else None})
     return conflict
 
 
