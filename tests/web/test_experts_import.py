@@ -104,3 +104,40 @@ def test_availability_and_declarations_from_the_command_line(runner, session):
     e01 = session.exec(select(User).where(User.username == "2025q1-e01")).one()
     assert all(e != e00.id for e, _ in pairs), "an unavailable expert gets no new works"
     assert (e01.id, work.id) not in pairs
+
+
+def test_declared_works_come_in_by_number_and_a_wrong_number_names_row_and_column(runner, session, tmp_path):
+    import numpy as np
+    from assignment_support import add_works
+    from web.models import Round
+    round_ = Round(key="2025Q1", year=2025, quarter=1)
+    session.add(round_)
+    session.flush()
+    works = add_works(session, round_, 2, np.random.default_rng(0))
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["用户名", "姓名", "擅长类别", "回避作品"])
+    sheet.append(["zhou", "周某", "网络剧", f"{works[0].id}、{works[1].id}"])
+    sheet.append(["wu", "吴某", "网络剧", works[1].id])  # a number cell
+    data = io.BytesIO()
+    book.save(data)
+    path = tmp_path / "experts.xlsx"
+    path.write_bytes(data.getvalue())
+    result = runner.invoke(args=["experts", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    zhou = session.exec(select(User).where(User.username == "zhou")).one()
+    wu = session.exec(select(User).where(User.username == "wu")).one()
+    assert sorted(c.work_id for c in session.exec(select(Conflict).where(Conflict.user_id == zhou.id))) == \
+        sorted(w.id for w in works)
+    assert [c.work_id for c in session.exec(select(Conflict).where(Conflict.user_id == wu.id))] == [works[1].id]
+    assert runner.invoke(args=["experts", "import", str(path)]).exit_code == 0  # again: no duplicates
+    assert len(session.exec(select(Conflict).where(Conflict.user_id == zhou.id)).all()) == 2
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text(f"username,name,categories,avoid_works\nzheng,郑某,网络剧,{works[0].id}、99999、第三部\n",
+                   encoding="utf-8")
+    refused = runner.invoke(args=["experts", "import", str(bad)])
+    assert refused.exit_code == 1
+    assert "row 2 · 回避作品 (avoid_works)" in refused.output and "99999" in refused.output
+    assert "第三部" in refused.output and "nothing imported" in refused.output
+    assert session.exec(select(User).where(User.username == "zheng")).first() is None

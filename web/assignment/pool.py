@@ -9,6 +9,8 @@ profiles of existing experts rather than failing.
 """
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +30,8 @@ UNUSABLE_PASSWORD = "!"  # not an argon2 hash: verification always fails
 EXPERT_COLUMNS = {"username": ("用户名", True), "name": ("姓名", True), "org": ("工作单位", False),
                   "province": ("所在省份", False), "categories": ("擅长类别", True),
                   "capacity": ("每轮最多评审数", False),
-                  "avoid_orgs": ("回避单位", False), "avoid_people": ("回避人员", False)}
+                  "avoid_orgs": ("回避单位", False), "avoid_people": ("回避人员", False),
+                  "avoid_works": ("回避作品", False)}
 _SEPARATORS = ("、", "，", ",", ";", "；")
 
 
@@ -71,6 +74,20 @@ def _header_keys(headers: list[Any]) -> tuple[dict[int, str], list[Issue]]:
     return found, issues
 
 
+def _work_numbers(session: Session, names: list[str], problems: list) -> list[int]:
+    """The registered works a row's 回避作品 cell names by number; a problem for each that is not one."""
+    numbers = []
+    for name in names:
+        whole = re.fullmatch(r"(\d{1,10})(?:\.0+)?", name)  # an XLSX number cell reads as "12.0"
+        number = int(whole.group(1)) if whole and int(whole.group(1)) < 2**31 else None
+        if number is None or session.get(Work, number) is None:
+            problems.append(("avoid_works", f"回避作品“{name}”不是已登记作品的编号",
+                             f"avoid_works: {name!r} is not the number of a registered work"))
+        else:
+            numbers.append(number)
+    return numbers
+
+
 def import_experts(*, session: Session, data: bytes, filename: str, actor: str) -> ExpertImportReport:
     """Check every row, then create or update all experts, or none (raises IntakeError for an unreadable file)."""
     table = read_table(data, filename)
@@ -110,20 +127,24 @@ def import_experts(*, session: Session, data: bytes, filename: str, actor: str) 
             except ValueError:
                 problems.append(("capacity", f"每轮最多评审数应为正整数（收到“{raw}”）",
                                  f"capacity must be a positive whole number (got {raw!r})"))
+        avoid_works = _work_numbers(session, split_names(cell.get("avoid_works")), problems)
         existing = session.exec(select(User).where(User.username == username)).first() if username else None
         if existing is not None and existing.role != Role.expert:
             problems.append(("username", f"用户 {username} 已存在且不是评审专家", f"user {username} exists and is not an expert"))
         report.issues += [Issue(number, col, zh, en) for col, zh, en in problems]
-        rows.append((username, text, categories, capacity, existing, cell))
+        rows.append((username, text, categories, capacity, existing, cell, avoid_works))
     if report.issues:
         return report
-    for username, text, categories, capacity, existing, cell in rows:
+    for username, text, categories, capacity, existing, cell, avoid_works in rows:
         user = existing or User(username=username, role=Role.expert, password_hash=UNUSABLE_PASSWORD)
         user.display_name, user.categories, user.capacity = text["name"], categories, capacity
         user.organisation, user.province = text.get("org", ""), text.get("province", "")
         session.add(user)
         session.flush()
-        declared = {(c.organisation, c.person) for c in session.exec(select(Conflict).where(Conflict.user_id == user.id))}
+        mine = list(session.exec(select(Conflict).where(Conflict.user_id == user.id)))
+        declared = {(c.organisation, c.person) for c in mine if c.work_id is None}
+        for work_id in sorted(set(avoid_works) - {c.work_id for c in mine}):
+            session.add(Conflict(user_id=user.id, work_id=work_id, kind="declared", reason="导入 / imported"))
         for org in split_names(cell.get("avoid_orgs")):
             if (org, None) not in declared:
                 session.add(Conflict(user_id=user.id, organisation=org, kind="declared", reason="导入 / imported"))
