@@ -7,6 +7,10 @@ as ``tuiyou analyze`` draws them (ranks from the posterior means, bands around t
 estimates; 200 draws), against the truth. ``--known-effects SCENARIO`` prints how close the
 default fit gets to the oracle when told every rater's true slope (only severities
 estimated) or true severity (only slopes estimated): where the gap to the oracle lies.
+``--bayes-bound SCENARIO`` prints the recall of the exact posterior mean of each work's
+quality told every rater's true slope and the scenario's true spreads (quality, severity,
+noise), with the wild ratings deleted: what the best estimate that must still learn the
+severities from the ratings reaches, a ceiling for any method that does not know the slopes.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ import argparse
 import time
 
 import numpy as np
+from scipy import sparse
+from scipy.sparse import linalg as splinalg
 
 from scoring.normalize import DEFAULT_METHOD, METHODS
 from scoring.ranking import rank_within_category
@@ -70,14 +76,59 @@ def known_effects(name: str, seeds) -> None:
         print(f"| {k} | {np.mean(v):.4f} | {np.mean(v) / oracle:.4f} |")
 
 
+def bayes_posterior_mean(p, scenario) -> np.ndarray:
+    """E[quality | ratings] under the scenario's own model, told the true slopes and spreads.
+
+    y - centre = a_r q_w + b_r + e with q ~ N(0, quality_sd^2), b ~ N(0, bias_sd^2) and
+    e ~ N(0, noise_sd^2), the wild ratings deleted and a_r known: a linear Gaussian model, so
+    the posterior mean solves the ridge normal equations exactly (one sparse solve).
+    Scenarios with category offsets or criteria are not this model; the bound is for the others.
+    """
+    keep = ~p.wild
+    w, r, a = p.work_id[keep], p.rater_id[keep], p.rater_scale[p.rater_id[keep]]
+    n_w, n_r, n = p.quality.size, p.rater_bias.size, int(keep.sum())
+    rows = np.concatenate([np.arange(n), np.arange(n)])
+    x = sparse.csr_matrix((np.concatenate([a, np.ones(n)]), (rows, np.concatenate([w, n_w + r]))),
+                          shape=(n, n_w + n_r))
+    s2 = scenario.noise_sd**2
+    penalty = np.concatenate([np.full(n_w, s2 / scenario.quality_sd**2),
+                              np.full(n_r, s2 / max(scenario.bias_sd, 1e-6) ** 2)])
+    lhs = (x.T @ x + sparse.diags(penalty)).tocsc()
+    return splinalg.spsolve(lhs, x.T @ (p.score[keep] - p.centre))[:n_w]
+
+
+def bayes_bound(name: str, seeds) -> None:
+    """Recall / oracle of the exact posterior mean told the true slopes and spreads (wild rows deleted)."""
+    scenario = SCENARIOS[name]
+    if scenario.category_offset_sd or scenario.criteria_weights is not None:
+        raise SystemExit(f"{name}: the bound assumes the plain model (no category offsets, no criteria)")
+    out = {"oracle": [], DEFAULT_METHOD: [], "posterior mean, true slopes and spreads": []}
+    for seed in seeds:
+        p = simulate_panel(scenario, rng=np.random.default_rng(seed))
+        options = {"wild_ends": (scenario.scale_min, scenario.scale_max)} if DEFAULT_METHOD == "affine" else {}
+        fit = METHODS[DEFAULT_METHOD](p.work_id, p.rater_id, p.score, categories=p.category, **options)
+        for key, score in (("oracle", oracle_scores(p)), (DEFAULT_METHOD, fit.score),
+                           ("posterior mean, true slopes and spreads", bayes_posterior_mean(p, scenario))):
+            out[key].append(top_recall(score, p.quality, p.work_category))
+    oracle = np.mean(out["oracle"])
+    print(f"{name}, seeds {seeds.start}..{seeds.stop - 1}\n\n| estimate | recall | / oracle |\n|---|---:|---:|")
+    for k, v in out.items():
+        print(f"| {k} | {np.mean(v):.4f} | {np.mean(v) / oracle:.4f} |")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--first", type=int, default=0)
     parser.add_argument("--bands", action="store_true", help="rank-band coverage instead of recall")
     parser.add_argument("--known-effects", metavar="SCENARIO", help="affine told the true slopes or severities")
+    parser.add_argument("--bayes-bound", metavar="SCENARIO",
+                        help="exact posterior mean told the true slopes and spreads (a ceiling)")
     args = parser.parse_args()
     seeds = range(args.first, args.first + args.seeds)
+    if args.bayes_bound:
+        bayes_bound(args.bayes_bound, seeds)
+        return
     if args.known_effects:
         known_effects(args.known_effects, seeds)
         return
