@@ -395,8 +395,9 @@ def test_chair_guide_from_ranking_to_export(browser, live_server, client, sessio
     _save(page.screenshot(), "chair-signed.png", tmp_path)
 
     # Members sign (one with a dissent); the chair reads the signing page.
-    members = session.exec(select(User).join(Assignment, Assignment.expert_id == User.id)
-                           .where(Assignment.round_id == round_.id).distinct()).all()
+    # (no SELECT DISTINCT over users: PostgreSQL cannot compare their JSON column)
+    members = session.exec(select(User).where(User.id.in_(
+        select(Assignment.expert_id).where(Assignment.round_id == round_.id))).order_by(User.id)).all()
     for n, member in enumerate(m for m in members if m.username not in ("wang",)):
         body = {"password": PASSWORD, "dissent": "建议将《" + works[8].title + "》调入，其创新性被低估。"} \
             if n == 0 else {"password": PASSWORD}
