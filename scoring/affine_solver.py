@@ -13,7 +13,8 @@ their cells with one ``np.bincount``; the Cholesky factorisation reads only that
 
 The sum runs over works in work order, and a cell receives at most one term per work, so the
 result does not depend on the order of the input rows (the sparse product summed in row order).
-Panels with more than ``DENSE_RATERS_MAX`` raters keep the sparse path of the parent class.
+Panels with more than ``DENSE_RATERS_MAX`` raters, or more than ``PAIRS_MAX`` rater pairs, keep the
+generic solve of the parent class.
 """
 
 from __future__ import annotations
@@ -24,7 +25,11 @@ from scipy import linalg, sparse
 from scoring import models_additive
 from scoring.models_additive import AdditiveSolver
 
-__all__ = ["PairPatternSolver"]
+__all__ = ["PairPatternSolver", "PAIRS_MAX"]
+
+#: Most rater pairs listed (16 bytes each: cell and value); a denser panel (every rater on every
+#: work of a large panel) keeps the generic sparse product rather than hold hundreds of MiB
+PAIRS_MAX = 12_000_000
 
 
 class PairPatternSolver(AdditiveSolver):
@@ -33,9 +38,11 @@ class PairPatternSolver(AdditiveSolver):
     def __post_init__(self) -> None:
         super().__post_init__()
         p = self.panel
-        # read at build time, so a test that lowers the limit sends both solvers down the sparse path
-        self._dense = p.n_raters <= models_additive.DENSE_RATERS_MAX
-        if not self._dense:
+        # the limits are read at build time, so a test that lowers one takes effect
+        counts = self._counts.astype(np.int64)
+        self._paired = (p.n_raters <= models_additive.DENSE_RATERS_MAX
+                        and int(np.sum(counts * (counts + 1) // 2)) <= PAIRS_MAX)
+        if not self._paired:
             return
         n_r = p.n_raters
         # per group of works with the same number m of ratings: their positions in work order
@@ -59,7 +66,7 @@ class PairPatternSolver(AdditiveSolver):
     def solve(self, weight: np.ndarray, y: np.ndarray | None = None,
               slope: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Same contract and solution as :meth:`AdditiveSolver.solve`; only the assembly differs."""
-        if not self._dense:
+        if not self._paired:
             return super().solve(weight, y, slope)
         p = self.panel
         n_r = p.n_raters

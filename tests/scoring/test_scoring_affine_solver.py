@@ -66,8 +66,20 @@ def test_pair_pattern_solver_keeps_the_sparse_path_for_many_raters(monkeypatch):
     dense = PairPatternSolver(panel, 0.0).solve(conf)
     monkeypatch.setattr(additive, "DENSE_RATERS_MAX", 0)
     solver = PairPatternSolver(panel, 0.0)
-    assert not solver._dense
+    assert not solver._paired
     np.testing.assert_allclose(solver.solve(conf)[0], dense[0], atol=1e-5)
+
+
+def test_too_many_pairs_keep_the_generic_solve(monkeypatch):
+    import scoring.affine_solver as module
+
+    work, rater, score, conf, _ = random_panel(5)
+    panel = build_panel(work, rater, score, confidence=conf)
+    paired = PairPatternSolver(panel, 0.0)
+    monkeypatch.setattr(module, "PAIRS_MAX", int(paired._cells.size) - 1)
+    generic = PairPatternSolver(panel, 0.0)
+    assert paired._paired and not generic._paired
+    np.testing.assert_allclose(generic.solve(conf)[0], paired.solve(conf)[0], rtol=0, atol=1e-10)
 
 
 def test_works_with_a_single_rating_each():
@@ -109,4 +121,4 @@ def test_affine_fit_uses_the_pair_pattern_solver(monkeypatch):
     monkeypatch.setattr(affine, "PairPatternSolver", Spy)
     work, rater, score, conf, category = random_panel(1)
     fit_affine(work, rater, score, confidence=conf)
-    assert len(built) == 1 and built[0]._dense and built[0]._cells.size > 0
+    assert len(built) == 1 and built[0]._paired and built[0]._cells.size > 0
