@@ -40,7 +40,11 @@ def random_panel(seed: int, *, wild: float = 0.0, split: bool = False):
 
 @pytest.mark.parametrize("seed", range(8))
 @pytest.mark.parametrize("ridge", [0.0, 0.4])
-def test_pair_pattern_solve_is_the_generic_solve(seed, ridge):
+@pytest.mark.parametrize("sliced_min", [1, 10**9])  # every group by slices / every pair gathered
+def test_pair_pattern_solve_is_the_generic_solve(seed, ridge, sliced_min, monkeypatch):
+    import scoring.affine_solver as module
+
+    monkeypatch.setattr(module, "SLICED_WORKS_MIN", sliced_min)
     work, rater, score, conf, category = random_panel(seed, split=seed % 2 == 1)
     panel = build_panel(work, rater, score, confidence=conf, categories=category)
     rng = np.random.default_rng(100 + seed)
@@ -48,6 +52,7 @@ def test_pair_pattern_solve_is_the_generic_solve(seed, ridge):
     slope = np.exp(rng.normal(0, 0.3, panel.n_raters))[panel.rater]
     generic = AdditiveSolver(panel, ridge)
     paired = PairPatternSolver(panel, ridge)
+    assert paired._paired and (not paired._groups) == (sliced_min > 1)
     for s in (None, slope):
         theta_g, bias_g = generic.solve(weight, panel.score, slope=s)
         theta_p, bias_p = paired.solve(weight, panel.score, slope=s)
@@ -79,6 +84,9 @@ def test_too_many_pairs_keep_the_generic_solve(monkeypatch):
     monkeypatch.setattr(module, "PAIRS_MAX", int(paired._cells.size) - 1)
     generic = PairPatternSolver(panel, 0.0)
     assert paired._paired and not generic._paired
+    monkeypatch.setattr(module, "PAIRS_MAX", 10**9)
+    monkeypatch.setattr(module, "PAIRS_PER_RATING_MAX", paired._cells.size / panel.n_ratings - 0.01)
+    assert not PairPatternSolver(panel, 0.0)._paired
     np.testing.assert_allclose(generic.solve(conf)[0], paired.solve(conf)[0], rtol=0, atol=1e-10)
 
 
