@@ -130,3 +130,14 @@ def test_affine_fit_uses_the_pair_pattern_solver(monkeypatch):
     work, rater, score, conf, category = random_panel(1)
     fit_affine(work, rater, score, confidence=conf)
     assert len(built) == 1 and built[0]._paired and built[0]._cells.size > 0
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_affine_fit_does_not_depend_on_row_order(seed):
+    work, rater, score, conf, category = random_panel(seed, wild=0.05, split=seed % 2 == 1)
+    base = fit_affine(work, rater, score, confidence=conf, categories=category)
+    perm = np.random.default_rng(seed + 50).permutation(work.size)
+    moved = fit_affine(work[perm], rater[perm], score[perm], confidence=conf[perm], categories=category[perm])
+    np.testing.assert_allclose(moved.score, base.score, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(moved.se, base.se, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(moved.raters.scale, base.raters.scale, rtol=0, atol=1e-9)
