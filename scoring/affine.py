@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from scoring.affine_solver import PairPatternSolver
 from scoring.diagnostics import NormalizationResult, finish, robust_sigma
 from scoring.models_additive import HUBER_C, _additive_core, huber_weights
 from scoring.panel import Panel, build_panel
@@ -44,8 +45,10 @@ def _fit_affine(
         raise ValueError(f"biweight_c must be positive, got {biweight_c!r}")
     if accelerator not in ACCELERATORS:
         raise ValueError(f"accelerator must be one of {', '.join(ACCELERATORS)}, got {accelerator!r}")
-    # the robust additive fit without its standard errors and diagnostics, which the start does not need
-    start = _additive_core(panel, ridge=0.0, robust=robust, huber_c=huber_c)
+    # the robust additive fit without its standard errors and diagnostics, which the start does
+    # not need; every solve (the start's and the sweeps') has the same pattern, so its Schur
+    # matrix is summed over a rater-pair list built once (scoring/affine_solver.py)
+    start = _additive_core(panel, ridge=0.0, robust=robust, huber_c=huber_c, solver=PairPatternSolver(panel, 0.0))
     solver = start.solver
     conn = solver.connectivity
     w_idx, r_idx, y, conf = panel.work, panel.rater, panel.score, panel.weight

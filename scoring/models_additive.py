@@ -236,13 +236,14 @@ class _AdditiveFit:
 
 def _additive_core(
     panel: Panel, *, ridge: float = 0.0, robust: bool = True, huber_c: float = HUBER_C,
-    max_iter: int = 50, tol: float = 1e-4,
+    max_iter: int = 50, tol: float = 1e-4, solver: AdditiveSolver | None = None,
 ) -> _AdditiveFit:
+    """``solver``: a solver already built for ``panel`` and ``ridge`` (the affine fit passes its own)."""
     if not ridge >= 0:
         raise ValueError(f"ridge must be zero or positive, got {ridge!r}")
     if not huber_c > 0:
         raise ValueError(f"huber_c must be positive, got {huber_c!r}")
-    solver = AdditiveSolver(panel, ridge)
+    solver = AdditiveSolver(panel, ridge) if solver is None else solver
     conf = panel.weight
     huber = np.ones(panel.n_ratings)
     n_params = panel.n_works + panel.n_raters - 1
