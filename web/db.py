@@ -32,7 +32,9 @@ def make_engine(url: str) -> Engine:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
+            # FULL: every commit reaches the disk before the save is acknowledged, so an acknowledged
+            # score survives a power loss too, not only a killed server (0.17 ms a commit here).
+            cursor.execute("PRAGMA synchronous=FULL")
             cursor.close()
 
         return engine
