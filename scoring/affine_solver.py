@@ -23,7 +23,7 @@ import numpy as np
 from scipy import linalg, sparse
 
 from scoring import models_additive
-from scoring.models_additive import AdditiveSolver
+from scoring.models_additive import AdditiveSolver, deflated_cholesky
 
 __all__ = ["PairPatternSolver", "PAIRS_MAX"]
 
@@ -120,14 +120,8 @@ class PairPatternSolver(AdditiveSolver):
         comp = self._rater_comp
         null_norm2 = np.bincount(comp, null * null, minlength=self._n_comp)
         # deflate the null direction per component, exactly as the parent class does
-        alpha = float(np.mean(db)) or 1.0
-        zn = null / np.sqrt(null_norm2[comp])
-        if self._n_comp == 1:
-            schur += alpha * np.outer(zn, zn)
-        else:
-            schur += alpha * np.outer(zn, zn) * (comp[:, None] == comp[None, :])
-        self._level_var = 1.0 / ((self.ridge + alpha) * null_norm2)
-        self._factor = linalg.cho_factor(schur, lower=True, check_finite=False, overwrite_a=True)
+        self._factor, self._level_var = deflated_cholesky(schur, db, null, null_norm2, comp, self._n_comp,
+                                                          self.ridge, overwrite=True)
         bias = linalg.cho_solve(self._factor, rhs, check_finite=False)
         drift = np.bincount(comp, null * bias, minlength=self._n_comp) / null_norm2
         bias = bias - drift[comp] * null

@@ -37,6 +37,23 @@ def huber_weights(standardized: np.ndarray, c: float = HUBER_C) -> np.ndarray:
     return np.minimum(1.0, c / np.maximum(a, 1e-300))
 
 
+def deflated_cholesky(schur, db, null, null_norm2, comp, n_comp: int, ridge: float, *, overwrite: bool = False):
+    """Cholesky factor (lower) of the dense rater Schur matrix with its null direction deflated.
+
+    Adds alpha z z' / |z|^2 within each component (z the null direction ``null``; z' rhs = 0,
+    so the solution is unchanged) and returns ``(factor, level_var)``, the level's variance
+    per component being 1 / ((ridge + alpha) |z|^2). ``schur`` is modified in place.
+    """
+    alpha = float(np.mean(db)) or 1.0
+    zn = null / np.sqrt(null_norm2[comp])
+    if n_comp == 1:
+        schur += alpha * np.outer(zn, zn)
+    else:
+        schur += alpha * np.outer(zn, zn) * (comp[:, None] == comp[None, :])
+    factor = linalg.cho_factor(schur, lower=True, check_finite=False, overwrite_a=overwrite)
+    return factor, 1.0 / ((ridge + alpha) * null_norm2)
+
+
 @dataclass
 class AdditiveSolver:
     """Weighted (ridge) least squares for y = theta_work + b_rater + e on a fixed panel.
@@ -100,15 +117,8 @@ class AdditiveSolver:
         comp = self._rater_comp
         if p.n_raters <= DENSE_RATERS_MAX:
             schur = np.diag(db + self.ridge) - schur
-            # deflate: + alpha z z' / |z|^2 within each component (z' rhs = 0, so b is unchanged)
-            alpha = float(np.mean(db)) or 1.0
-            zn = null / np.sqrt(null_norm2[comp])
-            if self._n_comp == 1:
-                schur += alpha * np.outer(zn, zn)
-            else:
-                schur += alpha * np.outer(zn, zn) * (comp[:, None] == comp[None, :])
-            self._level_var = 1.0 / ((self.ridge + alpha) * null_norm2)
-            self._factor = linalg.cho_factor(schur, lower=True, check_finite=False)
+            self._factor, self._level_var = deflated_cholesky(schur, db, null, null_norm2, comp, self._n_comp,
+                                                              self.ridge)
             bias = linalg.cho_solve(self._factor, rhs, check_finite=False)
         else:
             # many raters: a dense rank-one term per component would fill the sparse factor, so
