@@ -58,3 +58,32 @@ def test_concurrent_retries_of_one_save_apply_once(app, client, scene):
     with Session(app.extensions["tuiyou.engine"]) as db:
         assert len(db.exec(select(ScoreSave)).all()) == 1
         assert {r.version for r in db.exec(select(Rating).where(Rating.assignment_id == a.id))} == {1}
+
+
+def test_a_save_read_before_a_submit_does_not_reopen_the_submitted_form(app, client, scene):
+    """A save that loaded the form just before another request submitted it is refused (423) and
+    writes nothing: the compare-and-set also requires the form to be still open."""
+    from scoring.rules.config import load_rules
+    from web.models import Assignment, AssignmentStatus, Round, User
+    from web.rating.operations import RatingRefused, ScoreChange, save_scores
+
+    auth, a = token(client), scene.mine[0]
+    criteria = load_rules().criteria_sets["works"]
+    full = {c.key: c.max for c in criteria.criteria}
+    assert client.put(f"/api/v1/assignments/{a.id}/scores", json={"scores": full, "version": 0},
+                      headers=auth).status_code == 200
+    with Session(app.extensions["tuiyou.engine"], expire_on_commit=False) as late:
+        stale = late.get(Assignment, a.id)  # read while still in progress, version 1
+        assert stale.status == AssignmentStatus.in_progress and stale.version == 1
+        expert, round_ = late.get(User, stale.expert_id), late.get(Round, stale.round_id)
+        late.commit()  # end the read (PostgreSQL would otherwise hold the snapshot)
+        assert client.post(f"/api/v1/assignments/{a.id}/submit", headers=auth).status_code == 200
+        with pytest.raises(RatingRefused) as refused:
+            save_scores(session=late, expert=expert, assignment=stale, round_=round_, criteria=criteria,
+                        change=ScoreChange(scores={criteria.criteria[0].key: criteria.criteria[0].min}, version=1))
+        assert refused.value.status == 423
+        late.rollback()
+    with Session(app.extensions["tuiyou.engine"]) as db:
+        now = db.get(Assignment, a.id)
+        assert now.status == AssignmentStatus.submitted and now.version == 1
+        assert {r.version for r in db.exec(select(Rating).where(Rating.assignment_id == a.id))} == {1}

@@ -95,9 +95,11 @@ _EARLIER = core_select(_SAVES.c.assignment_id, _SAVES.c.version).where(
     _SAVES.c.user_id == bindparam("user_id"), _SAVES.c.key == bindparam("key"))
 _VALUES = core_select(_RATINGS.c.criterion, _RATINGS.c.value).where(
     _RATINGS.c.assignment_id == bindparam("assignment_id"), _RATINGS.c.version == bindparam("version"))
-# Compare-and-set: of two concurrent saves on one version only one wins, the other gets 409.
+# Compare-and-set: of two concurrent saves on one version only one wins, the other gets 409; and
+# a form submitted or recused since it was read is not written (a submit keeps the version).
 _MOVE = update(_ASSIGNMENTS).where(_ASSIGNMENTS.c.id == bindparam("assignment_id"),
-                                   _ASSIGNMENTS.c.version == bindparam("seen"))
+                                   _ASSIGNMENTS.c.version == bindparam("seen"),
+                                   _ASSIGNMENTS.c.status.in_([AssignmentStatus.pending, AssignmentStatus.in_progress]))
 _MOVE_VALUES = dict(version=bindparam("new_version"), status=AssignmentStatus.in_progress,
                     updated_at=bindparam("now"))
 _MOVE_KEEP = _MOVE.values(**_MOVE_VALUES)
@@ -148,6 +150,7 @@ def save_scores(*, session: Session, expert: User, assignment: Assignment, round
         earlier = idempotency_key and _earlier_save(session, expert, idempotency_key, assignment)
         if earlier:
             return earlier
+        _check_open(round_, assignment)  # submitted or recused meanwhile: 423, as for any later save
         raise _stale(session, assignment)
     # The row changed underneath the ORM: tell the loaded object without marking it dirty.
     for name, value in (("version", new_version), ("status", AssignmentStatus.in_progress), ("updated_at", now),
