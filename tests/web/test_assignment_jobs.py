@@ -262,3 +262,23 @@ def test_the_report_says_when_conflicted_assignments_were_replaced(chair, sessio
     assert result.exit_code == 0 and "removed 1 unstarted assignments that had become conflicts" in result.output
     status = wait_for_job(chair, "2025Q1")
     assert status["report"]["dropped"] == 1 and "移除了 1 条尚未开始" in status["report"]["lines"][-1]
+
+
+def test_a_job_settled_as_lost_while_it_ran_does_not_write_its_draw(chair, session, monkeypatch):
+    """Another server may settle a slow job as lost (and the round may be drawn again): when the
+    first draw then finishes, it finds itself no longer running and leaves the database as it was."""
+    build_round(session)
+    gate = Gate(monkeypatch, ("category", 1))
+    assert _start(chair, per_work="3", seed="77").status_code == 303
+    wait_for_job(chair, "2025Q1", until=lambda s: s["stage"] == "category" and s["categories_done"] == 1)
+    job = session.exec(select(DrawJob)).one()
+    job.state, job.active_round_id, job.message_zh = "failed", None, "抽取已 11 分钟没有进展"
+    session.add(job)
+    session.commit()
+    gate.release("category", 1)
+    worker = next(t for t in threading.enumerate() if t.name == f"draw-job-{job.id}")
+    worker.join(30)
+    assert not worker.is_alive()
+    session.expire_all()
+    assert session.exec(select(Assignment)).all() == [] and session.exec(select(AssignmentDraw)).all() == []
+    assert session.get(DrawJob, job.id).state == "failed"

@@ -113,11 +113,17 @@ def run_job(engine: Engine, job_id: int, *, also: Progress | None = None) -> Non
                 lines_en.append(f"removed {outcome.dropped} unstarted assignments that had become conflicts, "
                                 "and drew their replacements")
             now = utcnow()
-            session.execute(update(DrawJob).where(DrawJob.id == job_id).values(
+            # only a job still running may commit its draw: one settled as lost meanwhile (and
+            # perhaps followed by another draw) leaves the database as it was
+            finished = session.execute(update(DrawJob).where(DrawJob.id == job_id, DrawJob.state == "running").values(
                 state="done", stage="done", active_round_id=None, draw_id=outcome.draw.id, finished_at=now,
                 updated_at=now, result={"new": len(outcome.result.new), "kept": len(outcome.result.kept),
                                         "dropped": outcome.dropped, "coverage": report.coverage,
                                         "lines_zh": lines_zh, "lines_en": lines_en}))
+            if finished.rowcount != 1:
+                session.rollback()
+                log.warning("draw job %s was settled as lost while it ran; its draw was not written", job_id)
+                return
             session.commit()  # the draw and the job's outcome together
     except Exception as exc:  # noqa: BLE001 — whatever it was, the page must hear of it
         log.exception("draw job %s failed", job_id)
