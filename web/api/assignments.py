@@ -45,18 +45,11 @@ def assignments():
     return jsonify(result)
 
 
-def _answer(answer: actions.Answer):
-    status, payload = answer
-    response = jsonify(payload)
-    response.status_code = status
-    return response
-
-
 @bp.put("/assignments/<int:assignment_id>/scores")
 @role_required(Role.expert)
 def save_scores(assignment_id: int):
     """Save scores as a new version; ``Idempotency-Key`` makes a retry answer the first answer."""
-    return _answer(actions.save(get_session(), current_user(), assignment_id, request.get_json(silent=True),
+    return actions.response(actions.save(get_session(), current_user(), assignment_id, request.get_json(silent=True),
                                 request.headers.get("Idempotency-Key")))
 
 
@@ -64,21 +57,21 @@ def save_scores(assignment_id: int):
 @role_required(Role.expert)
 def submit(assignment_id: int):
     """Submit a complete form; it becomes read-only."""
-    return _answer(actions.submit(get_session(), current_user(), assignment_id))
+    return actions.response(actions.submit(get_session(), current_user(), assignment_id))
 
 
 @bp.post("/assignments/<int:assignment_id>/recuse")
 @role_required(Role.expert)
 def recuse(assignment_id: int):
     """Recuse from the work with a reason; the scores are kept."""
-    return _answer(actions.recuse(get_session(), current_user(), assignment_id, request.get_json(silent=True)))
+    return actions.response(actions.recuse(get_session(), current_user(), assignment_id, request.get_json(silent=True)))
 
 
 @bp.post("/assignments/<int:assignment_id>/reopen", endpoint="reopen_assignment")
 @role_required(Role.expert)
 def reopen(assignment_id: int):
     """Reopen a submitted form, when the chair allowed it and the round is scoring."""
-    return _answer(actions.reopen(get_session(), current_user(), assignment_id))
+    return actions.response(actions.reopen(get_session(), current_user(), assignment_id))
 
 
 @bp.post("/assignments/<int:assignment_id>/allow-reopen")

@@ -10,6 +10,7 @@ import contextlib
 import threading
 from typing import Any, Callable
 
+from flask import jsonify
 from sqlmodel import Session
 
 from scoring.rules.config import CriteriaSet, load_rules
@@ -25,6 +26,12 @@ Answer = tuple[int, dict[str, Any]]
 # writers queue on this lock instead and are woken at once. PostgreSQL needs no such lock.
 _SQLITE_WRITER = threading.Lock()
 NOT_FOUND = (404, {"error": "not_found", "message": "No such assignment of yours."})
+
+
+def response(answer: Answer):
+    """An answer as a JSON response with its status (the form's routes and the API return it)."""
+    status, payload = answer
+    return jsonify(payload), status
 
 
 def criteria_for(row: ExpertAssignment) -> CriteriaSet:

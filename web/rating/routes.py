@@ -32,13 +32,6 @@ def _expert_json(view):
     return wrapped
 
 
-def _answer(answer: actions.Answer):
-    status, payload = answer
-    response = jsonify(payload)
-    response.status_code = status
-    return response
-
-
 @bp.get("/assignments/<int:assignment_id>")
 @role_required(Role.expert)
 def form(assignment_id: int):
@@ -69,7 +62,7 @@ def form(assignment_id: int):
 @_expert_json
 def save(assignment_id: int):
     """The form's autosave: the same action as ``PUT /api/v1/assignments/{id}/scores``."""
-    return _answer(actions.save(get_session(), current_user(), assignment_id, request.get_json(silent=True),
+    return actions.response(actions.save(get_session(), current_user(), assignment_id, request.get_json(silent=True),
                                 request.headers.get("Idempotency-Key")))
 
 
@@ -77,21 +70,21 @@ def save(assignment_id: int):
 @_expert_json
 def submit(assignment_id: int):
     """The form's submit button."""
-    return _answer(actions.submit(get_session(), current_user(), assignment_id))
+    return actions.response(actions.submit(get_session(), current_user(), assignment_id))
 
 
 @bp.post("/assignments/<int:assignment_id>/recuse")
 @_expert_json
 def recuse(assignment_id: int):
     """The form's recuse dialog."""
-    return _answer(actions.recuse(get_session(), current_user(), assignment_id, request.get_json(silent=True)))
+    return actions.response(actions.recuse(get_session(), current_user(), assignment_id, request.get_json(silent=True)))
 
 
 @bp.post("/assignments/<int:assignment_id>/reopen")
 @_expert_json
 def reopen(assignment_id: int):
     """The form's reopen button (when the chair allowed it)."""
-    return _answer(actions.reopen(get_session(), current_user(), assignment_id))
+    return actions.response(actions.reopen(get_session(), current_user(), assignment_id))
 
 
 @bp.get("/rating/csrf")
