@@ -13,7 +13,9 @@ from sqlmodel import Session, select
 from scoring.rules.conduct import load_conduct_rule, scoring_deadline
 from scoring.rules.config import load_rules
 from web.conduct.report import forwarding_day
-from web.models import Assignment, AssignmentStatus, Rating, Round, User
+from web.models import AssignmentStatus, Round, User
+
+from .demo_rating import assignments_with_ratings
 
 MINUTE = dt.timedelta(minutes=1)
 
@@ -47,12 +49,7 @@ def add_conduct_history(session: Session, *, seed: int, year: int = 2025) -> int
         if deadline is None:
             continue
         start = deadline - dt.timedelta(days=rule.days_after_forwarding - 1, hours=15)  # 09:00 the day after forwarding
-        assignments = session.exec(select(Assignment).where(Assignment.round_id == round_.id)
-                                   .order_by(Assignment.id)).all()
-        ratings: dict[int, list[Rating]] = {}
-        for rating in session.exec(select(Rating).join(Assignment, Assignment.id == Rating.assignment_id)
-                                   .where(Assignment.round_id == round_.id)):
-            ratings.setdefault(rating.assignment_id, []).append(rating)
+        assignments, ratings = assignments_with_ratings(session, round_)
         for a in assignments:
             rows = ratings.get(a.id)
             if not rows:

@@ -13,6 +13,17 @@ REMARKS = ("叙事扎实，节奏把握得当。", "主题鲜明，但后半段�
            "人物塑造立体，情感真挚。", "制作精良，声画质量高。")
 
 
+def assignments_with_ratings(session: Session, round_: Round) -> tuple[list[Assignment], dict[int, list[Rating]]]:
+    """The round's assignments by id, and each one's stored rating rows (every version)."""
+    assignments = session.exec(select(Assignment).where(Assignment.round_id == round_.id)
+                               .order_by(Assignment.id)).all()
+    ratings: dict[int, list[Rating]] = {}
+    for rating in session.exec(select(Rating).join(Assignment, Assignment.id == Rating.assignment_id)
+                               .where(Assignment.round_id == round_.id)):
+        ratings.setdefault(rating.assignment_id, []).append(rating)
+    return assignments, ratings
+
+
 def add_rating_demo(session: Session, *, round_: Round, seed: int) -> int:
     """Turn part of ``round_``'s scoring into realistic work in progress; return how many forms are half done."""
     rng = np.random.default_rng(seed + 10)
@@ -20,12 +31,7 @@ def add_rating_demo(session: Session, *, round_: Round, seed: int) -> int:
     keys = [c.key for c in criteria_set.criteria]
     tags = [h.key for h in criteria_set.highlights]
     session.flush()
-    assignments = session.exec(select(Assignment).where(Assignment.round_id == round_.id)
-                               .order_by(Assignment.id)).all()
-    ratings: dict[int, list[Rating]] = {}
-    for rating in session.exec(select(Rating).join(Assignment, Assignment.id == Rating.assignment_id)
-                               .where(Assignment.round_id == round_.id)):
-        ratings.setdefault(rating.assignment_id, []).append(rating)
+    assignments, ratings = assignments_with_ratings(session, round_)
     half_done, reopen_given = 0, False
     for assignment in assignments:
         rows = ratings.get(assignment.id, [])
