@@ -155,3 +155,15 @@ def test_dissemination_cases_pass_the_bar_or_none(client, session, make_user, ch
     chosen = {e["title"] for e in view["entries"] if e["included"]}
     assert chosen and all(e["score"] >= 8.0 for e in view["entries"] if e["included"])
     assert all(e["score"] < 8.0 for e in view["entries"] if not e["included"])
+
+
+@pytest.mark.parametrize("method, path", [
+    ("get", "/api/v1/rounds/2099Q1/rankings"), ("get", "/api/v1/rounds/2099Q1/shortlist"),
+    ("post", "/api/v1/rounds/2099Q1/shortlist"), ("get", "/api/v1/rounds/2099Q1/shortlist.csv"),
+    ("post", "/api/v1/rounds/2099Q1/shortlist/signoff"), ("get", "/api/v1/rounds/2099Q1/abnormal"),
+    ("get", "/api/v1/rounds/2099Q1/announcement.csv"), ("post", "/api/v1/rounds/2099Q1/draws"),
+    ("get", "/api/v1/rounds/2099Q1/assignment-report")])
+def test_an_unknown_round_is_a_json_404_everywhere(client, chair, method, path):
+    response = getattr(client, method)(path, json={"password": PASSWORD}, headers=chair)
+    assert response.status_code == 404, path
+    assert response.get_json() == {"error": "not_found", "message": "no round '2099Q1'"}

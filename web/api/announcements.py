@@ -9,8 +9,7 @@ from ..db import get_session
 from ..exports.fonts import FONT_PACKAGE, FontMissing
 from ..models import Role
 from ..panel.announcement import announcement, render
-from ..rounds.queries import get_round
-from .blueprint import bp, error
+from .blueprint import bp, error, round_or_404
 
 
 @bp.get("/rounds/<key>/announcement.<any(csv, xlsx, pdf):fmt>")
@@ -18,9 +17,7 @@ from .blueprint import bp, error
 def announcement_list(key: str, fmt: str):
     """The announcement list of the round's signed result: category, title, producer, platform."""
     db = get_session()
-    round_ = get_round(session=db, key=key)
-    if round_ is None:
-        return error(404, "not_found", f"no round {key!r}")
+    round_ = round_or_404(db, key)
     doc = announcement(session=db, round_=round_)
     if doc is None:
         return error(409, "not_signed", f"round {key} is not signed: there is no result to announce yet",

@@ -14,8 +14,7 @@ from ..assignment.operations import (AssignmentRefused, InfeasibleAssignment, pr
 from ..assignment.queries import latest_draw, round_report
 from ..db import get_session
 from ..models import Assignment, Role
-from ..rounds.queries import get_round
-from .blueprint import bp, error
+from .blueprint import bp, error, round_or_404
 
 STAFF = (Role.admin, Role.chair)
 
@@ -32,9 +31,7 @@ def _whole(body: dict, name: str, default):
 def draw_round(key: str):
     """Draw experts for every open slot of the round (body: per_work, seed; both optional)."""
     db = get_session()
-    round_ = get_round(session=db, key=key)
-    if round_ is None:
-        return error(404, "not_found", f"round {key} does not exist")
+    round_ = round_or_404(db, key)
     body = request.get_json(silent=True)
     body = {} if body is None and not request.data else body
     try:
@@ -62,9 +59,7 @@ def draw_round(key: str):
 def assignment_report(key: str):
     """The round's coverage, loads, connectivity and shared works, counted from its assignments."""
     db = get_session()
-    round_ = get_round(session=db, key=key)
-    if round_ is None:
-        return error(404, "not_found", f"round {key} does not exist")
+    round_ = round_or_404(db, key)
     draw = latest_draw(session=db, round_=round_)
     per_work = draw.per_work if draw else load_rules().assignment.per_work
     report = round_report(session=db, round_=round_, per_work=per_work)

@@ -14,8 +14,7 @@ from ..db import get_session
 from ..models import Role
 from ..panel import operations, queries
 from ..rating.queries import assignment_for_expert, assignment_in_round
-from ..rounds.queries import get_round
-from .blueprint import bp, error
+from .blueprint import bp, error, round_or_404
 
 
 def _text(field: str):
@@ -79,9 +78,7 @@ def waiver(assignment_id: int):
 def abnormal(key: str):
     """The round's abnormal ratings with their explanations and waivers, and which block sign-off."""
     db = get_session()
-    round_ = get_round(session=db, key=key)
-    if round_ is None:
-        return error(404, "not_found", f"no round {key!r}")
+    round_ = round_or_404(db, key)
     rows = queries.flag_rows(session=db, round_=round_)
     return jsonify({"round": key, "unexplained": queries.unexplained(session=db, round_=round_),
                     "flags": [flag_json(r.flag, expert=r.expert, title=r.title, category=r.category,

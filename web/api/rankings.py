@@ -11,8 +11,7 @@ from ..models import Role
 from ..review.console import parse_method, ranking_for
 from ..review.operations import ReviewError
 from ..review.queries import CASES_CATEGORY
-from ..rounds.queries import get_round
-from .blueprint import bp, error
+from .blueprint import bp, error, round_or_404
 
 ROW_FIELDS = ("work_id", "category", "score", "se", "rank", "rank_low", "rank_high", "n_ratings", "title",
               "raw_mean", "p_shortlist", "disagreement")
@@ -23,9 +22,7 @@ ROW_FIELDS = ("work_id", "category", "score", "se", "rank", "rank_low", "rank_hi
 def rankings(key: str):
     """Rows as in ``tuiyou analyze`` plus title (and raw mean, P(shortlist)); every category unless one is named."""
     db = get_session()
-    round_ = get_round(session=db, key=key)
-    if round_ is None:
-        return error(404, "not_found", f"no round {key!r}")
+    round_ = round_or_404(db, key)
     try:
         method = parse_method(request.args.get("method"))
     except ReviewError as exc:

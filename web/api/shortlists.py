@@ -19,11 +19,7 @@ from ..models import Role
 from ..panel import operations as panel_operations
 from ..review import console, operations, queries
 from ..rounds.queries import get_round
-from .blueprint import bp, error
-
-
-def _round_or_404(key: str):
-    return get_round(session=get_session(), key=key)
+from .blueprint import bp, error, round_or_404
 
 
 def _refused(exc: operations.ReviewError):
@@ -51,9 +47,8 @@ def _versions(db, round_) -> list[dict]:
 @role_required(Role.chair, Role.admin)
 def shortlist(key: str):
     """The shortlist (stored, or the unsaved proposal); ``?version=N`` gives a signed version's snapshot."""
-    db, round_ = get_session(), _round_or_404(key)
-    if round_ is None:
-        return error(404, "not_found", f"no round {key!r}")
+    db = get_session()
+    round_ = round_or_404(db, key)
     if request.args.get("version"):
         try:
             stored = queries.result_version(session=db, round_=round_, version=int(request.args["version"]))
@@ -77,9 +72,8 @@ def shortlist(key: str):
 @role_required(Role.chair, Role.admin)
 def propose(key: str):
     """(Re-)propose and store the shortlist by ``{"method"}``; the chair's overrides are kept."""
-    db, round_ = get_session(), _round_or_404(key)
-    if round_ is None:
-        return error(404, "not_found", f"no round {key!r}")
+    db = get_session()
+    round_ = round_or_404(db, key)
     try:
         method = console.parse_method(_body().get("method"))
         console.propose_and_save(session=db, round_=round_, method=method, actor=current_user())
@@ -94,9 +88,8 @@ def propose(key: str):
 @role_required(Role.chair, Role.admin)
 def override(key: str, entry_id: int):
     """Move an entry in or out: ``{"included": true|false, "reason": "…"}`` (a reason is required)."""
-    db, round_ = get_session(), _round_or_404(key)
-    if round_ is None:
-        return error(404, "not_found", f"no round {key!r}")
+    db = get_session()
+    round_ = round_or_404(db, key)
     body = _body()
     try:
         operations.ensure_writable(round_)
@@ -119,7 +112,8 @@ def override(key: str, entry_id: int):
 @role_required(Role.chair, Role.admin, Role.expert)
 def signoff(key: str):
     """The chair re-enters the password and seals the result; then each panel member signs it the same way."""
-    db, round_ = get_session(), _round_or_404(key)
+    db = get_session()
+    round_ = get_round(session=db, key=key)  # an expert is told 403 either way (see _member_signature)
     user = current_user()
     if user.role == Role.expert:
         return _member_signature(db, round_, key)
@@ -161,9 +155,8 @@ def _member_signature(db, round_, key: str):
 @role_required(Role.admin)
 def reopen(key: str):
     """An admin re-opens a signed round with ``{"reason"}``; the signed version stays readable."""
-    db, round_ = get_session(), _round_or_404(key)
-    if round_ is None:
-        return error(404, "not_found", f"no round {key!r}")
+    db = get_session()
+    round_ = round_or_404(db, key)
     try:
         version = operations.reopen(session=db, round_=round_, actor=current_user(), reason=_body().get("reason") or "")
     except operations.ReviewError as exc:
@@ -176,9 +169,8 @@ def reopen(key: str):
 @role_required(Role.chair, Role.admin)
 def export(key: str, fmt: str):
     """The shortlist (``?scope=rankings``: the full rankings) as CSV, XLSX or PDF; ``?version=N`` an older version."""
-    db, round_ = get_session(), _round_or_404(key)
-    if round_ is None:
-        return error(404, "not_found", f"no round {key!r}")
+    db = get_session()
+    round_ = round_or_404(db, key)
     scope = request.args.get("scope", "shortlist")
     if scope not in SCOPES:
         return error(422, "bad_scope", f"scope must be one of {', '.join(SCOPES)}")
