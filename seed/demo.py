@@ -7,13 +7,14 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import numpy as np
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from scoring.rules.config import load_rules
 from web.accounts.operations import create_user
 from web.audit import record_event
-from web.models import (AssignmentStatus, Rating, Role, RoundState, SubmitterType,
+from web.models import (Assignment, AssignmentStatus, Rating, Role, RoundState, SubmitterType,
                         UnitType, Work, utcnow)
+from web.assignment.pool import declare_work_conflict
 from web.rounds.operations import create_round, set_state
 
 from .demo_conduct import add_conduct_history
@@ -79,6 +80,16 @@ def _works(rng: np.random.Generator, round_id: int, window: tuple[dt.date, dt.da
                 episodes=episodes, duration_min=float(rng.integers(3, 120)),
                 synopsis=synopsis_for(rng, category_name), url=f"https://example.org/works/{len(works) + 1}"))
     return works
+
+
+def _declare_a_work(session: Session, *, expert, round_) -> None:
+    """The first expert declares a conflict with one work of the round not assigned to them."""
+    mine = select(Assignment.work_id).where(Assignment.round_id == round_.id, Assignment.expert_id == expert.id)
+    work = session.exec(select(Work).where(Work.round_id == round_.id, Work.id.not_in(mine))
+                        .order_by(Work.id)).first()
+    declare_work_conflict(session=session, expert=expert, work=work, actor=expert.username,
+                          reason="曾担任该剧的文学顾问")
+    session.commit()
 
 
 def build_demo(session: Session, *, seed: int = 2025) -> DemoSummary:
@@ -149,4 +160,5 @@ def build_demo(session: Session, *, seed: int = 2025) -> DemoSummary:
     build_review_demo(session, rng=rng, works_factory=_works, password=DEMO_PASSWORD)  # the chair console's rounds
     build_panel_demo(session, password=DEMO_PASSWORD)  # members' signatures, abnormal ratings, the annual round
     add_conduct_history(session, seed=seed)  # saves and submissions over each round's scoring window (履职评价)
+    _declare_a_work(session, expert=experts[0], round_=round_)  # expert01's 回避申报 page shows one
     return DemoSummary(round_.key, len(works), len(experts), len(assignments), submitted, logins)

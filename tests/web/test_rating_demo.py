@@ -6,7 +6,7 @@ import re
 from sqlmodel import select
 
 from seed.demo import DEMO_PASSWORD, build_demo
-from web.models import Assignment, AssignmentStatus, HighlightTag, Rating, User
+from web.models import Assignment, AssignmentStatus, Conflict, HighlightTag, Rating, User
 from web.rating.queries import assignment_scores
 
 
@@ -30,6 +30,16 @@ def test_demo_has_half_done_and_submitted_forms_an_expert_can_open(app, client, 
     assert f'data-assignment-id="{half[0].id}"' in home
     form = client.get(f"/assignments/{half[0].id}").get_data(as_text=True)
     assert form.count('aria-pressed="true"') >= 2 and 'data-editable="true"' in form
+
+    # expert01's 回避申报 page shows a declared work, which is none of their assignments
+    declared = session.exec(select(Conflict).where(Conflict.work_id.is_not(None), Conflict.kind == "declared")).one()
+    first = session.exec(select(User).where(User.username == "expert01")).one()
+    assert declared.user_id == first.id and declared.work_id not in {
+        a.work_id for a in assignments if a.expert_id == first.id}
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    client.post("/login", data={"username": "expert01", "password": DEMO_PASSWORD, "csrf_token": token})
+    assert "曾担任该剧的文学顾问" in client.get("/me/conflicts").get_data(as_text=True)
 
 
 def test_cli_allows_reopen_and_shows_progress(app, runner, client, session, make_user):
