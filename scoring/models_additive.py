@@ -279,7 +279,12 @@ def _fit_additive(
     panel: Panel, *, ridge: float = 0.0, robust: bool = True, huber_c: float = HUBER_C,
     max_iter: int = 50, tol: float = 1e-4,
 ) -> NormalizationResult:
-    core = _additive_core(panel, ridge=ridge, robust=robust, huber_c=huber_c, max_iter=max_iter, tol=tol)
+    # the affine fit's solver: the same solves, its Schur matrix summed over a rater-pair list
+    # built once for the panel (imported here: scoring.affine_solver builds on this module)
+    from scoring.affine_solver import PairPatternSolver
+
+    core = _additive_core(panel, ridge=ridge, robust=robust, huber_c=huber_c, max_iter=max_iter, tol=tol,
+                          solver=PairPatternSolver(panel, ridge))
     solver, theta, bias, huber = core.solver, core.theta, core.bias, core.huber
     iterations, converged, sigma_diag = core.iterations, core.converged, core.sigma
     if np.isfinite(core.sigma2):
