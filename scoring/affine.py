@@ -16,6 +16,7 @@ from scoring.affine_solver import PairPatternSolver
 from scoring.diagnostics import NormalizationResult, finish, robust_sigma
 from scoring.models_additive import HUBER_C, _additive_core, huber_weights
 from scoring.panel import Panel, build_panel
+from scoring.posterior import work_scores
 from scoring.priors import RaterPrior, moment_prior, shrink_within_groups
 from scoring.wild import BIWEIGHT_C, WildMixture, biweight_weights
 
@@ -237,10 +238,9 @@ def _fit_affine(
     shrunk_note = None
     unshrunk = (theta, se)
     if shrink_works and np.all(np.isfinite(se)):
-        theta, se, n_shrunk = shrink_within_groups(theta, se, panel.category, work_comp)
-        if n_shrunk:
-            shrunk_note = (f"affine: work scores are posterior means (shrunk toward their category's mean "
-                           f"by their standard error) in {n_shrunk} group(s)")
+        # posterior means over the raters' effects (scoring/posterior.py), or the plug-in shrinkage
+        theta, se, _, shrunk_note = work_scores(panel, theta, se, w / sigma2, centre=m, severity_sd=prior.severity_sd,
+                                                scale_sd=prior.scale_sd, component=work_comp, shrink=shrink_within_groups)
     res = finish(
         "affine", panel, theta, se, fitted, c, slope, sigma_diag,
         robust_weight=np.where(rejected, 0.0, weight), connectivity=conn, iterations=state["evals"],
