@@ -14,8 +14,8 @@ severities from the ratings reaches, a ceiling for any method that does not know
 and the posterior mean told the true spreads but not the slopes (Gibbs, scoring/posterior.py):
 the best estimate of a method that must learn both from the ratings.
 ``--posterior [SCENARIO ...]`` compares, paired by seed, the affine fit's ways of reporting
-work scores (``scoring.posterior``: plug-in shrinkage, Gibbs and mean-field posterior means
-over the raters' slopes and severities), all from the same fit of each panel; ``--variants``
+work scores (``fit_affine(posterior=...)``: plug-in shrinkage, Gibbs and mean-field posterior
+means over the raters' slopes and severities; the fit itself is the same); ``--variants``
 picks them.
 """
 
@@ -23,13 +23,12 @@ from __future__ import annotations
 
 import argparse
 import time
-from contextlib import contextmanager
 
 import numpy as np
 from scipy import sparse
 from scipy.sparse import linalg as splinalg
 
-from scoring import affine, posterior
+from scoring import posterior
 from scoring.normalize import DEFAULT_METHOD, METHODS
 from scoring.ranking import rank_within_category
 from scoring.simulate import SCENARIOS, evaluate, oracle_scores, simulate_panel, top_recall
@@ -155,54 +154,26 @@ POSTERIOR_SCENARIOS = ("few ratings per rater", "5% wild scores", "5% wild score
 VARIANTS = {"shrink": None, "gibbs": "gibbs", "vb": "vb"}
 
 
-@contextmanager
-def recording_variants(variants):
-    """Within the block, each affine fit reports its work scores under every variant into ``out``."""
-    out = {}
-    original = affine.work_scores
-
-    def record(*args, **kwargs):
-        first = None
-        for name in variants:
-            saved, posterior.METHOD = posterior.METHOD, VARIANTS[name]
-            try:
-                t0 = time.perf_counter()
-                result = original(*args, **kwargs)
-                out.setdefault("seconds", {}).setdefault(name, 0.0)
-                out["seconds"][name] += time.perf_counter() - t0
-            finally:
-                posterior.METHOD = saved
-            out[name] = result[0]
-            first = result if first is None else first
-        return first
-
-    affine.work_scores = record
-    try:
-        yield out
-    finally:
-        affine.work_scores = original
-
-
 def compare_posterior(names, seeds, variants) -> None:
     """Recall / clean oracle of each variant, and its paired change against the first, per scenario."""
     base = variants[0]
     print(f"seeds {seeds.start}..{seeds.stop - 1}; affine work scores: {', '.join(variants)} "
           f"(paired change against {base}: mean +- standard error over seeds)\n")
     head = " | ".join(f"{v} (ratio)" for v in variants) + " | " + " | ".join(f"{v} - {base}" for v in variants[1:])
-    print(f"| scenario | oracle | {head} | seconds ({', '.join(variants)}) |\n|---|" + "---:|" * (2 * len(variants)) + "---|")
+    print(f"| scenario | oracle | {head} | fit seconds ({', '.join(variants)}) |\n|---|" + "---:|" * (2 * len(variants)) + "---|")
     for name in names:
         scenario = SCENARIOS[name]
         rec = {v: [] for v in variants}
         oracle, seconds = [], dict.fromkeys(variants, 0.0)
         for seed in seeds:
             p = simulate_panel(scenario, rng=np.random.default_rng(seed))
-            with recording_variants(variants) as out:
-                METHODS["affine"](p.work_id, p.rater_id, p.score, categories=p.category,
-                                  wild_ends=(scenario.scale_min, scenario.scale_max))
-            oracle.append(top_recall(oracle_scores(p), p.quality, p.work_category))
             for v in variants:
-                rec[v].append(top_recall(out[v], p.quality, p.work_category))
-                seconds[v] += out["seconds"][v]
+                t0 = time.perf_counter()
+                fit = METHODS["affine"](p.work_id, p.rater_id, p.score, categories=p.category,
+                                        wild_ends=(scenario.scale_min, scenario.scale_max), posterior=VARIANTS[v])
+                seconds[v] += time.perf_counter() - t0
+                rec[v].append(top_recall(fit.score, p.quality, p.work_category))
+            oracle.append(top_recall(oracle_scores(p), p.quality, p.work_category))
         o = np.mean(oracle)
         cells = [f"{np.mean(rec[v]):.4f} ({np.mean(rec[v]) / o:.3f})" for v in variants]
         for v in variants[1:]:

@@ -30,12 +30,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["PosteriorScores", "group_priors", "posterior_work_scores", "work_scores", "METHOD", "MAX_RATINGS",
+__all__ = ["PosteriorScores", "group_priors", "posterior_work_scores", "work_scores", "METHODS", "MAX_RATINGS",
            "GIBBS_BURN", "GIBBS_DRAWS"]
 
-#: How the affine fit reports its work scores: "gibbs", "vb", or None (the plug-in shrinkage, the
-#: default: neither posterior lifted the sparse scenarios beyond noise, see docs/scoring.md)
-METHOD: str | None = None
+#: How the affine fit can report its work scores (``fit_affine(posterior=...)``): None, the plug-in
+#: shrinkage, is the default (neither posterior lifted the sparse scenarios beyond noise, see
+#: docs/scoring.md)
+METHODS = (None, "gibbs", "vb")
 #: Panels with more ratings keep the plug-in shrinkage (time grows with ratings x sweeps)
 MAX_RATINGS = 200_000
 GIBBS_BURN = 50
@@ -191,16 +192,16 @@ def posterior_work_scores(y, work, rater, precision, *, n_works: int, n_raters: 
     return PosteriorScores(post + centre, sd, "gibbs", n_burn + n_draws, 0)
 
 
-def work_scores(panel, theta, se, precision, *, centre: float, severity_sd: float, scale_sd: float,
-                component: np.ndarray, shrink) -> tuple[np.ndarray, np.ndarray, int, str | None]:
+def work_scores(panel, theta, se, precision, *, method: str | None, centre: float, severity_sd: float,
+                scale_sd: float, component: np.ndarray, shrink) -> tuple[np.ndarray, np.ndarray, int, str | None]:
     """The affine fit's reported work scores: posterior means over the raters' effects, or shrinkage.
 
-    Runs :func:`posterior_work_scores` with :data:`METHOD` when the panel has at most
+    Runs :func:`posterior_work_scores` with ``method`` ("gibbs" or "vb") when the panel has at most
     :data:`MAX_RATINGS` ratings and the fit's priors are proper; otherwise returns
     ``shrink(theta, se, panel.category, component)`` (the plug-in posterior means).
     Returns (scores, sds, number of groups with a prior, note or None).
     """
-    usable = (METHOD is not None and panel.n_ratings <= MAX_RATINGS
+    usable = (method is not None and panel.n_ratings <= MAX_RATINGS
               and all(np.isfinite(v) and v > 0 for v in (severity_sd, scale_sd)))
     if not usable:
         out, sd, n = shrink(theta, se, panel.category, component)
@@ -210,7 +211,7 @@ def work_scores(panel, theta, se, precision, *, centre: float, severity_sd: floa
     mu, tau2, n = group_priors(theta, se, panel.category, component)
     post = posterior_work_scores(panel.score, panel.work, panel.rater, precision, n_works=panel.n_works,
                                  n_raters=panel.n_raters, centre=centre, theta0=theta, prior_mean=mu,
-                                 prior_var=tau2, severity_sd=severity_sd, scale_sd=scale_sd, method=METHOD)
+                                 prior_var=tau2, severity_sd=severity_sd, scale_sd=scale_sd, method=method)
     note = (f"affine: work scores are posterior means over the raters' slopes and severities ({post.method}, "
             f"{post.sweeps} sweeps), with a normal prior per category in {n} group(s)")
     return post.score, post.sd, n, note

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from scoring import posterior
 from scoring.affine import fit_affine
 from scoring.posterior import posterior_work_scores
 from scoring.priors import shrink_within_groups
@@ -106,32 +105,33 @@ def test_bad_options_are_refused():
         posterior_work_scores(y, work, rater, np.ones(y.size), severity_sd=1.0, scale_sd=0.3, method="nuts", **kw)
     with pytest.raises(ValueError, match="prior sds"):
         posterior_work_scores(y, work, rater, np.ones(y.size), severity_sd=np.inf, scale_sd=0.3, **kw)
+    with pytest.raises(ValueError, match="posterior must be one of"):
+        fit_affine(work, rater, y, posterior="mcmc")
 
 
-def _fit_tau(p, method, monkeypatch):
-    monkeypatch.setattr(posterior, "METHOD", method)
-    res = fit_affine(p.work_id, p.rater_id, p.score, categories=p.category, wild_ends=(0, 10))
+def _fit_tau(p, method):
+    res = fit_affine(p.work_id, p.rater_id, p.score, categories=p.category, wild_ends=(0, 10), posterior=method)
     est = np.empty(res.score.size)
     est[res.work_id.astype(int)] = res.score
     return res, float(stats.kendalltau(est, p.quality)[0])
 
 
-def test_affine_reports_the_posterior_means_when_asked_and_the_sparse_panels_stay_as_good(monkeypatch):
+def test_affine_reports_the_posterior_means_when_asked_and_the_sparse_panels_stay_as_good():
     # few ratings per rater at a small size (120 works, 48 raters x 10 ratings)
     scenario = replace(SCENARIOS["few ratings per rater"], n_works=120, n_raters=48)
     taus = {"raw": [], None: [], "gibbs": [], "vb": []}
     for seed in range(4):
         p = simulate_panel(scenario, rng=np.random.default_rng(seed))
-        plain, tau_plain = _fit_tau(p, None, monkeypatch)
+        plain, tau_plain = _fit_tau(p, None)
         taus[None].append(tau_plain)
-        # METHOD None (the default) is the plug-in shrinkage of the unshrunk estimates, as before
+        # posterior=None (the default) is the plug-in shrinkage of the unshrunk estimates, as before
         assert any("shrunk toward" in n for n in plain.notes)
         expected, _, _ = shrink_within_groups(plain.unshrunk_score, plain.unshrunk_se, np.asarray(plain.category),
                                               np.zeros(plain.score.size, dtype=int))
         np.testing.assert_array_equal(plain.score, expected)
         taus["raw"].append(stats.kendalltau(np.bincount(p.work_id, p.score) / np.bincount(p.work_id), p.quality)[0])
         for method in ("gibbs", "vb"):
-            res, tau = _fit_tau(p, method, monkeypatch)
+            res, tau = _fit_tau(p, method)
             taus[method].append(tau)
             assert any(f"({method}," in n for n in res.notes)
             # the unshrunk estimates (rank bands) are the fit's, untouched
