@@ -10,7 +10,13 @@ estimated) or true severity (only slopes estimated): where the gap to the oracle
 ``--bayes-bound SCENARIO`` prints the recall of the exact posterior mean of each work's
 quality told every rater's true slope and the scenario's true spreads (quality, severity,
 noise), with the wild ratings deleted: what the best estimate that must still learn the
-severities from the ratings reaches, a ceiling for any method that does not know the slopes.
+severities from the ratings reaches, a ceiling for any method that does not know the slopes;
+and the posterior mean told the true spreads but not the slopes (Gibbs, scoring/posterior.py):
+the best estimate of a method that must learn both from the ratings.
+``--posterior [SCENARIO ...]`` compares, paired by seed, the affine fit's ways of reporting
+work scores (``fit_affine(posterior=...)``: plug-in shrinkage, Gibbs and mean-field posterior
+means over the raters' slopes and severities; the fit itself is the same); ``--variants``
+picks them.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse import linalg as splinalg
 
+from scoring import posterior
 from scoring.normalize import DEFAULT_METHOD, METHODS
 from scoring.ranking import rank_within_category
 from scoring.simulate import SCENARIOS, evaluate, oracle_scores, simulate_panel, top_recall
@@ -97,23 +104,83 @@ def bayes_posterior_mean(p, scenario) -> np.ndarray:
     return splinalg.spsolve(lhs, x.T @ (p.score[keep] - p.centre))[:n_w]
 
 
+def bayes_posterior_mean_unknown_slopes(p, scenario, n_draws: int = 2000) -> np.ndarray:
+    """E[quality | ratings] told the true spreads but not the slopes (Gibbs, scoring.posterior).
+
+    The same model and deleted wild ratings as :func:`bayes_posterior_mean`, except that each
+    rater's slope is unknown, with a normal prior of the true slopes' mean and sd (the
+    simulator draws them log-normal); the best estimate, under squared error, of a method
+    that knows the spreads but must learn both the slopes and the severities from the ratings.
+    """
+    keep = ~p.wild
+    w, r = p.work_id[keep], p.rater_id[keep]
+    n_w, n_r = p.quality.size, p.rater_bias.size
+    s2 = scenario.log_scale_sd**2
+    a_mean, a_sd = float(np.exp(s2 / 2)), float(np.sqrt((np.exp(s2) - 1) * np.exp(s2)))
+    # posterior_work_scores puts the slopes' prior mean at 1: a q = (a / a_mean) (a_mean q), so its
+    # theta - centre is a_mean q (the same order), with prior sd a_mean quality_sd
+    post = posterior.posterior_work_scores(
+        p.score[keep], w, r, np.full(w.size, 1.0 / scenario.noise_sd**2), n_works=n_w, n_raters=n_r,
+        centre=p.centre, theta0=np.full(n_w, p.centre), prior_mean=np.full(n_w, p.centre),
+        prior_var=np.full(n_w, (a_mean * scenario.quality_sd) ** 2), severity_sd=max(scenario.bias_sd, 1e-6),
+        scale_sd=max(a_sd / a_mean, 1e-6), method="gibbs", n_burn=200, n_draws=n_draws)
+    return post.score - p.centre
+
+
 def bayes_bound(name: str, seeds) -> None:
     """Recall / oracle of the exact posterior mean told the true slopes and spreads (wild rows deleted)."""
     scenario = SCENARIOS[name]
     if scenario.category_offset_sd or scenario.criteria_weights is not None:
         raise SystemExit(f"{name}: the bound assumes the plain model (no category offsets, no criteria)")
-    out = {"oracle": [], DEFAULT_METHOD: [], "posterior mean, true slopes and spreads": []}
+    unknown = "posterior mean, true spreads, slopes unknown (Gibbs)"
+    out = {"oracle": [], DEFAULT_METHOD: [], "posterior mean, true slopes and spreads": [], unknown: []}
     for seed in seeds:
         p = simulate_panel(scenario, rng=np.random.default_rng(seed))
         options = {"wild_ends": (scenario.scale_min, scenario.scale_max)} if DEFAULT_METHOD == "affine" else {}
         fit = METHODS[DEFAULT_METHOD](p.work_id, p.rater_id, p.score, categories=p.category, **options)
         for key, score in (("oracle", oracle_scores(p)), (DEFAULT_METHOD, fit.score),
-                           ("posterior mean, true slopes and spreads", bayes_posterior_mean(p, scenario))):
+                           ("posterior mean, true slopes and spreads", bayes_posterior_mean(p, scenario)),
+                           (unknown, bayes_posterior_mean_unknown_slopes(p, scenario))):
             out[key].append(top_recall(score, p.quality, p.work_category))
     oracle = np.mean(out["oracle"])
     print(f"{name}, seeds {seeds.start}..{seeds.stop - 1}\n\n| estimate | recall | / oracle |\n|---|---:|---:|")
     for k, v in out.items():
         print(f"| {k} | {np.mean(v):.4f} | {np.mean(v) / oracle:.4f} |")
+
+
+POSTERIOR_SCENARIOS = ("few ratings per rater", "5% wild scores", "5% wild scores (0 or 10)", "reference",
+                      "sparse national quarter", "sparse quarter, criteria", "no rater effects", "wide scale use",
+                      "3 ratings per work")
+VARIANTS = {"shrink": None, "gibbs": "gibbs", "vb": "vb"}
+
+
+def compare_posterior(names, seeds, variants) -> None:
+    """Recall / clean oracle of each variant, and its paired change against the first, per scenario."""
+    base = variants[0]
+    print(f"seeds {seeds.start}..{seeds.stop - 1}; affine work scores: {', '.join(variants)} "
+          f"(paired change against {base}: mean +- standard error over seeds)\n")
+    head = " | ".join(f"{v} (ratio)" for v in variants) + " | " + " | ".join(f"{v} - {base}" for v in variants[1:])
+    print(f"| scenario | oracle | {head} | fit seconds ({', '.join(variants)}) |\n|---|" + "---:|" * (2 * len(variants)) + "---|")
+    for name in names:
+        scenario = SCENARIOS[name]
+        rec = {v: [] for v in variants}
+        oracle, seconds = [], dict.fromkeys(variants, 0.0)
+        for seed in seeds:
+            p = simulate_panel(scenario, rng=np.random.default_rng(seed))
+            for v in variants:
+                t0 = time.perf_counter()
+                fit = METHODS["affine"](p.work_id, p.rater_id, p.score, categories=p.category,
+                                        wild_ends=(scenario.scale_min, scenario.scale_max), posterior=VARIANTS[v])
+                seconds[v] += time.perf_counter() - t0
+                rec[v].append(top_recall(fit.score, p.quality, p.work_category))
+            oracle.append(top_recall(oracle_scores(p), p.quality, p.work_category))
+        o = np.mean(oracle)
+        cells = [f"{np.mean(rec[v]):.4f} ({np.mean(rec[v]) / o:.3f})" for v in variants]
+        for v in variants[1:]:
+            d = np.array(rec[v]) - np.array(rec[base])
+            cells.append(f"{d.mean():+.4f} ± {d.std(ddof=1) / np.sqrt(d.size):.4f}")
+        timing = ", ".join(f"{seconds[v] / len(seeds):.3f}" for v in variants)
+        print(f"| {name} | {o:.4f} | " + " | ".join(cells) + f" | {timing} |", flush=True)
 
 
 def main():
@@ -124,8 +191,14 @@ def main():
     parser.add_argument("--known-effects", metavar="SCENARIO", help="affine told the true slopes or severities")
     parser.add_argument("--bayes-bound", metavar="SCENARIO",
                         help="exact posterior mean told the true slopes and spreads (a ceiling)")
+    parser.add_argument("--posterior", nargs="*", metavar="SCENARIO",
+                        help="compare the affine fit's work scores paired by seed (default: issue 14's scenarios)")
+    parser.add_argument("--variants", default="shrink,gibbs,vb", help="comma-separated, the first is the baseline")
     args = parser.parse_args()
     seeds = range(args.first, args.first + args.seeds)
+    if args.posterior is not None:
+        compare_posterior(args.posterior or POSTERIOR_SCENARIOS, seeds, args.variants.split(","))
+        return
     if args.bayes_bound:
         bayes_bound(args.bayes_bound, seeds)
         return

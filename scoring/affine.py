@@ -16,6 +16,7 @@ from scoring.affine_solver import PairPatternSolver
 from scoring.diagnostics import NormalizationResult, finish, robust_sigma
 from scoring.models_additive import HUBER_C, _additive_core, huber_weights
 from scoring.panel import Panel, build_panel
+from scoring.posterior import METHODS as POSTERIORS, work_scores
 from scoring.priors import RaterPrior, moment_prior, shrink_within_groups
 from scoring.wild import BIWEIGHT_C, WildMixture, biweight_weights
 
@@ -33,7 +34,7 @@ def _fit_affine(
     panel: Panel, *, ridge: float | None = None, scale_prior_sd: float | None = None, robust: bool = True,
     huber_c: float = HUBER_C, redescending: str | None = "mixture", biweight_c: float = BIWEIGHT_C,
     max_iter: int = 50, tol: float = 1e-4, accelerator: str = "squarem", shrink_works: bool = True,
-    wild_ends=None,
+    wild_ends=None, posterior_method: str | None = None,
 ) -> NormalizationResult:
     if redescending not in REDESCENDING:
         raise ValueError(f"redescending must be one of {', '.join(map(str, REDESCENDING))}, got {redescending!r}")
@@ -237,10 +238,10 @@ def _fit_affine(
     shrunk_note = None
     unshrunk = (theta, se)
     if shrink_works and np.all(np.isfinite(se)):
-        theta, se, n_shrunk = shrink_within_groups(theta, se, panel.category, work_comp)
-        if n_shrunk:
-            shrunk_note = (f"affine: work scores are posterior means (shrunk toward their category's mean "
-                           f"by their standard error) in {n_shrunk} group(s)")
+        # posterior means over the raters' effects (scoring/posterior.py), or the plug-in shrinkage
+        theta, se, _, shrunk_note = work_scores(panel, theta, se, w / sigma2, method=posterior_method, centre=m,
+                                                severity_sd=prior.severity_sd, scale_sd=prior.scale_sd,
+                                                component=work_comp, shrink=shrink_within_groups)
     res = finish(
         "affine", panel, theta, se, fitted, c, slope, sigma_diag,
         robust_weight=np.where(rejected, 0.0, weight), connectivity=conn, iterations=state["evals"],
@@ -263,7 +264,7 @@ def fit_affine(
     ridge: float | None = None, scale_prior_sd: float | None = None, robust: bool = True,
     huber_c: float = HUBER_C, redescending: str | None = "mixture", biweight_c: float = BIWEIGHT_C,
     max_iter: int = 50, tol: float = 1e-4, accelerator: str = "squarem", shrink_works: bool = True,
-    wild_ends=None,
+    wild_ends=None, posterior: str | None = None,
 ) -> NormalizationResult:
     """Fit y - m = a_rater (theta_work - m) + c_rater + e (scale use and severity), robustly.
 
@@ -301,6 +302,12 @@ def fit_affine(
         fixed point (tested to 1e-6); "squarem" is the earlier scheme, kept as the reference.
     shrink_works : bool, default True
         Report posterior means of the work scores within category (empirical Bayes).
+    posterior : {None, "gibbs", "vb"}, default None
+        With ``shrink_works``, how those means are taken: None plugs the fitted slopes and
+        severities in (:func:`shrink_within_groups`); "gibbs" (Rao-Blackwellized, seeded) or
+        "vb" (mean-field) integrate over them (:mod:`scoring.posterior`, panels of at most
+        ``posterior.MAX_RATINGS`` ratings). Measured no better on the simulator's panels
+        (docs/scoring.md), so not the default.
 
     wild_ends : (low, high), False or None, default None
         The scale's ends, where wild taps pile up (e.g. ``(0, 10)``): a rating exactly at an
@@ -374,10 +381,12 @@ def fit_affine(
         if not low < high:
             raise ValueError(f"wild_ends must satisfy low < high, got ({low}, {high})")
         wild_ends = (low, high)
+    if posterior not in POSTERIORS:
+        raise ValueError(f"posterior must be one of {', '.join(map(str, POSTERIORS))}, got {posterior!r}")
     panel = build_panel(work_ids, rater_ids, scores, confidence=confidence, categories=categories, works=works)
     options = dict(ridge=ridge, scale_prior_sd=scale_prior_sd, robust=robust, huber_c=huber_c,
                    redescending=redescending, biweight_c=biweight_c, max_iter=max_iter, tol=tol,
-                   shrink_works=shrink_works, wild_ends=wild_ends)
+                   shrink_works=shrink_works, wild_ends=wild_ends, posterior_method=posterior)
     result = _fit_affine(panel, accelerator=accelerator, **options)
     if not result.converged and accelerator == "anderson":
         # Anderson steps can cycle on small, contaminated panels, and where an unconverged fit
