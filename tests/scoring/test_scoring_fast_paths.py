@@ -112,7 +112,7 @@ def test_anderson_affine_matches_the_squarem_sweeps(seed):
 
 def test_affine_rejects_an_unknown_accelerator():
     with pytest.raises(ValueError, match="accelerator must be one of"):
-        fit_affine(["w1", "w1"], ["a", "b"], [5, 6], accelerator="newton")
+        fit_affine(["w1", "w1"], ["a", "b"], [5, 6], accelerator="broyden")
 
 
 def test_rank_bands_cover_the_true_rank():
