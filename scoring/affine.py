@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from scoring.accelerate import anderson, squarem
 from scoring.affine_newton import INNER as NEWTON_INNER
 from scoring.affine_newton import PairBlocks, newton_fixed_point, robust_weights
 from scoring.affine_solver import PairPatternSolver
@@ -26,7 +27,6 @@ __all__ = ["fit_affine", "ACCELERATORS", "biweight_weights", "BIWEIGHT_C", "Rate
 
 #: Ways to solve the slope <-> (theta, b) fixed point; all reach the same estimates.
 ACCELERATORS = ("anderson", "newton", "squarem")
-ANDERSON_DEPTH = 10  # sweeps remembered; 3, 6, 10 took 28, 22, 22 sweeps to 1e-4 on 20,000 works
 STUDENTIZE = True
 REDESCENDING = ("mixture", "biweight", None)
 REJECT_FLOOR = 1e-8  # weight of a rejected rating, so a work whose ratings are all rejected stays solvable
@@ -133,7 +133,6 @@ def _fit_affine(
 
         theta = state.get("theta", start.theta)
         x0 = normalized(log_a0 if log_a0 is not None else slopes_from(theta, conf * state["weight"]))
-        converged, c, slope = False, None, None
         if accelerator == "newton" and blocks.available:
             # Newton steps on the joint (theta, c, a) equations of the sweeps' fixed point
             # (scoring/affine_newton.py), from the exact (theta, c) solve at these slopes
@@ -153,50 +152,9 @@ def _fit_affine(
             state["fallback"] += 1
             x0 = out.log_a
         if accelerator in ("squarem", "newton"):
-            # SQUAREM (Varadhan & Roland 2008, Scand. J. Statist. 35:335-353): three sweeps a cycle
-            for _ in range(max_iter):
-                x1, _, _, _ = sweep(x0)
-                x2, _, _, _ = sweep(x1)
-                r, v = x1 - x0, x2 - 2 * x1 + x0
-                nv = float(np.linalg.norm(v))
-                x_acc = x2
-                if nv > 0:
-                    alpha = min(-float(np.linalg.norm(r)) / nv, -1.0)
-                    x_acc = x0 - 2 * alpha * r + alpha * alpha * v
-                    if not np.all(np.isfinite(x_acc)):
-                        x_acc = x2
-                x3, new_theta, c, slope = sweep(x_acc)
-                change = float(np.max(np.abs(new_theta - theta)))
-                theta, x0 = new_theta, x3
-                if change < tol_now * spread:
-                    converged = True
-                    break
+            theta, c, slope, converged = squarem(sweep, x0, theta, max_iter=max_iter, threshold=tol_now * spread)
         else:
-            # Anderson acceleration (type II, Walker & Ni 2011, SIAM J. Numer. Anal. 49:1715-1735):
-            # the next point combines the last ANDERSON_DEPTH sweeps so that their residuals
-            # G(x) - x cancel in least squares; same fixed point, one sweep per step
-            xs, gs = [], []
-            x = x0
-            for _ in range(3 * max_iter):
-                gx, new_theta, c, slope = sweep(x)
-                change = float(np.max(np.abs(new_theta - theta)))
-                theta = new_theta
-                if change < tol_now * spread:
-                    converged = True
-                    break
-                xs.append(x)
-                gs.append(gx)
-                del xs[:-ANDERSON_DEPTH - 1], gs[:-ANDERSON_DEPTH - 1]
-                x = gx
-                if len(xs) > 1:
-                    f = np.array(gs) - np.array(xs)
-                    d_f, d_g = np.diff(f, axis=0).T, np.diff(np.array(gs), axis=0).T
-                    # truncate tiny singular values: near convergence the differences are nearly
-                    # collinear and round-off would otherwise steer where the path stops
-                    gamma = np.linalg.lstsq(d_f, f[-1], rcond=1e-6)[0]
-                    x_acc = gx - d_g @ gamma
-                    if np.all(np.isfinite(x_acc)):
-                        x = x_acc
+            theta, c, slope, converged = anderson(sweep, x0, theta, max_iter=max_iter, threshold=tol_now * spread)
         state["theta"] = theta
         return theta, c, slope, converged
 

@@ -8,7 +8,7 @@ import pytest
 import scoring.affine_solver as affine_solver
 from scoring.affine_solver import PairPatternSolver
 from scoring.models_additive import AdditiveSolver, fit_additive
-from tests.scoring.test_scoring_affine_solver import random_panel
+from scoring_panels import random_panel
 
 
 @pytest.mark.parametrize("seed", range(8))
