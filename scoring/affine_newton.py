@@ -283,18 +283,21 @@ def newton_fixed_point(
             factorized += 1
             if jac is None:
                 break
-        d_t, d_c, d_a = _step(jac, g_t, g_c, g_a, a_r, q, work, rater, comp, n_comp)
-        size = float(np.max(np.abs(d_t)))
-        grows = not (np.isfinite(size) and np.all(np.isfinite(d_a))) or size > DIVERGES * max(last, tol * spread)
+        def step(jac):
+            """The step (d_theta, d_c, d_a), its size, and whether it grows (or is not finite)."""
+            d_t, d_c, d_a = _step(jac, g_t, g_c, g_a, a_r, q, work, rater, comp, n_comp)
+            size = float(np.max(np.abs(d_t)))
+            return d_t, d_c, d_a, size, (not (np.isfinite(size) and np.all(np.isfinite(d_a)))
+                                         or size > DIVERGES * max(last, tol * spread))
+
+        d_t, d_c, d_a, size, grows = step(jac)
         if grows and jac[4]:
             # psi' stepped across a weight's kink or hump: this step with the IRLS Jacobian
             jac, newton_now = jacobian(False), False
             factorized += 1
             if jac is None:
                 break
-            d_t, d_c, d_a = _step(jac, g_t, g_c, g_a, a_r, q, work, rater, comp, n_comp)
-            size = float(np.max(np.abs(d_t)))
-            grows = not (np.isfinite(size) and np.all(np.isfinite(d_a))) or size > DIVERGES * max(last, tol * spread)
+            d_t, d_c, d_a, size, grows = step(jac)
         if grows:
             # steps that grow (weights flipping between a work's ratings, as on works with two
             # ratings): stop here, and the sweeps go on from the last point
