@@ -290,8 +290,10 @@ def fit_affine(
     accelerator : {"anderson", "newton", "squarem"}, default "squarem"
         How the slope <-> (theta, c) fixed point is solved. "squarem" and "anderson" extrapolate
         the sweeps; "newton" takes joint Newton steps in (theta, c, a) (``scoring/affine_newton.py``;
-        the sweeps finish a phase it does not converge in). All reach the same fixed point
-        (tested to 1e-6); "squarem" is the reference.
+        the sweeps finish a phase it does not converge in): half the passes, not less time.
+        All reach the same fixed point on the tested random panels (to 1e-6), but the
+        mixture's loss can have several: in 2 of 33 simulator fits Newton's early long steps
+        ended at another one (docs/benchmarks.md). "squarem" is the default and reference.
     shrink_works : bool, default True
         Report posterior means of the work scores within category (empirical Bayes).
     posterior : {None, "gibbs", "vb"}, default None
