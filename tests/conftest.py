@@ -16,6 +16,27 @@ from sqlmodel import Session, SQLModel
 from testkit import CHROMIUM, CHROMIUM_ARGS, PASSWORD, PG_URL, csrf_token, require
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashes():
+    """argon2id at its lowest cost inside the test process.
+
+    The product hashes with argon2-cffi's defaults (64 MiB, 3 passes): about 0.2 s a hash or
+    a login on a slow 2-core machine, which over the suite's users, logins and demo builds
+    came to minutes. The hashes are still argon2id and are verified by the same code; the
+    command-line and server tests that run ``tuiyou`` in a subprocess keep the real cost.
+    """
+    from argon2 import PasswordHasher
+
+    from web.accounts import passwords
+
+    patch = pytest.MonkeyPatch()
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    patch.setattr(passwords, "_hasher", cheap)
+    patch.setattr(passwords, "_DUMMY_HASH", cheap.hash("not-a-real-password"))
+    yield
+    patch.undo()
+
+
 @pytest.fixture(scope="session")
 def _sqlite_template(tmp_path_factory) -> Path:
     """A migrated SQLite database, copied for each test (migrating once is much faster)."""
