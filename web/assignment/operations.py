@@ -196,12 +196,19 @@ def add_assignment(*, session: Session, round_: Round, expert: User, work: Work,
     _check_no_draw(session, round_)
     reason = _need_reason(reason)
     _check_pair(session, round_, expert, work)
-    assignment = Assignment(round_id=round_.id, expert_id=expert.id, work_id=work.id,
-                            presentation_order=presentation_order(_order_seed(session, round_), expert.id, work.id))
+    return _insert(session, round_, expert, "work", work.id, actor=actor, reason=reason)
+
+
+def _insert(session: Session, round_: Round, expert: User, kind: str, item_id: int, *, actor: str,
+            reason: str) -> Assignment:
+    """Write one checked hand-made assignment of a work or a case (``kind``), audited with its reason."""
+    work_id, case_id = (item_id, None) if kind == "work" else (None, item_id)
+    assignment = Assignment(round_id=round_.id, expert_id=expert.id, work_id=work_id, case_id=case_id,
+                            presentation_order=presentation_order(_order_seed(session, round_), expert.id, item_id))
     session.add(assignment)
     session.flush()
-    record_event(session, "assignment.added", actor=actor, round_id=round_.id, subject=f"work {work.id}",
-                 detail={"expert": expert.username, "work_id": work.id, "reason": reason})
+    record_event(session, "assignment.added", actor=actor, round_id=round_.id, subject=f"{kind} {item_id}",
+                 detail={"expert": expert.username, f"{kind}_id": item_id, "reason": reason})
     return assignment
 
 
@@ -237,13 +244,7 @@ def add_case_assignment(*, session: Session, round_: Round, expert: User, case: 
     if expert.capacity is not None and len(live) >= expert.capacity:
         raise AssignmentRefused(f"{expert.username} 已达本轮上限 {expert.capacity} 个",
                                 f"{expert.username} already has {len(live)} items, the most allowed ({expert.capacity})")
-    assignment = Assignment(round_id=round_.id, expert_id=expert.id, case_id=case.id,
-                            presentation_order=presentation_order(_order_seed(session, round_), expert.id, case.id))
-    session.add(assignment)
-    session.flush()
-    record_event(session, "assignment.added", actor=actor, round_id=round_.id, subject=f"case {case.id}",
-                 detail={"expert": expert.username, "case_id": case.id, "reason": reason})
-    return assignment
+    return _insert(session, round_, expert, "case", case.id, actor=actor, reason=reason)
 
 
 def _refuse_started(session: Session, assignment: Assignment) -> None:
