@@ -38,3 +38,13 @@ def csrf_token(client, path: str = "/login") -> str:
     """The CSRF token the form at ``path`` carries."""
     page = client.get(path).get_data(as_text=True)
     return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def browser_log_in(page, base: str, username: str, *, password: str = PASSWORD, tap: bool = False) -> None:
+    """Sign in through the login form (a tap on touch pages, else a click) and wait for the home page."""
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    button = page.locator("button[type=submit]")
+    button.tap() if tap else button.click()
+    page.wait_for_url(f"{base}/")

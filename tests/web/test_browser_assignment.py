@@ -14,7 +14,7 @@ from sqlmodel import select
 
 import web.assignment.operations as operations
 from assignment_support import build_round
-from testkit import PASSWORD
+from testkit import browser_log_in
 from web.models import Assignment, AssignmentStatus, Conflict
 
 pytestmark = pytest.mark.browser
@@ -58,11 +58,7 @@ def test_chair_draws_and_reads_the_report(live_server, browser, make_user, sessi
     make_user("chair", role="chair", display_name="评审组组长 李教授")
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     page = context.new_page()
-    page.goto(f"{live_server}/login")
-    page.fill("input[name=username]", "chair")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server}/")
+    browser_log_in(page, live_server, "chair")
     page.goto(f"{live_server}/admin/assignment")
     page.click("text=2025Q1")
     page.fill("input[name=per_work]", "3")
@@ -111,11 +107,7 @@ def test_expert_finds_and_declares_a_work(live_server, browser, make_user, sessi
     make_user("wang", role="expert", display_name="王专家", organisation="独立评论人", categories=CATEGORIES)
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     page = context.new_page()
-    page.goto(f"{live_server}/login")
-    page.fill("input[name=username]", "wang")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server}/")
+    browser_log_in(page, live_server, "wang")
     page.goto(f"{live_server}/me/conflicts")
     page.fill("#work-search input[name=q]", work.title[:4])
     page.click("#work-search button[type=submit]")

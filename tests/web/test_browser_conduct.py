@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from testkit import browser_log_in
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
@@ -30,10 +32,7 @@ def test_conduct_page_at_1024(browser, live_server, session, tmp_path):
     page = context.new_page()
     errors = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    page.goto(f"{live_server}/login")
-    page.fill('input[name="username"]', "admin")
-    page.fill('input[name="password"]', DEMO_PASSWORD)
-    page.click('button[type="submit"]')
+    browser_log_in(page, live_server, "admin", password=DEMO_PASSWORD)
     page.click("text=履职评价")  # from the admin navigation
     assert page.url.endswith("/admin/conduct/year/2025")
     assert page.locator("h1").first.inner_text().startswith("专家履职评价")

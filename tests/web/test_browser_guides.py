@@ -18,7 +18,7 @@ from panel_support import bearer
 from rating_support import SECRETS, scoring_scene, token
 from review_support import CRITERIA, scored_round
 from seed.names import EXPERTS, PLATFORMS, make_title
-from testkit import PASSWORD, require_tool
+from testkit import PASSWORD, browser_log_in, require_tool
 from web.models import Assignment, Round, RoundState, User
 from web.rounds.operations import set_state
 
@@ -49,11 +49,7 @@ def _save(png: bytes, name: str, tmp_path: Path) -> None:
 def _log_in(browser, base: str, username: str, viewport: dict, *, touch: bool = True):
     context = browser.new_context(viewport=viewport, has_touch=touch, locale="zh-CN")
     page = context.new_page()
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
+    browser_log_in(page, base, username)
     return page
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from panel_support import KEY, bearer, wild_rating
 from review_support import scored_round
-from testkit import PASSWORD
+from testkit import PASSWORD, browser_log_in
 
 pytestmark = pytest.mark.browser
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -28,10 +28,7 @@ def _save(png: bytes, name: str, tmp_path: Path) -> None:
 
 def _login(browser, live_server, username):
     page = browser.new_context(viewport=TABLET, locale="zh-CN", has_touch=True).new_page()
-    page.goto(f"{live_server}/login")
-    page.fill('input[name="username"]', username)
-    page.fill('input[name="password"]', PASSWORD)
-    page.click('button[type="submit"]')
+    browser_log_in(page, live_server, username)
     return page
 
 

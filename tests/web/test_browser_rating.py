@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import Session, select
 
 from rating_support import SECRETS, scoring_scene, token
-from testkit import PASSWORD
+from testkit import browser_log_in
 from web.models import Assignment, Rating
 
 pytestmark = pytest.mark.browser
@@ -60,11 +60,7 @@ def _device_queue(page) -> int:
 
 
 def _log_in(page, base: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", "zhang")
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("button[type=submit]").tap()
-    page.wait_for_url(f"{base}/")
+    browser_log_in(page, base, "zhang", tap=True)
 
 
 def test_an_experts_day_offline_and_back(live_server, tablet, app, client, session, make_user, tmp_path):

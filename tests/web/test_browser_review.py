@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from review_support import scored_round
-from testkit import PASSWORD, require_tool
+from testkit import PASSWORD, browser_log_in, require_tool
 
 pytestmark = pytest.mark.browser
 KEY = "2025Q1"
@@ -36,10 +36,7 @@ def test_console_pages_render(browser, live_server, session, make_user, tmp_path
     make_user("chair1", role="chair", display_name="李组长")
     context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
     page = context.new_page()
-    page.goto(f"{live_server}/login")
-    page.fill('input[name="username"]', "chair1")
-    page.fill('input[name="password"]', PASSWORD)
-    page.click('button[type="submit"]')
+    browser_log_in(page, live_server, "chair1")
     pages = {"rankings": f"/review/{KEY}/rankings", "work": f"/review/{KEY}/works/{works[0].id}",
              "diagnostics": f"/review/{KEY}/diagnostics", "shortlist": f"/review/{KEY}/shortlist"}
     for name, path in pages.items():

@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import Session, select
 
 from rating_support import FULL, scoring_scene, token
-from testkit import PASSWORD
+from testkit import browser_log_in
 from web.models import Assignment, AuditEvent, Round, RoundState
 
 KEY = "2025Q1"
@@ -121,11 +121,7 @@ def test_only_the_chair_or_admin_may_allow(app, client, login, make_user, scene)
 def test_the_button_in_the_browser(app, live_server, tablet, scene, tmp_path):
     """The chair taps 允许重开 on the drill-down; the row then says it is allowed."""
     page = tablet
-    page.goto(f"{live_server}/login")
-    page.fill("input[name=username]", "chair1")
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("button[type=submit]").tap()
-    page.wait_for_url(f"{live_server}/")
+    browser_log_in(page, live_server, "chair1", tap=True)
     page.goto(f"{live_server}/review/{KEY}/works/{scene.works[0].id}")
     shots = (Path(__file__).resolve().parents[2] / "docs" / "screenshots"
              if os.environ.get("TUIYOU_SAVE_SCREENSHOTS") == "1" else tmp_path)

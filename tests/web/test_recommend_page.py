@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import select
 
 from intake_support import dump_database
-from testkit import PASSWORD
+from testkit import browser_log_in
 from web.models import AuditEvent, Round, Work
 from web.rounds.operations import create_round, set_state
 
@@ -132,11 +132,7 @@ def test_tablet_counts_ticks_against_the_cap_and_saves_with_a_reason(live_server
                                                                       provincial):
     make_user("secretariat", role="admin")
     page = tablet
-    page.goto(f"{live_server}/login")
-    page.fill("input[name=username]", "secretariat")
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("button[type=submit]").tap()
-    page.wait_for_url(f"{live_server}/")
+    browser_log_in(page, live_server, "secretariat", tap=True)
     page.goto(f"{live_server}{PAGE}")
     boxes = page.locator('input[name="work"]')
     assert boxes.count() == 10
