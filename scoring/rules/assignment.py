@@ -23,6 +23,7 @@ import numpy as np
 
 from .assignment_balance import InfeasibleAssignment, balanced_quotas
 from .assignment_design import NotExact, connect, direct_moves, realize, realize_globally, shuffle
+from .assignment_panel import small_category_panels
 from .assignment_report import AssignmentReport, build_report
 from .conflicts import ConflictRules, Expert, Recusal, Work, find_conflicts
 
@@ -133,11 +134,19 @@ def _room(inst: _Instance, need: np.ndarray, spare: np.ndarray) -> np.ndarray:
 
 def draw_assignment(experts: Sequence[Expert], works: Sequence[Work], *, per_work: int, seed: int,
                     rules: ConflictRules = ConflictRules(), existing: Iterable[tuple[Hashable, Hashable]] = (),
-                    recusals: Iterable[Recusal] = (), progress: Progress | None = None) -> AssignmentResult:
-    """Draw ``per_work`` experts for every work (keeping ``existing`` pairs); raises InfeasibleAssignment."""
+                    recusals: Iterable[Recusal] = (), progress: Progress | None = None,
+                    small_category_max: int = 0) -> AssignmentResult:
+    """Draw ``per_work`` experts for every work (keeping ``existing`` pairs); raises InfeasibleAssignment.
+
+    A category with at most ``small_category_max`` works gets a panel design
+    (:mod:`.assignment_panel`: K experts who each rate all of it, or the most balanced
+    incomplete block design capacity and conflicts allow); 0 draws every category sparsely.
+    """
     started = time.perf_counter()
     if per_work < 1:
         raise ValueError(f"per_work must be at least 1, got {per_work}")
+    if small_category_max < 0:
+        raise ValueError(f"small_category_max must not be negative, got {small_category_max}")
     if not works:
         raise ValueError("no works to assign")
     tell = progress or (lambda step, done, total: None)
@@ -147,6 +156,42 @@ def draw_assignment(experts: Sequence[Expert], works: Sequence[Work], *, per_wor
     inst = _Instance(experts, works, existing, conflicts)
     tell("conflicts", 1, 1)
     rng = np.random.default_rng(seed)
+    kept_e, kept_w = inst.kept_keys // inst.n_w, inst.kept_keys % inst.n_w
+    panel_e, panel_w, designs, dropped = np.zeros(0, np.int64), np.zeros(0, np.int64), {}, False
+    if small_category_max:
+        have = np.bincount(kept_w, minlength=inst.n_w)
+        kept_load = np.bincount(kept_e, minlength=len(inst.experts))
+        panel_e, panel_w, designs = small_category_panels(
+            inst, np.maximum(per_work - have, 0), np.maximum(inst.capacity - kept_load, 0), kept_load,
+            largest=small_category_max, rng=rng)
+    if panel_e.size:
+        # the rest of the round is drawn around the panels, whose pairs it keeps like scored ones
+        paneled = _Instance(experts, works, existing + [(inst.experts[e].id, inst.works[w].id)
+                                                        for e, w in zip(panel_e.tolist(), panel_w.tolist())], conflicts)
+        try:
+            new_e, new_w, swaps, inexact = _draw_sparse(paneled, per_work, rng, tell)
+        except InfeasibleAssignment:  # the panels took capacity the other categories need: none then
+            panel_e, panel_w, designs, dropped = np.zeros(0, np.int64), np.zeros(0, np.int64), {}, True
+            rng = np.random.default_rng([seed, 1])
+    if not panel_e.size:
+        new_e, new_w, swaps, inexact = _draw_sparse(inst, per_work, rng, tell)
+    new_e, new_w = np.concatenate([panel_e, new_e]), np.concatenate([panel_w, new_w])
+    by_work = np.lexsort((new_e, new_w))
+    new_e, new_w = new_e[by_work], new_w[by_work]
+    load = np.bincount(np.concatenate([kept_e, new_e]), minlength=len(inst.experts))
+    new = tuple((inst.experts[e].id, inst.works[w].id) for e, w in zip(new_e.tolist(), new_w.tolist()))
+    kept = tuple((inst.experts[e].id, inst.works[w].id) for e, w in zip(kept_e.tolist(), kept_w.tolist()))
+    report = build_report(inst, kept_e, kept_w, new_e, new_w, seed=seed, per_work=per_work, swaps=swaps,
+                          inexact=tuple(inexact), seconds=time.perf_counter() - started, panels=designs,
+                          small_category_max=small_category_max, panels_dropped=dropped)
+    tell("done", 1, 1)
+    return AssignmentResult(seed=seed, per_work=per_work, new=new, kept=kept,
+                            loads={x.id: int(load[i]) for i, x in enumerate(inst.experts)}, report=report)
+
+
+def _draw_sparse(inst: _Instance, per_work: int, rng: np.random.Generator,
+                 tell: Progress) -> tuple[np.ndarray, np.ndarray, int, list[str]]:
+    """Fill every open slot of ``inst`` (the steps of the module docstring); (experts, works, swaps, inexact)."""
     kept_e, kept_w = inst.kept_keys // inst.n_w, inst.kept_keys % inst.n_w
     have = np.bincount(kept_w, minlength=inst.n_w)
     need = np.maximum(per_work - have, 0)
@@ -199,13 +244,4 @@ def draw_assignment(experts: Sequence[Expert], works: Sequence[Work], *, per_wor
     new_e, new_w = np.concatenate(new_e), np.concatenate(new_w)
     if inexact or moves:  # pairs moved after the balancing: restore "no direct move to two below"
         direct_moves(inst, new_e, new_w, kept_load)
-    by_work = np.lexsort((new_e, new_w))
-    new_e, new_w = new_e[by_work], new_w[by_work]
-    load = kept_load + np.bincount(new_e, minlength=len(inst.experts))
-    new = tuple((inst.experts[e].id, inst.works[w].id) for e, w in zip(new_e.tolist(), new_w.tolist()))
-    kept = tuple((inst.experts[e].id, inst.works[w].id) for e, w in zip(kept_e.tolist(), kept_w.tolist()))
-    report = build_report(inst, kept_e, kept_w, new_e, new_w, seed=seed, per_work=per_work, swaps=swaps,
-                          inexact=tuple(inexact), seconds=time.perf_counter() - started)
-    tell("done", 1, 1)
-    return AssignmentResult(seed=seed, per_work=per_work, new=new, kept=kept,
-                            loads={x.id: int(load[i]) for i, x in enumerate(inst.experts)}, report=report)
+    return new_e.astype(np.int64), new_w.astype(np.int64), swaps, inexact

@@ -120,6 +120,8 @@ class AssignmentPolicy:
     # stage key ("provincial", "national") -> whether experts recuse from works recommended
     # by a unit of their own province (地域回避)
     recuse_same_province: dict[str, bool]
+    # a category with at most this many works (a case round: cases) gets a panel design; 0: never
+    small_category_max: int = 0
 
     def recuses_same_province(self, stage: str) -> bool:
         """Whether a round of ``stage`` applies the same-province conflict."""
@@ -331,10 +333,13 @@ def _stages(doc: TableReader, category_names: set[str]) -> tuple[dict, dict, Ass
 
 
 def _assignment(assign: TableReader, stage_keys: tuple[str, ...]) -> AssignmentPolicy:
-    assign.only("per_work", "recuse_same_organisation", "recuse_same_province")
+    assign.only("per_work", "recuse_same_organisation", "recuse_same_province", "small_category_max")
     per_work = assign.get("per_work", int)
     if per_work < 1:
         raise assign.fail("per_work", f"{per_work} must be at least 1")
+    small = assign.get("small_category_max", int, 0)
+    if small < 0:
+        raise assign.fail("small_category_max", f"{small} must not be negative (0 switches panels off)")
     # One switch for every stage, or a table per stage; the provincial stage recuses by
     # default (a bureau's own experts do not rate its own province's entries).
     province = assign.table.get("recuse_same_province", {})
@@ -345,7 +350,7 @@ def _assignment(assign: TableReader, stage_keys: tuple[str, ...]) -> AssignmentP
         reader.only(*stage_keys)
         by_stage = {key: reader.get(key, bool, key == "provincial") for key in stage_keys}
     return AssignmentPolicy(per_work=per_work, recuse_same_organisation=assign.get("recuse_same_organisation", bool),
-                            recuse_same_province=by_stage)
+                            recuse_same_province=by_stage, small_category_max=small)
 
 
 def load_rules(config_dir: str | os.PathLike | None = None) -> Rules:
