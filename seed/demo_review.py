@@ -1,6 +1,8 @@
 """The chair console's demo: 2025Q3 in review with every rating in (a complete ranking to read,
 with a careless score, comments and highlight tags), 2025Q2 signed with one override and its
-exports, and the year's dissemination cases in review. Called once from ``seed.demo``."""
+exports, and the year's dissemination cases in review, drawn by the product's draw as a panel
+(every panel expert rates every case, so each rater's bias rests on six ratings). Called once
+from ``seed.demo``."""
 from __future__ import annotations
 
 import numpy as np
@@ -11,6 +13,7 @@ from web.models import (Assignment, AssignmentStatus, Comment, DisseminationCase
                         Role, Round, RoundState, User, utcnow)
 from web.review import console, operations, queries
 from web.rounds.operations import create_round, set_state
+from .demo_assignment import assign_demo
 from .demo_panel import explain_flags
 
 REVIEW_KEY, SIGNED_KEY, CASES_KEY = "2025Q3", "2025Q2", "2025-传播案例"
@@ -21,10 +24,42 @@ REMARKS = ("选题扎实，叙事节奏稍慢。", "制作精良，技术运用�
            "贴近现实生活，情感真挚。", "形式创新，传播潜力大。")
 CASES = ("“跟着微短剧去旅行”创作计划", "非遗春节全网联动传播", "抗战胜利80周年主题网络展播",
          "亚冬会短视频二创征集", "乡村振兴直播带岗行动", "“寻味中国”音频节目海外传播")
+CASES_DRAW_SEED = 20251231
 
 
 def _experts(session: Session) -> list[User]:
     return list(session.exec(select(User).where(User.role == Role.expert).order_by(User.username)))
+
+
+def _rate(session: Session, rng, assignment: Assignment, criteria, quality: float, severity: float,
+          spread: float, tags: tuple[str, ...] = ()) -> None:
+    """Submitted values for every criterion of ``assignment`` (1 in 100 careless), a remark, a tag."""
+    step = criteria[0].step
+    assignment.status, assignment.version, assignment.submitted_at = AssignmentStatus.submitted, 1, utcnow()
+    assignment.confidence = float(rng.choice([0.6, 0.8, 1.0]))
+    session.add(assignment)
+    careless = rng.random() < 0.01
+    for c in criteria:
+        raw = 7.2 + spread * (quality + rng.normal(0, 0.35) - 7.2) + severity + rng.normal(0, 0.5)
+        value = 1.0 if careless else float(np.clip(np.round(raw / step) * step, c.min, c.max))
+        session.add(Rating(assignment_id=assignment.id, criterion=c.key, value=value, version=1))
+    if rng.random() < 0.3:
+        session.add(Comment(assignment_id=assignment.id, author_id=assignment.expert_id,
+                            body=str(rng.choice(REMARKS)), version=1))
+    if tags and rng.random() < 0.4:
+        session.add(HighlightTag(assignment_id=assignment.id, tag=str(rng.choice(tags))))
+
+
+def _score_drawn(session: Session, rng, round_: Round, criteria, experts) -> int:
+    """Draw the round with the product's seeded draw (a panel for the cases), then submit every rating."""
+    assignments = assign_demo(session, round_, actor="admin", seed=CASES_DRAW_SEED)
+    severity = {e.id: rng.normal(0, 0.7) for e in experts}
+    spread = {e.id: float(np.exp(rng.normal(0, 0.2))) for e in experts}
+    quality = {a.case_id: rng.normal(7.2, 1.0) for a in sorted(assignments, key=lambda a: a.case_id)}
+    for assignment in assignments:
+        _rate(session, rng, assignment, criteria, quality[assignment.case_id], severity[assignment.expert_id],
+              spread[assignment.expert_id])
+    return len(assignments)
 
 
 def _score(session: Session, rng, round_: Round, items: list, field: str, criteria, experts, *,
@@ -33,7 +68,6 @@ def _score(session: Session, rng, round_: Round, items: list, field: str, criter
     severity = {e.id: rng.normal(0, 0.7) for e in experts}
     spread = {e.id: float(np.exp(rng.normal(0, 0.2))) for e in experts}
     load = {e.id: 0 for e in experts}
-    step = criteria[0].step
     count = 0
     for item in items:
         quality = rng.normal(7.2, 1.0)
@@ -42,21 +76,11 @@ def _score(session: Session, rng, round_: Round, items: list, field: str, criter
         pool = sorted(pool if len(pool) >= per_item else experts, key=lambda e: (load[e.id], rng.random()))[:per_item]
         for expert in pool:
             load[expert.id] += 1
-            a = Assignment(round_id=round_.id, expert_id=expert.id, status=AssignmentStatus.submitted, version=1,
-                           submitted_at=utcnow(), presentation_order=int(rng.integers(1_000_000)),
-                           confidence=float(rng.choice([0.6, 0.8, 1.0])), **{field: item.id})
+            a = Assignment(round_id=round_.id, expert_id=expert.id, presentation_order=int(rng.integers(1_000_000)),
+                           **{field: item.id})
             session.add(a)
             session.flush()
-            careless = rng.random() < 0.01
-            for c in criteria:
-                raw = 7.2 + spread[expert.id] * (quality + rng.normal(0, 0.35) - 7.2) + severity[expert.id] \
-                    + rng.normal(0, 0.5)
-                value = 1.0 if careless else float(np.clip(np.round(raw / step) * step, c.min, c.max))
-                session.add(Rating(assignment_id=a.id, criterion=c.key, value=value, version=1))
-            if rng.random() < 0.3:
-                session.add(Comment(assignment_id=a.id, author_id=expert.id, body=str(rng.choice(REMARKS)), version=1))
-            if tags and rng.random() < 0.4:
-                session.add(HighlightTag(assignment_id=a.id, tag=str(rng.choice(tags))))
+            _rate(session, rng, a, criteria, quality, severity[expert.id], spread[expert.id], tags)
             count += 1
     return count
 
@@ -103,10 +127,11 @@ def build_review_demo(session: Session, *, rng: np.random.Generator, works_facto
     cases_round = create_round(session=session, key=CASES_KEY, actor="admin")
     cases = [DisseminationCase(round_id=cases_round.id, name=name, unit="某网络视听平台") for name in CASES]
     session.add_all(cases)
+    set_state(session=session, round_=cases_round, state=RoundState.intake, actor="admin")
     session.flush()
-    n = _score(session, rng, cases_round, cases, "case_id", rules.criteria_sets["dissemination"].criteria,
-               experts, per_item=5)
-    _to_review(session, cases_round, "admin")
+    n = _score_drawn(session, rng, cases_round, rules.criteria_sets["dissemination"].criteria, experts)
+    for state in (RoundState.scoring, RoundState.review):
+        set_state(session=session, round_=cases_round, state=state, actor="admin")
     lines.append(f"round {CASES_KEY}: {len(cases)} dissemination cases, {n} ratings, in review")
     session.commit()
     return lines

@@ -29,3 +29,11 @@ def test_demo_review_rounds(app, session, client, login):
     cases = client.get(f"/review/{CASES_KEY}/shortlist").get_data(as_text=True)
     assert "优秀传播案例" in cases and "宁缺毋滥" in cases
     assert client.get(f"/review/{SIGNED_KEY}/export.xlsx").status_code == 200
+    # issue 22: the cases round is drawn as a panel, so every rater's bias rests on all six cases
+    from web.assignment.queries import round_report
+    from web.review.console import ranking_for
+
+    figures = round_report(session=session, round_=rounds[CASES_KEY], per_work=5).categories[0].figures
+    assert (figures.design, figures.ratings_per_rater_min, figures.ratings_per_rater_max) == ("complete", 6, 6)
+    raters = ranking_for(session=session, round_=rounds[CASES_KEY], method="affine").raters
+    assert len(raters) == 5 and {r["n"] for r in raters} == {6}

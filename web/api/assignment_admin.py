@@ -3,6 +3,8 @@ and replace a recused expert — the same operations as ``tuiyou assign`` and th
 assignment page, with every constraint enforced there."""
 from __future__ import annotations
 
+import dataclasses
+
 from flask import jsonify, request
 
 from scoring.rules.config import load_rules
@@ -68,7 +70,8 @@ def assignment_report(key: str):
         assignments=report.assignments, started=report.started, recused=report.recused,
         load_histogram={str(k): v for k, v in report.load_histogram.items()},
         categories=[{"category": c.category, "works": c.works, "covered": c.covered, "experts": c.experts,
-                     "components": c.components, "sharing_pairs": c.sharing_pairs} for c in report.categories],
+                     "components": c.components, "sharing_pairs": c.sharing_pairs,
+                     "design": dataclasses.asdict(c.figures)} for c in report.categories],
         top_pairs=[{"experts": [a, b], "shared": n} for a, b, n in report.top_pairs],
         draw=None if draw is None else {"seed": draw.seed, "per_work": draw.per_work, "actor": draw.actor,
                                         "at": draw.created_at.isoformat(), "created": draw.created,

@@ -60,8 +60,6 @@ def check_open(round_: Round) -> None:
 def check_draw_request(round_: Round, per_work: int, seed: int | None) -> int:
     """Refuse a draw the round or the parameters do not allow; the seed to use (a random one for None)."""
     check_open(round_)
-    if RoundKind(round_.kind) == RoundKind.dissemination:
-        raise AssignmentRefused("传播案例轮次暂不支持自动分配，请手工分配", "dissemination-case rounds are assigned by hand")
     if per_work < 1:
         raise AssignmentRefused(f"每部作品的专家数必须至少为 1（收到 {per_work}）",
                                 f"experts per work must be at least 1 (got {per_work})")
@@ -121,13 +119,14 @@ def run_draw(*, session: Session, round_: Round, per_work: int, seed: int | None
             stale.append(a)
     result = draw_assignment(data.experts, data.works, per_work=per_work, seed=seed, rules=data.rules,
                              existing=[(a.expert_id, a.work_id) for a in kept], recusals=data.recusals,
-                             progress=progress)
+                             progress=progress, small_category_max=load_rules().assignment.small_category_max)
+    item = "case_id" if RoundKind(round_.kind) == RoundKind.dissemination else "work_id"
     if stale:
         session.execute(delete(Assignment).where(Assignment.id.in_([a.id for a in stale])))
     now = utcnow()
     if result.new:  # Core insert: no ORM bookkeeping for tens of thousands of rows
         session.connection().execute(insert(Assignment.__table__), [
-            {"round_id": round_.id, "expert_id": e, "work_id": w, "status": AssignmentStatus.pending, "version": 0,
+            {"round_id": round_.id, "expert_id": e, item: w, "status": AssignmentStatus.pending, "version": 0,
              "presentation_order": presentation_order(seed, e, w), "created_at": now, "updated_at": now}
             for e, w in result.new])
     report = dataclasses.asdict(result.report)
@@ -254,6 +253,13 @@ def _refuse_started(session: Session, assignment: Assignment) -> None:
                                 "removed or moved — the expert recuses instead")
 
 
+def _refuse_case(assignment: Assignment) -> None:
+    if assignment.work_id is None:
+        raise AssignmentRefused("传播案例的分配不能改派或替补：请移除后按案例编号重新增加",
+                                "a dissemination case's assignment is not moved or replaced: remove it and add "
+                                "another by the case's number")
+
+
 def remove_assignment(*, session: Session, round_: Round, assignment: Assignment, actor: str, reason: str) -> None:
     """Remove an unstarted assignment, with a reason."""
     check_open(round_)
@@ -274,6 +280,7 @@ def move_assignment(*, session: Session, round_: Round, assignment: Assignment, 
     _check_no_draw(session, round_)
     reason = _need_reason(reason)
     _refuse_started(session, assignment)
+    _refuse_case(assignment)
     work = session.get(Work, assignment.work_id)
     _check_pair(session, round_, expert, work)
     before = assignment.expert_id
@@ -298,6 +305,8 @@ class Candidate:
 
 def propose_replacement(*, session: Session, assignment: Assignment) -> list[Candidate]:
     """Ranked replacements for a recused (or unstarted) assignment: least loaded first, then most linked."""
+    if assignment.work_id is None:  # a case: the secretariat adds another expert by the case's number
+        return []
     round_ = session.get(Round, assignment.round_id)
     work = session.get(Work, assignment.work_id)
     users = session.exec(select(User).where(User.role == Role.expert, User.active).order_by(User.username))
@@ -330,6 +339,7 @@ def replace_recused(*, session: Session, assignment: Assignment, expert: User, a
     _check_no_draw(session, round_)
     if assignment.status != AssignmentStatus.recused:
         raise AssignmentRefused("只有已回避的分配需要替补", "only a recused assignment is replaced")
+    _refuse_case(assignment)
     work = session.get(Work, assignment.work_id)
     draw = latest_draw(session=session, round_=round_)
     per_work = draw.per_work if draw else load_rules().assignment.per_work

@@ -11,7 +11,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 from sqlmodel import Session, func, select
 
-from scoring.rules.assignment_report import shared_work_pairs
+from scoring.rules.assignment_report import DesignFigures, design_figures, shared_work_pairs
 from scoring.rules.config import load_rules
 from scoring.rules.conflicts import ConflictRules, Expert, Recusal
 from scoring.rules.conflicts import Work as DrawWork
@@ -49,23 +49,39 @@ def draw_work(work: Work) -> DrawWork:
                     copyright_holder=work.copyright_holder, unit=work.unit, unit_province=province, people=people)
 
 
-def experts_of(*, session: Session, users: list[User], capacity: dict[int, int | None] | None = None) -> list[Expert]:
-    """Experts with their declared organisations, people and works (capacity overridable per id)."""
+def draw_case(case: DisseminationCase) -> DrawWork:
+    """A dissemination case as the conflict rules see it: its unit is submitter and recommending unit."""
+    return DrawWork(id=case.id, category=CASE_CATEGORY, submitter=case.unit, copyright_holder="", unit=case.unit,
+                    unit_province="", people=())
+
+
+def experts_of(*, session: Session, users: list[User], capacity: dict[int, int | None] | None = None,
+               cases: bool = False) -> list[Expert]:
+    """Experts with their declared organisations, people and works (capacity overridable per id).
+
+    For a dissemination-case round (``cases``) every expert covers the cases, and declared works
+    (work numbers, not case numbers) do not apply.
+    """
     declared = defaultdict(list)
     ids = [u.id for u in users]
     for row in session.exec(select(Conflict).where(Conflict.user_id.in_(ids), Conflict.kind != "recused")) if ids else ():
         declared[row.user_id].append(row)
     capacity = capacity or {}
-    return [Expert(id=u.id, categories=tuple(u.categories or ()), organisation=u.organisation,
-                   province=province_of(u.province), capacity=capacity.get(u.id, u.capacity),
+    return [Expert(id=u.id, categories=(CASE_CATEGORY,) if cases else tuple(u.categories or ()),
+                   organisation=u.organisation, province=province_of(u.province), capacity=capacity.get(u.id, u.capacity),
                    declared_organisations=tuple(c.organisation for c in declared[u.id] if c.organisation),
                    declared_people=tuple(c.person for c in declared[u.id] if c.person),
-                   declared_work_ids=tuple(c.work_id for c in declared[u.id] if c.work_id is not None))
+                   declared_work_ids=() if cases else tuple(c.work_id for c in declared[u.id] if c.work_id is not None))
             for u in users]
 
 
 def recusals_of(*, session: Session, round_: Round, work_ids: set[int] | None = None) -> list[Recusal]:
-    """Recusals in the round: recused assignments and "recused" conflicts on its works."""
+    """Recusals in the round: recused assignments and "recused" conflicts on its works (or cases)."""
+    if round_.kind == RoundKind.dissemination:
+        return [Recusal(a.expert_id, a.case_id, a.recuse_reason or "") for a in session.exec(
+            select(Assignment).where(Assignment.round_id == round_.id, Assignment.status == AssignmentStatus.recused,
+                                     Assignment.case_id.is_not(None)))
+            if work_ids is None or a.case_id in work_ids]
     found = {(a.expert_id, a.work_id): a.recuse_reason or "" for a in session.exec(
         select(Assignment).where(Assignment.round_id == round_.id, Assignment.status == AssignmentStatus.recused,
                                  Assignment.work_id.is_not(None)))}
@@ -90,12 +106,22 @@ class DrawInput:
 
 
 def draw_input(*, session: Session, round_: Round) -> DrawInput:
-    """The instance of a draw: active experts (absent ones keep their assignments but get no new ones)."""
-    works = list(session.exec(select(Work).where(Work.round_id == round_.id).order_by(Work.id)))
-    existing = list(session.exec(select(Assignment.id, Assignment.expert_id, Assignment.work_id,
+    """The instance of a draw: active experts (absent ones keep their assignments but get no new ones).
+
+    A dissemination-case round draws its cases (``works`` then holds cases, and ``work_id`` of
+    the existing rows is the case's id).
+    """
+    cases = round_.kind == RoundKind.dissemination
+    if cases:
+        works = [draw_case(c) for c in session.exec(select(DisseminationCase).where(
+            DisseminationCase.round_id == round_.id).order_by(DisseminationCase.id))]
+    else:
+        works = [draw_work(w) for w in session.exec(select(Work).where(Work.round_id == round_.id).order_by(Work.id))]
+    item = Assignment.case_id if cases else Assignment.work_id
+    existing = list(session.exec(select(Assignment.id, Assignment.expert_id, item.label("work_id"),
                                         Assignment.status).where(
         Assignment.round_id == round_.id, Assignment.status != AssignmentStatus.recused,
-        Assignment.work_id.is_not(None)).order_by(Assignment.id)))
+        item.is_not(None)).order_by(Assignment.id)))
     rated = set(session.exec(select(Rating.assignment_id).join(Assignment, Assignment.id == Rating.assignment_id)
                              .where(Assignment.round_id == round_.id).distinct()))
     started = {a.id for a in existing if a.status in STARTED or a.id in rated}
@@ -105,8 +131,8 @@ def draw_input(*, session: Session, round_: Round) -> DrawInput:
              if (u.active and u.id not in unavailable) or u.id in on_round]
     kept_load = Counter(a.expert_id for a in existing)
     frozen = {u.id: kept_load[u.id] for u in users if not u.active or u.id in unavailable}
-    return DrawInput(experts=experts_of(session=session, users=users, capacity=frozen),
-                     works=[draw_work(w) for w in works], existing=existing, started=started,
+    return DrawInput(experts=experts_of(session=session, users=users, capacity=frozen, cases=cases),
+                     works=works, existing=existing, started=started,
                      recusals=recusals_of(session=session, round_=round_), rules=conflict_rules(round_),
                      unavailable=unavailable)
 
@@ -190,6 +216,7 @@ class CategoryStatus:
     experts: int
     components: int
     sharing_pairs: int
+    figures: DesignFigures  # how well the rows let the model estimate rater effects (same function as the draw's)
 
 
 @dataclass(frozen=True)
@@ -238,7 +265,9 @@ def round_report(*, session: Session, round_: Round, per_work: int, top: int = 1
         pairs = [(e, w) for e, w in live if category_of[w] == category]
         categories.append(CategoryStatus(category, len(ids), sum(1 for w in ids if per[w] >= per_work),
                                          len({e for e, _ in pairs}), _components(pairs, len(ids)),
-                                         len(shared_work_pairs(pairs))))
+                                         len(shared_work_pairs(pairs)),
+                                         design_figures(np.array([e for e, _ in pairs], dtype=np.int64),
+                                                        np.array([w for _, w in pairs], dtype=np.int64), len(ids))))
     shared = Counter()
     for (a, b), n in shared_work_pairs(live).items():
         shared[tuple(sorted((names.get(a, str(a)), names.get(b, str(b)))))] += n
