@@ -24,6 +24,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "assign": ("web.assignment.cli:assign_command",
                "Draw experts for a round's works (seeded, conflict-free, incremental); prints the report."),
     "experts": ("web.assignment.cli:experts_group", "Import the expert pool (CSV/XLSX) and set passwords."),
+    "result": ("web.review.cli:result_group",
+               "Re-derive a signed result from the stored ratings (`result verify KEY [--version N]`)."),
     "analyze": ("web.analysis.cli:analyze_command",
                 "Normalize rater bias and rank works within category from a ratings CSV."),
     "reliability": ("web.analysis.cli:reliability_command",

@@ -37,3 +37,7 @@ def test_demo_review_rounds(app, session, client, login):
     assert (figures.design, figures.ratings_per_rater_min, figures.ratings_per_rater_max) == ("complete", 6, 6)
     raters = ranking_for(session=session, round_=rounds[CASES_KEY], method="affine").raters
     assert len(raters) == 5 and {r["n"] for r in raters} == {6}
+    from web.review.verify import verify_result  # the demo's signed quarter re-derives from its ratings
+
+    report = verify_result(session=session, round_=rounds[SIGNED_KEY])
+    assert report.reproduced and report.bit_for_bit, report.findings

@@ -2,20 +2,20 @@
 shortlist, and sealing it. Calls queries and operations; holds no SQL of its own."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from sqlmodel import Session
 
 from scoring.normalize import DEFAULT_METHOD, METHODS
 from scoring.rules.config import Rules, load_rules
-from scoring.rules.shortlist import Candidate, Policy, Proposal, propose
+from scoring.rules.shortlist import Policy, Proposal, propose
 from scoring.totals import CriterionScale
 
 from ..models import Round, RoundKind, RoundState, ShortlistEntry, Stage, User
 from ..panel.operations import refresh_flags
 from ..panel.queries import unexplained
 from . import operations, queries
+from . import snapshot
 from .rankings import RoundRanking, compute_ranking
 
 
@@ -61,16 +61,15 @@ def ranking_for(*, session: Session, round_: Round, method: str, rules: Rules | 
 def proposal_for(*, session: Session, round_: Round, ranking: RoundRanking) -> Proposal:
     """The proposal of the rules over this ranking (annual rounds: only works from signed quarters)."""
     items = queries.round_items(session=session, round_=round_)
-    ineligible = queries.annual_eligibility(session=session, round_=round_) \
-        if round_.kind == RoundKind.annual else {}
-    candidates = [Candidate(key=row["item_id"], category=row["category"], score=row["score"],
-                            se=row["se"] if row["se"] is not None else math.nan, rank=row["rank"],
-                            rank_low=row["rank_low"], rank_high=row["rank_high"],
-                            p_top=row["p_shortlist"] if row["p_shortlist"] is not None else math.nan,
-                            eligible=not ineligible.get(row["item_id"]),
-                            ineligible_reason=ineligible.get(row["item_id"], ""))
-                  for row in ranking.rows]
-    return propose(candidates, policy_for(round_, received=len(items)))
+    return propose(snapshot.candidates(ranking.rows, _ineligible(session, round_)),
+                   policy_for(round_, received=len(items)))
+
+
+def _ineligible(session: Session, round_: Round) -> dict[int, str]:
+    """Annual rounds: item → why it may not be proposed (only the items that may not)."""
+    if round_.kind != RoundKind.annual:
+        return {}
+    return {k: v for k, v in queries.annual_eligibility(session=session, round_=round_).items() if v}
 
 
 def sensitivity(*, session: Session, round_: Round) -> tuple[list[str], list[dict]]:
@@ -170,19 +169,29 @@ def seal(*, session: Session, round_: Round, signer: User, password: str, dissen
     if shortlist is None:
         shortlist = propose_and_save(session=session, round_=round_, method=DEFAULT_METHOD, actor=signer)
     ranking = ranking_for(session=session, round_=round_, method=shortlist.method)
-    view = shortlist_view(session=session, round_=round_)
-    ratings = queries.rating_input(session=session, round_=round_)
-    content = {
-        "round": {"key": round_.key, "kind": round_.kind.value, "stage": round_.stage.value, "unit": round_.unit,
-                  "criteria_set": round_.criteria_set},
-        "method": shortlist.method, "params": ranking.params,
-        "ratings": sorted([a, e, i, c, v] for a, e, i, c, v in zip(
-            ratings.assignment_id, ratings.expert_id, ratings.item_id, ratings.criterion, ratings.value)),
-        "entries": [{k: e[k] for k in ("item_id", "title", "category", "rank", "rank_low", "rank_high", "score",
-                                       "se", "p_shortlist", "n_ratings", "proposed", "included", "straddles_cut")}
-                    for e in view.entries],
-        "overrides": [{k: e[k] for k in ("item_id", "included", "override_reason", "override_by", "override_at")}
-                      for e in view.entries if e["override_reason"]],
-    }
+    proposal = proposal_for(session=session, round_=round_, ranking=ranking)
+    stored = queries.shortlist_entries(session=session, shortlist=shortlist)
+    if {(e.case_id or e.work_id, e.rank, e.proposed, e.straddles_cut) for e in stored} != \
+            {(d.candidate.key, d.candidate.rank, d.proposed, d.straddles_cut) for d in proposal.entries}:
+        # ratings changed after the proposal was stored: re-propose (overrides kept), so what is
+        # signed is what the ratings give and what `tuiyou result verify` re-derives
+        operations.save_proposal(session=session, round_=round_, ranking=ranking, proposal=proposal, actor=signer)
+        stored = queries.shortlist_entries(session=session, shortlist=shortlist)
+    names = queries.user_names(session=session, ids={e.override_by for e in stored if e.override_by})
+    overrides = [{"item_id": e.case_id or e.work_id, "included": e.included, "override_reason": e.override_reason,
+                  "override_by": names.get(e.override_by) if e.override_by else None,
+                  "override_at": e.override_at.isoformat() if e.override_at else None}
+                 for e in stored if e.override_reason]
+    inputs = queries.signing_inputs(session=session, round_=round_)
+    items = queries.round_items(session=session, round_=round_)
+    params = {**ranking.params, "format": snapshot.SNAPSHOT_FORMAT,
+              "policy": snapshot.policy_record(policy_for(round_, received=len(items))),
+              "ineligible": {str(k): v for k, v in sorted(_ineligible(session, round_).items())},
+              "software": snapshot.software()}
+    content = snapshot.build_content(
+        round_info={"key": round_.key, "kind": round_.kind.value, "stage": round_.stage.value, "unit": round_.unit,
+                    "criteria_set": round_.criteria_set},
+        method=shortlist.method, params=params, ratings=inputs, rows=ranking.rows, proposal=proposal,
+        overrides=overrides)
     return operations.freeze(session=session, round_=round_, shortlist=shortlist, content=content,
                              signer=signer, dissent=dissent)

@@ -60,6 +60,20 @@ def rating_input(*, session: Session, round_: Round) -> RatingInput:
                        [r[3] for r in rows], [float(r[4]) for r in rows], confidence)
 
 
+def signing_inputs(*, session: Session, round_: Round) -> list[list]:
+    """The rows :func:`rating_input` reads, as the snapshot records them:
+    [assignment, expert, item, criterion, value, rating version, confidence]."""
+    item = _item_column(round_)
+    rows = session.exec(
+        select(Assignment.id, Assignment.expert_id, item, Rating.criterion, Rating.value, Rating.version,
+               Assignment.confidence)
+        .join(Rating, (Rating.assignment_id == Assignment.id) & (Rating.version == Assignment.version))
+        .where(Assignment.round_id == round_.id, Assignment.status == AssignmentStatus.submitted,
+               item.is_not(None))
+        .order_by(Assignment.id, Rating.criterion)).all()
+    return [[a, e, i, c, float(v), version, confidence] for a, e, i, c, v, version, confidence in rows]
+
+
 def ratings_fingerprint(*, session: Session, round_: Round) -> str:
     """Changes whenever a rating is saved or an assignment changes status: the cache key."""
     ratings = session.exec(select(func.count(Rating.id), func.max(Rating.id))

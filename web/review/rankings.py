@@ -113,9 +113,13 @@ def p_shortlist(score: np.ndarray, se: np.ndarray, category: np.ndarray, *, slot
 
 def compute_ranking(ratings: RatingInput, items: dict[int, tuple[str, str]], *, method: str,
                     scales: list[CriterionScale], slots: dict[str, int] | None,
-                    threshold: float | None) -> RoundRanking:
-    """Rank the items (id → (title, category)) of a round from ``ratings`` by ``method``."""
-    params = {"band": BAND, "seed": SEED, "slots": slots, "threshold": threshold,
+                    threshold: float | None, band: float = BAND, seed: int = SEED) -> RoundRanking:
+    """Rank the items (id → (title, category)) of a round from ``ratings`` by ``method``.
+
+    ``band`` and ``seed`` default to the module's; ``tuiyou result verify`` passes the ones a
+    signed snapshot recorded.
+    """
+    params = {"band": band, "seed": seed, "slots": slots, "threshold": threshold,
               "criteria": [asdict(s) for s in scales]}
     if not ratings.value:
         return RoundRanking(method, params, [], [], notes=["no_ratings"])
@@ -136,9 +140,9 @@ def compute_ranking(ratings: RatingInput, items: dict[int, tuple[str, str]], *, 
     # probability are drawn around the unshrunk estimates and their standard errors
     shrunk = getattr(result, "unshrunk_score", None) is not None
     band_score, band_se = (result.unshrunk_score, result.unshrunk_se) if shrunk else (score, se)
-    ranking = rank_within_category(band_score, band_se, cats, band=BAND, rng=np.random.default_rng(SEED),
+    ranking = rank_within_category(band_score, band_se, cats, band=band, rng=np.random.default_rng(seed),
                                    rank_score=score if shrunk else None)
-    p = p_shortlist(band_score, band_se, cats, slots=slots, threshold=threshold)
+    p = p_shortlist(band_score, band_se, cats, slots=slots, threshold=threshold, seed=seed)
     item_ids = result.work_id.astype(np.int64)
     position = {int(w): i for i, w in enumerate(item_ids)}
     raw_sum = np.bincount([position[int(w)] for w in work], totals.total, minlength=item_ids.size)
