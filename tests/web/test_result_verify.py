@@ -161,3 +161,29 @@ def test_a_restored_backup_still_verifies(runner, session, signed, tmp_path, mon
     with Session(restored.extensions["tuiyou.engine"]) as check:
         assert check.exec(select(ResultVersion)).one().content_sha256 == version.content_sha256
     restored.extensions["tuiyou.engine"].dispose()
+
+
+def test_differences_within_the_stated_tolerance_reproduce_but_not_bit_for_bit(session, signed, monkeypatch):
+    """What another machine's floating point may do: scores moved by 1e-6 pass, by 1e-3 fail naming the work."""
+    from web.review import verify
+
+    round_, works, *_ = signed
+    real = verify.compute_ranking
+
+    def nudged(by):
+        def compute(*args, **kwargs):
+            ranking = real(*args, **kwargs)
+            for row in ranking.rows:
+                if row["item_id"] == works[0].id:
+                    row["score"] = round(row["score"] + by, 6)
+            return ranking
+        return compute
+
+    monkeypatch.setattr(verify, "compute_ranking", nudged(1e-6))
+    report = verify.verify_result(session=session, round_=round_)
+    assert report.reproduced and not report.bit_for_bit
+    assert any("within 0.0001" in en for _, en in report.notes)
+    monkeypatch.setattr(verify, "compute_ranking", nudged(1e-3))
+    report = verify.verify_result(session=session, round_=round_)
+    assert not report.reproduced and report.items() == [works[0].id]
+    assert "score" in report.findings[0].en
