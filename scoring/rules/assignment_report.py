@@ -15,7 +15,7 @@ from .assignment_panel import PanelDesign
 from .conflicts import CONFLICT_REASONS
 
 __all__ = ["CategoryReport", "AssignmentReport", "DesignFigures", "build_report", "design_figures",
-           "shared_work_pairs", "DESIGN_LABELS"]
+           "shared_work_pairs", "DESIGN_LABELS", "DESIGN_SHORT"]
 
 #: Above this many works (or raters) in a category the pair counts and the efficiency factors are
 #: not computed (their matrices grow with the square; such categories are drawn sparsely anyway).
@@ -28,6 +28,10 @@ DESIGN_LABELS = {
     "incomplete": ("不完全设计", "incomplete"),
     "none": ("尚无分配", "no assignments"),
 }
+#: the same, short, for tables (the long form goes in the cell's title)
+DESIGN_SHORT = {"complete": ("完全设计", "complete"), "balanced": ("平衡不完全区组设计", "BIBD"),
+                "near_balanced": ("近似平衡", "near-balanced"), "incomplete": ("不完全", "incomplete"),
+                "none": ("尚无分配", "none")}
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from flask_babel import gettext as _
 
 from scoring.rules.config import load_rules
-from scoring.rules.assignment_report import DESIGN_LABELS
+from scoring.rules.assignment_report import DESIGN_LABELS, DESIGN_SHORT
 from scoring.rules.conflicts import CONFLICT_REASONS
 
 from ..access import current_user, role_required
@@ -71,7 +71,7 @@ def round_page(key: str):
                            job=job_status(job, lang=_lang()) if job else None,
                            default_per_work=load_rules().assignment.per_work, reasons=CONFLICT_REASONS,
                            report=round_report(session=db, round_=round_, per_work=per_work),
-                           design_labels=DESIGN_LABELS, small_category_max=load_rules().assignment.small_category_max,
+                           design_labels=DESIGN_LABELS, design_short=DESIGN_SHORT, small_category_max=load_rules().assignment.small_category_max,
                            panels={c["category"]: c.get("panel") for c in (draw.report if draw else {}).get("categories", [])},
                            rows=round_assignments(session=db, round_=round_))
 
