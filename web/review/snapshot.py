@@ -19,6 +19,7 @@ import hashlib
 import json
 import platform
 from importlib import metadata
+from pathlib import Path
 
 from scoring.rules.shortlist import Candidate, Policy, Proposal
 
@@ -56,7 +57,22 @@ def software() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             return "unknown"
     return {"tuiyou": version("tuiyou"), "numpy": version("numpy"), "scipy": version("scipy"),
-            "python": platform.python_version(), "machine": platform.machine()}
+            "python": platform.python_version(), "machine": platform.machine(), "code": code_fingerprint()}
+
+
+def code_fingerprint() -> str:
+    """SHA-256 (first 16 hex digits) of the code a result depends on: ``scoring/`` and the ranking.
+
+    The package version does not move with every change of the numeric core; this does, so a
+    verification that fails after an upgrade can say that the code changed since signing.
+    """
+    root = Path(__file__).resolve().parents[2]
+    files = sorted((root / "scoring").rglob("*.py")) + [root / "web" / "review" / name
+                                                        for name in ("rankings.py", "snapshot.py")]
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def policy_record(policy: Policy) -> dict:

@@ -273,16 +273,20 @@ def verify_result(*, session: Session, round_: Round, version: int | None = None
     report.recomputed_sha256 = snapshot.content_sha256(recomputed)
     report.bit_for_bit = report.recomputed_sha256 == signed.content_sha256 and report.stored_text_intact
     exact = _compare_entries(content["entries"], recomputed["entries"], report)
+    now, then = snapshot.software(), params.get("software", {})
+    changed = ", ".join(f"{k} {then.get(k)} -> {now[k]}" for k in now if then and then.get(k) != now[k])
     if not report.bit_for_bit and not report.findings:
-        now = snapshot.software()
-        then = params.get("software", {})
-        changed = ", ".join(f"{k} {then.get(k)} -> {now[k]}" for k in now if then.get(k) != now[k]) or "none recorded"
         report.notes.append((f"SHA-256 未逐位复现；排名、名次区间与入选决定完全一致，得分与标准误差在 {SCORE_TOLERANCE:g} 内、"
-                             f"入选概率差在 {P_TOLERANCE:g} 内（软件差异：{changed}）" if not exact else
+                             f"入选概率差在 {P_TOLERANCE:g} 内（软件差异：{changed or '无记录'}）" if not exact else
                              "SHA-256 未逐位复现，但每个作品的结果完全一致（条目顺序不同）",
                              f"not bit for bit: every rank, band and decision is equal, scores and SEs within "
-                             f"{SCORE_TOLERANCE:g}, P(shortlist) within {P_TOLERANCE:g} (software changed: {changed})"
+                             f"{SCORE_TOLERANCE:g}, P(shortlist) within {P_TOLERANCE:g} (software changed: "
+                             f"{changed or 'none recorded'})"
                              if not exact else "not bit for bit, but every work's result is equal (entry order differs)"))
+    elif report.findings and changed and not any(f.kind == "rating" for f in report.findings):
+        report.notes.append((f"签署后软件已变化（{changed}）：评分行未变而结果不同，可能是计算代码改变所致",
+                             f"the software changed since signing ({changed}): the rating rows are unchanged, so the "
+                             "difference may come from the code, not the data"))
     return report
 
 
