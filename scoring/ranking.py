@@ -109,6 +109,12 @@ def rank_within_category(
     bands are approximate. ``rank_low``/``rank_high`` are the lower and upper
     (1 - band)/2 quantiles of the simulated ranks, widened if needed to contain ``rank``.
 
+    References
+    ----------
+    .. [1] Goldstein, H., & Spiegelhalter, D. J. (1996). League tables and their limitations: statistical
+       issues in comparisons of institutional performance. *Journal of the Royal Statistical Society, Series
+       A*, 159, 385-443.
+
     Examples
     --------
     >>> r = rank_within_category([9.0, 7.0, 7.0, 3.0], [0.1, 0.1, 0.1, 0.1], ["a", "a", "a", "b"],
