@@ -21,7 +21,7 @@ from scoring.posterior import METHODS as POSTERIORS, work_scores
 from scoring.priors import RaterPrior, shrink_within_groups
 from scoring.wild import BIWEIGHT_C, biweight_weights
 
-__all__ = ["fit_affine", "ACCELERATORS", "biweight_weights", "BIWEIGHT_C", "RaterPrior", "shrink_within_groups"]
+__all__ = ["fit_affine", "fit_affine_panel", "ACCELERATORS", "biweight_weights", "BIWEIGHT_C", "RaterPrior", "shrink_within_groups"]
 
 #: Ways to solve the slope <-> (theta, b) fixed point; all reach the same estimates.
 ACCELERATORS = ("anderson", "newton", "squarem")
@@ -302,6 +302,20 @@ def fit_affine(
     >>> bool(r.raters.scale[1] > r.raters.scale[0])
     True
     """
+    panel = build_panel(work_ids, rater_ids, scores, confidence=confidence, categories=categories, works=works)
+    return fit_affine_panel(panel, ridge=ridge, scale_prior_sd=scale_prior_sd, robust=robust, huber_c=huber_c,
+                            redescending=redescending, biweight_c=biweight_c, max_iter=max_iter, tol=tol,
+                            accelerator=accelerator, shrink_works=shrink_works, wild_ends=wild_ends,
+                            posterior=posterior)
+
+
+def fit_affine_panel(
+    panel: Panel, *, ridge: float | None = None, scale_prior_sd: float | None = None, robust: bool = True,
+    huber_c: float = HUBER_C, redescending: str | None = "mixture", biweight_c: float = BIWEIGHT_C,
+    max_iter: int = 50, tol: float = 1e-4, accelerator: str = "squarem", shrink_works: bool = True,
+    wild_ends=None, posterior: str | None = None,
+) -> NormalizationResult:
+    """:func:`fit_affine` on a panel already built (the options are checked here)."""
     if wild_ends is not None and wild_ends is not False:
         try:
             low, high = (float(v) for v in wild_ends)
@@ -312,7 +326,6 @@ def fit_affine(
         wild_ends = (low, high)
     if posterior not in POSTERIORS:
         raise ValueError(f"posterior must be one of {', '.join(map(str, POSTERIORS))}, got {posterior!r}")
-    panel = build_panel(work_ids, rater_ids, scores, confidence=confidence, categories=categories, works=works)
     options = dict(ridge=ridge, scale_prior_sd=scale_prior_sd, robust=robust, huber_c=huber_c,
                    redescending=redescending, biweight_c=biweight_c, max_iter=max_iter, tol=tol,
                    shrink_works=shrink_works, wild_ends=wild_ends, posterior_method=posterior)

@@ -44,6 +44,8 @@ class Scenario:
     scale_max: float = 10.0
     criteria_weights: tuple[float, ...] | None = None
     criterion_noise_sd: float = 0.5
+    #: with a value, each work gets between ``ratings_per_work`` and this many ratings (uniform)
+    ratings_per_work_max: int | None = None
 
 
 @dataclass
@@ -136,12 +138,18 @@ def simulate_panel(scenario: Scenario, *, rng: np.random.Generator) -> Simulated
     scale = np.exp(rng.normal(0, s.log_scale_sd, r_n))
     load = np.zeros(r_n)
     works, raters = [], []
+    if s.ratings_per_work_max is None:
+        per_work = np.full(s.n_works, s.ratings_per_work)
+    else:
+        if s.ratings_per_work_max < s.ratings_per_work:
+            raise ValueError("ratings_per_work_max is below ratings_per_work")
+        per_work = rng.integers(s.ratings_per_work, s.ratings_per_work_max + 1, s.n_works)
     for w in rng.permutation(s.n_works):
         pool = np.flatnonzero(covers[:, work_category[w]])
-        if len(pool) < s.ratings_per_work:
-            raise ValueError(f"category {work_category[w]} has {len(pool)} raters for {s.ratings_per_work} ratings per work")
+        if len(pool) < per_work[w]:
+            raise ValueError(f"category {work_category[w]} has {len(pool)} raters for {per_work[w]} ratings per work")
         keys = load[pool] + rng.random(len(pool)) * 0.5
-        chosen = pool[np.argsort(keys)[: s.ratings_per_work]]
+        chosen = pool[np.argsort(keys)[: per_work[w]]]
         load[chosen] += 1
         works.extend([w] * len(chosen))
         raters.extend(chosen.tolist())
@@ -218,6 +226,10 @@ def evaluate(scenario: Scenario, *, methods=None, seeds=range(20), options=None)
     -----
     Recall of the top 10% is what a shortlist needs; Kendall's tau (Kendall 1938,
     *Biometrika* 30:81-93) measures the whole order.
+
+    References
+    ----------
+    .. [1] Kendall, M. G. (1938). A new measure of rank correlation. *Biometrika*, 30, 81-93.
 
     Examples
     --------
