@@ -6,7 +6,7 @@ effects), each group on its own sub-panel. When every category keeps the asked m
 one fit of the whole panel, exactly as the method alone would give. Afterwards the result is
 made honest about what could not be estimated: a standard error of exactly zero (no spread
 left to measure the noise by) becomes nan, a rater's residual sd becomes nan where their
-ratings leave no residual degree of freedom, and every rater gets approximate standard errors
+ratings leave no residual degree of freedom (or are a single rating), and every rater gets approximate standard errors
 of their bias and scale (:func:`rater_uncertainty`).
 """
 
@@ -36,7 +36,8 @@ PANEL_FITS = {
     "additive_random": _fit_additive_random,
     "affine": fit_affine_panel,
 }
-#: Parameters a method fits per rater: their residual sd needs more ratings than this
+#: Parameters a method fits per rater: their residual sd needs more ratings than this (and a
+#: spread needs two ratings at least)
 RATER_PARAMETERS = {"raw": 0, "trimmed": 0, "additive_random": 0, "additive": 1, "zscore": 2, "affine": 2}
 #: Standard errors below this share of the scores' range (at least 1) are "no noise left to measure"
 ZERO_SE = 1e-9
@@ -105,7 +106,7 @@ def _made_honest(panel: Panel, result: NormalizationResult, method: str) -> Norm
         if value is not None:
             setattr(result, name, np.where(value > tiny, value, np.nan))
     r = result.raters
-    r.residual_sd = np.where(r.n > RATER_PARAMETERS[method], r.residual_sd, np.nan)
+    r.residual_sd = np.where((r.n > RATER_PARAMETERS[method]) & (r.n >= 2), r.residual_sd, np.nan)
     r.bias_se, r.scale_se = rater_uncertainty(panel, result, method)
     r.method = np.full(panel.n_raters, method, dtype=object)
     return result
@@ -159,7 +160,7 @@ def _merge(panel: Panel, asked: str, fits: list[tuple[str, NormalizationResult, 
     n = panel.ratings_per_rater()
     wr2 = panel.weight * diag.residual ** 2
     residual_sd = np.sqrt(np.bincount(panel.rater, wr2, minlength=panel.n_raters) / np.maximum(n, 1))
-    params = np.array([RATER_PARAMETERS[m] for m in method])
+    params = np.array([max(RATER_PARAMETERS[m], 1) for m in method])
     raters = RaterEffects(panel.rater_ids, effects["bias"], effects["scale"], n,
                           np.where(n > params, residual_sd, np.nan), effects["bias_se"], effects["scale_se"], method)
     largest = max(fits, key=lambda f: f[1].n_ratings.sum())[1]

@@ -289,4 +289,10 @@ SCENARIOS: dict[str, Scenario] = {
         categories_per_rater=3, ratings_per_work=3, log_scale_sd=0.6, noise_sd=0.6,
         criteria_weights=(0.4, 0.3, 0.2, 0.1), criterion_noise_sd=0.6,
         category_weights=(8, 6, 5, 4, 3, 3, 2, 2, 1.5, 1.5, 1)),
+    # shaped like the dissemination-case round (issue 22): four small categories of 6, 8, 10 and 12
+    # items, each with its own experts (31 a category), 5-9 ratings an item, so each expert rates
+    # one to three items: too few ratings a rater for fixed rater effects
+    "cases round": replace(
+        _REF, name="cases round", n_works=36, n_categories=4, n_raters=124, categories_per_rater=1,
+        ratings_per_work=5, ratings_per_work_max=9, category_weights=(6, 8, 10, 12)),
 }

@@ -80,11 +80,13 @@ class CategoryMethod:
     code: str
     reason: str
     support: CategorySupport
+    #: every fall-back's code in order (``code`` is the first: why the asked method was not used)
+    codes: tuple[str, ...] = ()
 
     def as_dict(self) -> dict:
-        """``category``, ``method_used``, ``reason``, ``code`` and the checks, JSON-able."""
+        """``category``, ``method_used``, ``reason``, ``code``, ``codes`` and the checks, JSON-able."""
         return {"category": self.category, "method_used": self.method_used, "reason": self.reason,
-                "code": self.code, "checks": self.support.as_dict()}
+                "code": self.code, "codes": list(self.codes), "checks": self.support.as_dict()}
 
 
 def subpanel(panel: Panel, keep: np.ndarray) -> tuple[Panel, np.ndarray, np.ndarray]:
@@ -178,7 +180,8 @@ def plan_methods(panel: Panel, method: str, *, rater_variance=None) -> list[Cate
     names, work_cat = _category_codes(panel)
     rating_cat = work_cat[panel.work]
     level = np.zeros(names.size, dtype=np.intp)
-    codes, reasons = [""] * names.size, [""] * names.size
+    codes: list[list[str]] = [[] for _ in range(names.size)]
+    reasons = [""] * names.size
     support: dict[str, CategorySupport] = {}
     changed = True
     while changed:
@@ -202,12 +205,12 @@ def plan_methods(panel: Panel, method: str, *, rater_variance=None) -> list[Cate
                                            "beyond noise (estimated rater variance 0)") for i in kept})
             for i, (code, why) in failed.items():
                 level[i] += 1
-                codes[i] = codes[i] or code
+                codes[i].append(code)
                 reasons[i] = f"{reasons[i]}; {name}: {why}" if reasons[i] else f"{name}: {why}"
                 changed = True
             if changed:
                 break  # re-check from the top: the groups have changed
-    return [CategoryMethod(str(names[i]), chain[level[i]], codes[i],
+    return [CategoryMethod(str(names[i]), chain[level[i]], codes[i][0] if codes[i] else "",
                            f"{reasons[i]}; fitted with {chain[level[i]]}" if reasons[i] else "",
-                           support[str(names[i])])
+                           support[str(names[i])], tuple(codes[i]))
             for i in range(names.size)]
