@@ -85,6 +85,8 @@ def rater_variance(panel: Panel) -> tuple[float, float]:
     overlap = 0.5 * (float(np.sum(p.data[off_p] ** 2)) - float(np.sum(q.data[off_q])))
     pairs = float(np.sum(by_rater["a"] ** 2 - by_rater["aa"])) / 2 + overlap
     tau2 = products / pairs if pairs > 0 else float("nan")
+    if not np.sum(a) > 0:  # every work rated once: residuals from the works' means are all zero
+        return float("nan"), float("nan")
     noise = float(np.sum(w * r * r) / np.sum(a))  # E[w r^2] = (1 - u)(w tau^2 + sigma^2), w mean 1
     sigma2 = noise - (tau2 if np.isfinite(tau2) else 0.0)
     # an ANOVA estimate can fall below zero on a small panel; truncating it at zero would claim
