@@ -20,6 +20,10 @@ but not the slopes, their paired difference, and the default alone on the whole 
 (``fallback=False``) paired with it, with how many categories fell back. Scenarios with
 category offsets get the offsets as the works' prior means; the criteria scenario's bound is a
 Gaussian approximation (criterion noise and rounding added to the noise, clipping ignored).
+``--support-sweep`` measures where ``affine`` stops paying on small panels: the cases-round
+scenario with fewer raters (so more ratings each), ``affine`` and ``additive_random`` each
+forced on the whole panel, the default with its checks, and the bound, paired by seed; the
+typical ratings per rater is what ``scoring.support.AFFINE_MIN_RATINGS`` is compared with.
 ``--posterior [SCENARIO ...]`` compares, paired by seed, the affine fit's ways of reporting
 work scores (``fit_affine(posterior=...)``: plug-in shrinkage, Gibbs and mean-field posterior
 means over the raters' slopes and severities; the fit itself is the same); ``--variants``
@@ -208,6 +212,49 @@ def bound_table(names, seeds) -> None:
               f"{np.mean(rec['alone']):.4f} | {paired('default', 'alone')} | {fallen} |", flush=True)
 
 
+def support_sweep(seeds, raters=(124, 84, 64, 52, 44, 36)) -> None:
+    """The cases-round scenario at several ratings per rater: affine vs additive_random vs the default."""
+    from dataclasses import replace
+
+    from scoring.combine import PANEL_FITS
+    from scoring.panel import build_panel
+    from scoring.support import category_support
+
+    base = SCENARIOS["cases round"]
+    print(f"seeds {seeds.start}..{seeds.stop - 1}; the cases-round scenario with fewer raters; recall minus the "
+          "bound (true spreads, slopes unknown), paired by seed, mean ± standard error\n")
+    print("| raters | typical ratings per rater | bound | affine − bound | additive_random − bound "
+          "| default − bound | default's methods |\n|---:|---:|---:|---:|---:|---:|---|")
+    for n_raters in raters:
+        scenario = replace(base, n_raters=n_raters)
+        rec = {"bound": [], "affine": [], "additive_random": [], "default": []}
+        typical, used = [], {}
+        for seed in seeds:
+            p = simulate_panel(scenario, rng=np.random.default_rng(seed))
+            panel = build_panel(p.work_id, p.rater_id, p.score, categories=p.category)
+            typical += [s.typical_ratings_per_rater for s in category_support(panel).values()]
+            fit = normalize(p.work_id, p.rater_id, p.score, categories=p.category, scale_ends=(0, 10))
+            for c in fit.categories:
+                used[c.method_used] = used.get(c.method_used, 0) + 1
+            scores = {"bound": bayes_posterior_mean_unknown_slopes(p, scenario), "default": fit.score,
+                      "affine": PANEL_FITS["affine"](panel, wild_ends=(0, 10)).score}
+            try:
+                scores["additive_random"] = PANEL_FITS["additive_random"](panel).score
+            except ValueError:  # no rater variance: the raw mean is that fit
+                scores["additive_random"] = PANEL_FITS["raw"](panel).score
+            for key, value in scores.items():
+                rec[key].append(top_recall(value, p.quality, p.work_category))
+        b = np.array(rec["bound"])
+
+        def vs_bound(key):
+            d = np.array(rec[key]) - b
+            return f"{d.mean():+.4f} ± {d.std(ddof=1) / np.sqrt(d.size):.4f}"
+
+        print(f"| {n_raters} | {np.median(typical):g} | {b.mean():.4f} | {vs_bound('affine')} | "
+              f"{vs_bound('additive_random')} | {vs_bound('default')} | "
+              f"{', '.join(f'{k} {v}' for k, v in sorted(used.items()))} |", flush=True)
+
+
 POSTERIOR_SCENARIOS = ("few ratings per rater", "5% wild scores", "5% wild scores (0 or 10)", "reference",
                       "sparse national quarter", "sparse quarter, criteria", "no rater effects", "wide scale use",
                       "3 ratings per work")
@@ -251,6 +298,8 @@ def main():
     parser.add_argument("--known-effects", metavar="SCENARIO", help="affine told the true slopes or severities")
     parser.add_argument("--bayes-bound", metavar="SCENARIO",
                         help="exact posterior mean told the true slopes and spreads (a ceiling)")
+    parser.add_argument("--support-sweep", action="store_true",
+                        help="affine against additive_random on the cases-round scenario at several raters")
     parser.add_argument("--bound-table", nargs="*", metavar="SCENARIO",
                         help="the default (with the per-category checks) against the posterior-mean bound")
     parser.add_argument("--posterior", nargs="*", metavar="SCENARIO",
@@ -258,6 +307,9 @@ def main():
     parser.add_argument("--variants", default="shrink,gibbs,vb", help="comma-separated, the first is the baseline")
     args = parser.parse_args()
     seeds = range(args.first, args.first + args.seeds)
+    if args.support_sweep:
+        support_sweep(seeds)
+        return
     if args.bound_table is not None:
         bound_table(args.bound_table or list(SCENARIOS), seeds)
         return
