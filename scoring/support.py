@@ -92,6 +92,8 @@ class CategoryMethod:
 def subpanel(panel: Panel, keep: np.ndarray) -> tuple[Panel, np.ndarray, np.ndarray]:
     """The ratings ``keep`` (a boolean mask) as a panel of their own, with the codes of its works
     and raters in ``panel`` (identifiers stay sorted, so the codes increase)."""
+    if keep.all():
+        return panel, np.arange(panel.n_works), np.arange(panel.n_raters)
     works, work = np.unique(panel.work[keep], return_inverse=True)
     raters, rater = np.unique(panel.rater[keep], return_inverse=True)
     sub = Panel(panel.work_ids[works], panel.rater_ids[raters], work.astype(np.intp), rater.astype(np.intp),
@@ -104,40 +106,53 @@ def _category_codes(panel: Panel) -> tuple[np.ndarray, np.ndarray]:
     return names, code.ravel()
 
 
-def category_support(panel: Panel) -> dict[str, CategorySupport]:
-    """The checks of every category of ``panel``, counting each rater's ratings in the whole panel."""
-    names, work_cat = _category_codes(panel)
+def category_support(panel: Panel, *, codes: tuple[np.ndarray, np.ndarray] | None = None
+                     ) -> dict[str, CategorySupport]:
+    """The checks of every category of ``panel``, counting each rater's ratings in the whole panel.
+
+    ``codes``: the categories' sorted names and each work's code into them, when already known.
+    """
+    names, work_cat = _category_codes(panel) if codes is None else codes
     rating_cat = work_cat[panel.work]
     n_r = panel.ratings_per_rater()
     n_w = panel.ratings_per_work()
-    low = np.full(panel.n_raters, np.inf)
-    high = np.full(panel.n_raters, -np.inf)
-    np.minimum.at(low, panel.rater, panel.score)
-    np.maximum.at(high, panel.rater, panel.score)
-    flat = (n_r >= 2) & (high <= low)
+    # a flat rater: no spread around their own mean (sums of squares, no per-rater sort)
+    mean_r = np.bincount(panel.rater, panel.score, minlength=panel.n_raters) / np.maximum(n_r, 1)
+    ss_r = np.bincount(panel.rater, (panel.score - mean_r[panel.rater]) ** 2, minlength=panel.n_raters)
+    flat = (n_r >= 2) & (ss_r <= 1e-20 * n_r * (1.0 + mean_r**2))
     repeat = n_r[panel.rater] >= 2
     work_has_repeat = np.bincount(panel.work, repeat, minlength=panel.n_works) > 0
     comp = components_from_codes(panel.work, panel.rater, panel.n_works, panel.n_raters).work_component
+    # the ratings grouped by category once (a stable sort), then one slice per category
+    order = np.argsort(rating_cat, kind="stable")
+    bounds = np.searchsorted(rating_cat[order], np.arange(names.size + 1))
+    work_order = np.argsort(work_cat, kind="stable")
+    work_bounds = np.searchsorted(work_cat[work_order], np.arange(names.size + 1))
     out = {}
     for index, name in enumerate(names.tolist()):
-        rows = rating_cat == index
-        works = work_cat == index
-        raters = np.unique(panel.rater[rows])
-        counts = n_r[panel.rater[rows]]
-        lost = (counts < 2) | flat[panel.rater[rows]]
+        rows = order[bounds[index]:bounds[index + 1]]
+        works = work_order[work_bounds[index]:work_bounds[index + 1]]
+        rater_of = panel.rater[rows]
+        raters = np.bincount(rater_of, minlength=panel.n_raters) > 0
+        counts = n_r[rater_of]
+        lost = (counts < 2) | flat[rater_of]
         scores = panel.score[rows]
         out[name] = CategorySupport(
-            category=name, n_works=int(works.sum()), n_raters=int(raters.size), n_ratings=int(rows.sum()),
-            typical_ratings_per_rater=float(np.median(counts)), single_rating_raters=int(np.sum(n_r[raters] == 1)),
-            flat_raters=int(np.sum(flat[raters])), single_rating_works=int(np.sum(n_w[works] == 1)),
+            category=name, n_works=int(works.size), n_raters=int(raters.sum()), n_ratings=int(rows.size),
+            typical_ratings_per_rater=float(np.median(counts)), single_rating_raters=int(np.sum(raters & (n_r == 1))),
+            flat_raters=int(np.sum(raters & flat)), single_rating_works=int(np.sum(n_w[works] == 1)),
             works_without_repeat_rater=int(np.sum(~work_has_repeat[works])),
             n_components=int(np.unique(comp[works]).size), lost_to_zscore=float(np.mean(lost)),
             same_score_everywhere=bool(np.ptp(scores) == 0))
     return out
 
 
-def _rater_effects_estimable(method: str, s: CategorySupport, group: Panel) -> tuple[str, str]:
-    """("", "") when ``method`` can be estimated on this category, else (code, reason)."""
+def _rater_effects_estimable(method: str, s: CategorySupport, group: Panel, per_rater: np.ndarray
+                             ) -> tuple[str, str]:
+    """("", "") when ``method`` can be estimated on this category, else (code, reason).
+
+    ``per_rater``: the ratings of each rater of ``group``.
+    """
     if group.n_raters < 2:
         return "one_rater", "only one rater: no rater effect can be estimated"
     if s.same_score_everywhere:
@@ -150,7 +165,7 @@ def _rater_effects_estimable(method: str, s: CategorySupport, group: Panel) -> t
             return "few_ratings_per_rater", (
                 f"the typical rater gave {s.typical_ratings_per_rater:g} rating(s); a rater's scale use needs "
                 f"at least {AFFINE_MIN_RATINGS}")
-        if int(np.sum(group.ratings_per_rater() >= 3)) < PRIOR_MIN_RATERS:
+        if int(np.sum(per_rater >= 3)) < PRIOR_MIN_RATERS:
             return "few_ratings_per_rater", (f"fewer than {PRIOR_MIN_RATERS} raters gave three or more ratings: "
                                              "the spread of the raters' effects cannot be estimated")
     # (a work rated only by raters with a single rating is a group of its own: "disconnected" above)
@@ -161,7 +176,7 @@ def _rater_effects_estimable(method: str, s: CategorySupport, group: Panel) -> t
         return "single_rating_raters", (
             f"{s.lost_to_zscore:.0%} of the ratings come from raters with one rating or no spread, whose "
             "ratings cannot be standardized")
-    if method == "additive_random" and int(np.sum(group.ratings_per_rater() >= 2)) == 0:
+    if method == "additive_random" and int(np.sum(per_rater >= 2)) == 0:
         return "single_rating_raters", "no rater gave two ratings: the raters' spread cannot be estimated"
     return "", ""
 
@@ -190,12 +205,15 @@ def plan_methods(panel: Panel, method: str, *, rater_variance=None) -> list[Cate
             members = np.flatnonzero(level == step)
             if members.size == 0:
                 continue
-            group, _, _ = subpanel(panel, np.isin(rating_cat, members))
-            checks = category_support(group)
+            keep = np.isin(rating_cat, members)
+            group, works, _ = subpanel(panel, keep)
+            checks = category_support(group, codes=(names, work_cat[works]) if keep.all() else None)
+            per_rater = group.ratings_per_rater()
             support.update(checks)
             failed = {}
             if step < len(chain) - 1:
-                failed = {i: _rater_effects_estimable(name, checks[str(names[i])], group) for i in members}
+                failed = {i: _rater_effects_estimable(name, checks[str(names[i])], group, per_rater)
+                          for i in members}
                 failed = {i: why for i, why in failed.items() if why[0]}
                 if name == "additive_random" and rater_variance is not None and len(failed) < members.size:
                     kept = np.array([i for i in members if i not in failed])
