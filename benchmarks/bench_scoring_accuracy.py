@@ -13,6 +13,17 @@ noise), with the wild ratings deleted: what the best estimate that must still le
 severities from the ratings reaches, a ceiling for any method that does not know the slopes;
 and the posterior mean told the true spreads but not the slopes (Gibbs, scoring/posterior.py):
 the best estimate of a method that must learn both from the ratings.
+``--bound-table [SCENARIO ...]`` (issue 22) prints, for every scenario (or those named), the
+default method's recall *as the product runs it* (``normalize``: each category checked and
+fitted by the method its data support) next to the posterior-mean bound told the true spreads
+but not the slopes, their paired difference, and the default alone on the whole panel
+(``fallback=False``) paired with it, with how many categories fell back. Scenarios with
+category offsets get the offsets as the works' prior means; the criteria scenario's bound is a
+Gaussian approximation (criterion noise and rounding added to the noise, clipping ignored).
+``--support-sweep`` measures where ``affine`` stops paying on small panels: the cases-round
+scenario with fewer raters (so more ratings each), ``affine`` and ``additive_random`` each
+forced on the whole panel, the default with its checks, and the bound, paired by seed; the
+typical ratings per rater is what ``scoring.support.AFFINE_MIN_RATINGS`` is compared with.
 ``--posterior [SCENARIO ...]`` compares, paired by seed, the affine fit's ways of reporting
 work scores (``fit_affine(posterior=...)``: plug-in shrinkage, Gibbs and mean-field posterior
 means over the raters' slopes and severities; the fit itself is the same); ``--variants``
@@ -29,7 +40,7 @@ from scipy import sparse
 from scipy.sparse import linalg as splinalg
 
 from scoring import posterior
-from scoring.normalize import DEFAULT_METHOD, METHODS
+from scoring.normalize import DEFAULT_METHOD, METHODS, normalize
 from scoring.ranking import rank_within_category
 from scoring.simulate import SCENARIOS, evaluate, oracle_scores, simulate_panel, top_recall
 
@@ -104,6 +115,23 @@ def bayes_posterior_mean(p, scenario) -> np.ndarray:
     return splinalg.spsolve(lhs, x.T @ (p.score[keep] - p.centre))[:n_w]
 
 
+def _category_offsets(scenario) -> np.ndarray:
+    """The simulator's category mean offsets (scoring.simulate.simulate_panel draws them so)."""
+    offsets = np.zeros(scenario.n_categories)
+    if scenario.category_offset_sd > 0 and scenario.n_categories > 1:
+        grid = np.linspace(-1, 1, scenario.n_categories)
+        offsets = scenario.category_offset_sd * grid / grid.std()
+    return offsets
+
+
+def _noise_sd(scenario) -> float:
+    """The rating noise; with criteria, their noise and rounding (variance 1/12 a criterion) on top."""
+    if scenario.criteria_weights is None:
+        return scenario.noise_sd
+    cw = np.asarray(scenario.criteria_weights, dtype=float) / sum(scenario.criteria_weights)
+    return float(np.sqrt(scenario.noise_sd**2 + float(np.sum(cw**2)) * (scenario.criterion_noise_sd**2 + 1 / 12)))
+
+
 def bayes_posterior_mean_unknown_slopes(p, scenario, n_draws: int = 2000) -> np.ndarray:
     """E[quality | ratings] told the true spreads but not the slopes (Gibbs, scoring.posterior).
 
@@ -119,9 +147,10 @@ def bayes_posterior_mean_unknown_slopes(p, scenario, n_draws: int = 2000) -> np.
     a_mean, a_sd = float(np.exp(s2 / 2)), float(np.sqrt((np.exp(s2) - 1) * np.exp(s2)))
     # posterior_work_scores puts the slopes' prior mean at 1: a q = (a / a_mean) (a_mean q), so its
     # theta - centre is a_mean q (the same order), with prior sd a_mean quality_sd
+    prior_mean = p.centre + a_mean * _category_offsets(scenario)[p.work_category]
     post = posterior.posterior_work_scores(
-        p.score[keep], w, r, np.full(w.size, 1.0 / scenario.noise_sd**2), n_works=n_w, n_raters=n_r,
-        centre=p.centre, theta0=np.full(n_w, p.centre), prior_mean=np.full(n_w, p.centre),
+        p.score[keep], w, r, np.full(w.size, 1.0 / _noise_sd(scenario) ** 2), n_works=n_w, n_raters=n_r,
+        centre=p.centre, theta0=prior_mean, prior_mean=prior_mean,
         prior_var=np.full(n_w, (a_mean * scenario.quality_sd) ** 2), severity_sd=max(scenario.bias_sd, 1e-6),
         scale_sd=max(a_sd / a_mean, 1e-6), method="gibbs", n_burn=200, n_draws=n_draws)
     return post.score - p.centre
@@ -146,6 +175,84 @@ def bayes_bound(name: str, seeds) -> None:
     print(f"{name}, seeds {seeds.start}..{seeds.stop - 1}\n\n| estimate | recall | / oracle |\n|---|---:|---:|")
     for k, v in out.items():
         print(f"| {k} | {np.mean(v):.4f} | {np.mean(v) / oracle:.4f} |")
+
+
+def bound_table(names, seeds) -> None:
+    """The default as the product runs it against the posterior-mean bound, paired by seed, per scenario."""
+    print(f"seeds {seeds.start}..{seeds.stop - 1}; `{DEFAULT_METHOD}` with the per-category checks; "
+          "differences paired by seed, mean ± standard error\n")
+    print("| scenario | oracle | default (ratio) | bound: true spreads, slopes unknown (ratio) | default − bound "
+          "| default alone, no checks | with checks − alone | categories fallen back |")
+    print("|---|---:|---:|---:|---:|---:|---:|---|")
+    for name in names:
+        scenario = SCENARIOS[name]
+        rec = {"oracle": [], "default": [], "bound": [], "alone": []}
+        fell = {}
+        for seed in seeds:
+            p = simulate_panel(scenario, rng=np.random.default_rng(seed))
+            ends = (scenario.scale_min, scenario.scale_max)
+            fit = normalize(p.work_id, p.rater_id, p.score, categories=p.category, scale_ends=ends)
+            alone = normalize(p.work_id, p.rater_id, p.score, categories=p.category, scale_ends=ends, fallback=False)
+            for c in fit.categories:
+                if c.method_used != DEFAULT_METHOD:
+                    fell[c.method_used] = fell.get(c.method_used, 0) + 1
+            for key, score in (("oracle", oracle_scores(p)), ("default", fit.score), ("alone", alone.score),
+                               ("bound", bayes_posterior_mean_unknown_slopes(p, scenario))):
+                rec[key].append(top_recall(score, p.quality, p.work_category))
+        o = np.mean(rec["oracle"])
+
+        def paired(a, b):
+            d = np.array(rec[a]) - np.array(rec[b])
+            return f"{d.mean():+.4f} ± {d.std(ddof=1) / np.sqrt(d.size):.4f}"
+
+        n_cat = scenario.n_categories * len(seeds)
+        fallen = ", ".join(f"{k} {v} of {n_cat}" for k, v in fell.items()) or "none"
+        print(f"| {name} | {o:.4f} | {np.mean(rec['default']):.4f} ({np.mean(rec['default']) / o:.3f}) | "
+              f"{np.mean(rec['bound']):.4f} ({np.mean(rec['bound']) / o:.3f}) | {paired('default', 'bound')} | "
+              f"{np.mean(rec['alone']):.4f} | {paired('default', 'alone')} | {fallen} |", flush=True)
+
+
+def support_sweep(seeds, raters=(124, 84, 64, 52, 44, 36)) -> None:
+    """The cases-round scenario at several ratings per rater: affine vs additive_random vs the default."""
+    from dataclasses import replace
+
+    from scoring.combine import PANEL_FITS
+    from scoring.panel import build_panel
+    from scoring.support import category_support
+
+    base = SCENARIOS["cases round"]
+    print(f"seeds {seeds.start}..{seeds.stop - 1}; the cases-round scenario with fewer raters; recall minus the "
+          "bound (true spreads, slopes unknown), paired by seed, mean ± standard error\n")
+    print("| raters | typical ratings per rater | bound | affine − bound | additive_random − bound "
+          "| default − bound | default's methods |\n|---:|---:|---:|---:|---:|---:|---|")
+    for n_raters in raters:
+        scenario = replace(base, n_raters=n_raters)
+        rec = {"bound": [], "affine": [], "additive_random": [], "default": []}
+        typical, used = [], {}
+        for seed in seeds:
+            p = simulate_panel(scenario, rng=np.random.default_rng(seed))
+            panel = build_panel(p.work_id, p.rater_id, p.score, categories=p.category)
+            typical += [s.typical_ratings_per_rater for s in category_support(panel).values()]
+            fit = normalize(p.work_id, p.rater_id, p.score, categories=p.category, scale_ends=(0, 10))
+            for c in fit.categories:
+                used[c.method_used] = used.get(c.method_used, 0) + 1
+            scores = {"bound": bayes_posterior_mean_unknown_slopes(p, scenario), "default": fit.score,
+                      "affine": PANEL_FITS["affine"](panel, wild_ends=(0, 10)).score}
+            try:
+                scores["additive_random"] = PANEL_FITS["additive_random"](panel).score
+            except ValueError:  # no rater variance: the raw mean is that fit
+                scores["additive_random"] = PANEL_FITS["raw"](panel).score
+            for key, value in scores.items():
+                rec[key].append(top_recall(value, p.quality, p.work_category))
+        b = np.array(rec["bound"])
+
+        def vs_bound(key):
+            d = np.array(rec[key]) - b
+            return f"{d.mean():+.4f} ± {d.std(ddof=1) / np.sqrt(d.size):.4f}"
+
+        print(f"| {n_raters} | {np.median(typical):g} | {b.mean():.4f} | {vs_bound('affine')} | "
+              f"{vs_bound('additive_random')} | {vs_bound('default')} | "
+              f"{', '.join(f'{k} {v}' for k, v in sorted(used.items()))} |", flush=True)
 
 
 POSTERIOR_SCENARIOS = ("few ratings per rater", "5% wild scores", "5% wild scores (0 or 10)", "reference",
@@ -191,11 +298,21 @@ def main():
     parser.add_argument("--known-effects", metavar="SCENARIO", help="affine told the true slopes or severities")
     parser.add_argument("--bayes-bound", metavar="SCENARIO",
                         help="exact posterior mean told the true slopes and spreads (a ceiling)")
+    parser.add_argument("--support-sweep", action="store_true",
+                        help="affine against additive_random on the cases-round scenario at several raters")
+    parser.add_argument("--bound-table", nargs="*", metavar="SCENARIO",
+                        help="the default (with the per-category checks) against the posterior-mean bound")
     parser.add_argument("--posterior", nargs="*", metavar="SCENARIO",
                         help="compare the affine fit's work scores paired by seed (default: issue 14's scenarios)")
     parser.add_argument("--variants", default="shrink,gibbs,vb", help="comma-separated, the first is the baseline")
     args = parser.parse_args()
     seeds = range(args.first, args.first + args.seeds)
+    if args.support_sweep:
+        support_sweep(seeds)
+        return
+    if args.bound_table is not None:
+        bound_table(args.bound_table or list(SCENARIOS), seeds)
+        return
     if args.posterior is not None:
         compare_posterior(args.posterior or POSTERIOR_SCENARIOS, seeds, args.variants.split(","))
         return

@@ -25,13 +25,23 @@ DISAGREEMENT_P = 0.01
 
 @dataclass
 class RaterEffects:
-    """Per-rater effects: ``bias`` (additive leniency), ``scale`` (multiplier), ``n``, residual sd."""
+    """Per-rater effects: ``bias`` (additive leniency), ``scale`` (multiplier), ``n``, residual sd.
+
+    ``bias_se`` and ``scale_se`` (set by :func:`scoring.normalize.normalize`) are approximate
+    standard errors with the work scores held at their estimates (posterior sds where the
+    method has a prior on the effect); nan where the method does not estimate the effect or
+    the rater's ratings cannot (e.g. a fixed bias from a single rating). ``method`` names the
+    fit the rater's effects come from when categories were fitted by different methods.
+    """
 
     rater_id: np.ndarray
     bias: np.ndarray
     scale: np.ndarray
     n: np.ndarray
     residual_sd: np.ndarray
+    bias_se: np.ndarray | None = None
+    scale_se: np.ndarray | None = None
+    method: np.ndarray | None = None
 
 
 @dataclass
@@ -92,6 +102,9 @@ class NormalizationResult:
     #: method shrinks work scores); rank bands are drawn around these, ranks use ``score``
     unshrunk_score: np.ndarray | None = None
     unshrunk_se: np.ndarray | None = None
+    #: per category, the method it was fitted with and why (:class:`scoring.support.CategoryMethod`);
+    #: set by :func:`scoring.normalize.normalize`
+    categories: list = field(default_factory=list)
 
 
 def robust_sigma(residual: np.ndarray, weight: np.ndarray, n_params: int) -> float:

@@ -91,6 +91,11 @@ def rater_work_components(work_ids, rater_ids) -> Connectivity:
     are identifiable only up to one constant per component (Searle, *Linear Models for
     Unbalanced Data*, 1987, on connectedness of two-way designs).
 
+    References
+    ----------
+    .. [1] Searle, S. R. (1987). *Linear Models for Unbalanced Data*. Wiley (connectedness of two-way
+       designs).
+
     Examples
     --------
     >>> c = rater_work_components(["w1", "w2", "w3"], ["a", "a", "b"])

@@ -347,6 +347,14 @@ def fit_additive(
     The free constant is pinned per connected component of the rater-work graph: the
     raters' biases average exactly zero there, so each component is anchored on its own.
 
+    References
+    ----------
+    .. [1] Huber, P. J. (1964). Robust estimation of a location parameter. *Annals of Mathematical
+       Statistics*, 35, 73-101.
+    .. [2] MacKay, R. S., Kenna, R., Low, R. J., & Parker, S. (2017). Calibration with confidence: a
+       principled method for panel assessment. *Royal Society Open Science*, 4, 160760.
+    .. [3] Searle, S. R. (1987). *Linear Models for Unbalanced Data*. Wiley.
+
     Examples
     --------
     >>> works = ["w1", "w2", "w1", "w2", "w3", "w3"]

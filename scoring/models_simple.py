@@ -131,6 +131,12 @@ def fit_raw(work_ids, rater_ids, scores, *, confidence=None, categories=None, wo
     sqrt(total weight). Rater ``bias`` is reported descriptively as the mean of
     (rating - work mean).
 
+    References
+    ----------
+    .. [1] MacKay, R. S., Kenna, R., Low, R. J., & Parker, S. (2017). Calibration with confidence: a
+       principled method for panel assessment. *Royal Society Open Science*, 4, 160760 (confidence as a
+       relative precision).
+
     Examples
     --------
     >>> r = fit_raw(["w1", "w1", "w2", "w2"], ["a", "b", "a", "b"], [6, 8, 5, 7])

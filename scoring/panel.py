@@ -167,6 +167,7 @@ def build_panel(
     confidence: Sequence | None = None,
     categories: Sequence | Mapping | None = None,
     works: Sequence | None = None,
+    min_raters: int = 2,
 ) -> Panel:
     """Validate long-form ratings and encode them as a :class:`Panel`.
 
@@ -183,6 +184,8 @@ def build_panel(
         Every work in a mapping must have at least one rating.
     works : sequence, optional
         The works that should have been rated; any of them without a rating is an error.
+    min_raters : int, default 2
+        Fewer distinct raters is an error (1 for callers that fall back to the raw mean).
 
     Returns
     -------
@@ -191,8 +194,8 @@ def build_panel(
     Raises
     ------
     ValueError
-        Empty input, mismatched lengths, non-numeric or non-finite scores, fewer than two
-        raters, a (work, rater) pair rated twice, a non-positive confidence, a work with no
+        Empty input, mismatched lengths, non-numeric or non-finite scores, fewer than
+        ``min_raters`` raters, a (work, rater) pair rated twice, a non-positive confidence, a work with no
         rating, or a work given two categories.
 
     Examples
@@ -212,7 +215,7 @@ def build_panel(
         )
     work_uniq, work = _encode(work_ids, "work_ids")
     rater_uniq, rater = _encode(rater_ids, "rater_ids")
-    if len(rater_uniq) < 2:
+    if len(rater_uniq) < min_raters:
         raise ValueError(
             f"at least two raters are needed to estimate rater effects; got only {_show(rater_uniq[0])}"
         )

@@ -127,6 +127,14 @@ def posterior_work_scores(y, work, rater, precision, *, n_works: int, n_raters: 
     -------
     PosteriorScores
 
+    References
+    ----------
+    .. [1] Gelfand, A. E., & Smith, A. F. M. (1990). Sampling-based approaches to calculating marginal
+       densities. *Journal of the American Statistical Association*, 85, 398-409.
+    .. [2] Liu, J. S., Wong, W. H., & Kong, A. (1994). Covariance structure of the Gibbs sampler with
+       applications to the comparisons of estimators and augmentation schemes. *Biometrika*, 81, 27-40.
+    .. [3] Bishop, C. M. (2006). *Pattern Recognition and Machine Learning*, section 10.1. Springer.
+
     Examples
     --------
     >>> y = np.array([5., 6, 7, 3, 6, 9, 6, 6])

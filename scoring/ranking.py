@@ -82,8 +82,10 @@ def rank_within_category(
         Category of each work; all works form one category if omitted.
     band : float, default 0.9
         Coverage of the rank interval.
-    top_k : int, optional
-        Cut-off for ``p_top_k``; default is 10% of each category (at least 1).
+    top_k : int or array_like of int, optional
+        Cut-off for ``p_top_k``: one for every category, or one per work (the same for the
+        works of a category; 0 allowed: nobody is in); default is 10% of each category (at
+        least 1).
     n_draws : int, optional
         Bootstrap draws; default 1000, reduced for very large inputs so that at most
         about 1e7 simulated scores are ranked (never below 100: 100 draws for 100,000
@@ -99,6 +101,8 @@ def rank_within_category(
     Returns
     -------
     Ranking
+        ``p_top_k`` is nan for a work whose standard error is unknown (nan), unless its
+        whole category is within the cut-off (then 1).
 
     Notes
     -----
@@ -108,6 +112,12 @@ def rank_within_category(
     O(n_draws * n log n) and ignores the correlation between works that share raters, so
     bands are approximate. ``rank_low``/``rank_high`` are the lower and upper
     (1 - band)/2 quantiles of the simulated ranks, widened if needed to contain ``rank``.
+
+    References
+    ----------
+    .. [1] Goldstein, H., & Spiegelhalter, D. J. (1996). League tables and their limitations: statistical
+       issues in comparisons of institutional performance. *Journal of the Royal Statistical Society, Series
+       A*, 159, 385-443.
 
     Examples
     --------
@@ -129,8 +139,14 @@ def rank_within_category(
         raise ValueError("se must be non-negative")
     if not 0 < band < 1:
         raise ValueError(f"band must be between 0 and 1, got {band!r}")
-    if top_k is not None and top_k < 1:
-        raise ValueError(f"top_k must be at least 1, got {top_k!r}")
+    k_given = None
+    if top_k is not None and np.ndim(top_k) == 0:
+        if top_k < 1:
+            raise ValueError(f"top_k must be at least 1, got {top_k!r}")
+    elif top_k is not None:
+        k_given = np.asarray(top_k)
+        if k_given.shape != (n,) or not np.issubdtype(k_given.dtype, np.integer) or np.any(k_given < 0):
+            raise ValueError(f"top_k must be one integer, or one non-negative integer per work ({n})")
     cat = np.zeros(n, dtype=np.intp) if category is None else np.unique(np.asarray(category, dtype=object).astype(str), return_inverse=True)[1]
     if cat.shape != (n,):
         raise ValueError(f"category must have one value per work ({n})")
@@ -156,7 +172,12 @@ def rank_within_category(
         m = members.size
         s, e = score[members], se_draw[members]
         rank[members] = min_rank(ranked_by[members])
-        k = max(1, int(np.ceil(0.1 * m))) if top_k is None else min(top_k, m)
+        if k_given is not None:
+            if np.any(k_given[members] != k_given[members[0]]):
+                raise ValueError("top_k must be the same for every work of a category")
+            k = min(int(k_given[members[0]]), m)
+        else:
+            k = max(1, int(np.ceil(0.1 * m))) if top_k is None else min(top_k, m)
         k_used[members] = k
         in_top = np.zeros(m)
         ranks_all = np.empty((n_draws, m), dtype=np.int32)
@@ -183,4 +204,6 @@ def rank_within_category(
         p_top[members] = in_top / n_draws
         unk = unknown[members]
         low[members[unk]], high[members[unk]] = 1, m
+        # no standard error, no probability: unless every work of the category is within the cut
+        p_top[members[unk]] = 1.0 if k >= m else np.nan
     return Ranking(rank, low, high, p_top, k_used, band, n_draws)

@@ -94,6 +94,13 @@ def icc(matrix, *, nan_policy: str = "omit", alpha: float = 0.05) -> ICCResult:
     as in McGraw & Wong (1996), *Psychol. Methods* 1:30-46, computed exactly as
     ``pingouin.intraclass_corr``.
 
+    References
+    ----------
+    .. [1] Shrout, P. E., & Fleiss, J. L. (1979). Intraclass correlations: uses in assessing rater
+       reliability. *Psychological Bulletin*, 86, 420-428.
+    .. [2] McGraw, K. O., & Wong, S. P. (1996). Forming inferences about some intraclass correlation
+       coefficients. *Psychological Methods*, 1, 30-46.
+
     Examples
     --------
     Shrout & Fleiss (1979), Table 2 (six targets, four judges):
@@ -274,6 +281,11 @@ def krippendorff_alpha(matrix, *, level: str = "interval") -> float:
     (Krippendorff's ordinal metric is the squared difference of mid-ranks); nominal alpha
     counts matches per unit; ratio alpha sums within-unit pairs and expected differences
     over distinct values (O(V^2) in at most 4e6-element blocks).
+
+    References
+    ----------
+    .. [1] Krippendorff, K. (2011). Computing Krippendorff's alpha-reliability. Annenberg School for
+       Communication, University of Pennsylvania.
 
     Examples
     --------

@@ -44,6 +44,8 @@ class Scenario:
     scale_max: float = 10.0
     criteria_weights: tuple[float, ...] | None = None
     criterion_noise_sd: float = 0.5
+    #: with a value, each work gets between ``ratings_per_work`` and this many ratings (uniform)
+    ratings_per_work_max: int | None = None
 
 
 @dataclass
@@ -136,12 +138,18 @@ def simulate_panel(scenario: Scenario, *, rng: np.random.Generator) -> Simulated
     scale = np.exp(rng.normal(0, s.log_scale_sd, r_n))
     load = np.zeros(r_n)
     works, raters = [], []
+    if s.ratings_per_work_max is None:
+        per_work = np.full(s.n_works, s.ratings_per_work)
+    else:
+        if s.ratings_per_work_max < s.ratings_per_work:
+            raise ValueError("ratings_per_work_max is below ratings_per_work")
+        per_work = rng.integers(s.ratings_per_work, s.ratings_per_work_max + 1, s.n_works)
     for w in rng.permutation(s.n_works):
         pool = np.flatnonzero(covers[:, work_category[w]])
-        if len(pool) < s.ratings_per_work:
-            raise ValueError(f"category {work_category[w]} has {len(pool)} raters for {s.ratings_per_work} ratings per work")
+        if len(pool) < per_work[w]:
+            raise ValueError(f"category {work_category[w]} has {len(pool)} raters for {per_work[w]} ratings per work")
         keys = load[pool] + rng.random(len(pool)) * 0.5
-        chosen = pool[np.argsort(keys)[: s.ratings_per_work]]
+        chosen = pool[np.argsort(keys)[: per_work[w]]]
         load[chosen] += 1
         works.extend([w] * len(chosen))
         raters.extend(chosen.tolist())
@@ -219,6 +227,10 @@ def evaluate(scenario: Scenario, *, methods=None, seeds=range(20), options=None)
     Recall of the top 10% is what a shortlist needs; Kendall's tau (Kendall 1938,
     *Biometrika* 30:81-93) measures the whole order.
 
+    References
+    ----------
+    .. [1] Kendall, M. G. (1938). A new measure of rank correlation. *Biometrika*, 30, 81-93.
+
     Examples
     --------
     >>> out = evaluate(Scenario(n_works=120, n_raters=24), methods=["raw"], seeds=[0])
@@ -277,4 +289,10 @@ SCENARIOS: dict[str, Scenario] = {
         categories_per_rater=3, ratings_per_work=3, log_scale_sd=0.6, noise_sd=0.6,
         criteria_weights=(0.4, 0.3, 0.2, 0.1), criterion_noise_sd=0.6,
         category_weights=(8, 6, 5, 4, 3, 3, 2, 2, 1.5, 1.5, 1)),
+    # shaped like the dissemination-case round (issue 22): four small categories of 6, 8, 10 and 12
+    # items, each with its own experts (31 a category), 5-9 ratings an item, so each expert rates
+    # one to three items: too few ratings a rater for fixed rater effects
+    "cases round": replace(
+        _REF, name="cases round", n_works=36, n_categories=4, n_raters=124, categories_per_rater=1,
+        ratings_per_work=5, ratings_per_work_max=9, category_weights=(6, 8, 10, 12)),
 }

@@ -11,8 +11,14 @@ Plain Python over dataclasses. The rules:
   probability of belonging, then lowest score) are dropped and marked ``capped``;
 * an annual round proposes only candidates that come from a signed quarterly selection
   (``eligible``); others are listed with the reason and never proposed;
-* a work whose rank band reaches across its category's cut, or whose score interval reaches
-  across the threshold, ``straddles`` the cut: the chair should look at it.
+* a work ``straddles`` the cut (the chair should look at it) exactly when its band reaches
+  across the cut and its probability of belonging lies strictly between 5% and 95%. With slots
+  the band is the rank band and the cut lies after the last proposed work; with only a bar
+  (dissemination cases) the band is the score's 90% interval (score ± 1.645 se) and the cut is
+  the bar. Both the band and the probability come from the same uncertainty
+  (web/review/rankings.py: the probability is the share of the band's own draws inside the
+  cut, or P(score >= bar)), so a band wholly above the cut has at least 95% and one wholly
+  below at most 5%. Without a standard error there is no probability, and no flag.
 """
 from __future__ import annotations
 
@@ -21,10 +27,13 @@ from dataclasses import dataclass, field, replace
 
 from .quota import max_recommendable
 
-__all__ = ["Candidate", "Policy", "Proposal", "ProposedEntry", "propose", "INTERVAL_Z"]
+__all__ = ["Candidate", "Policy", "Proposal", "ProposedEntry", "propose", "INTERVAL_Z", "P_LOW", "P_HIGH",
+           "straddles"]
 
-#: Half-width, in standard errors, of the score interval tested against a threshold (90%).
+#: Half-width, in standard errors, of the score interval tested against a bar (90%).
 INTERVAL_Z = 1.6449
+#: A probability of belonging strictly between these is uncertain enough to flag.
+P_LOW, P_HIGH = 0.05, 0.95
 
 
 @dataclass(frozen=True)
@@ -82,11 +91,21 @@ def _threshold(policy: Policy) -> float | None:
     return max(values) if values else None
 
 
-def _crosses(candidate: Candidate, threshold: float | None) -> bool:
-    if threshold is None or not math.isfinite(candidate.se):
-        return threshold is not None and not math.isfinite(candidate.se)
+def straddles(candidate: Candidate, *, cut: int | None, bar: float | None) -> bool:
+    """Whether the candidate's band reaches across the cut and P(belongs) is strictly between 5% and 95%.
+
+    ``cut``: the rank after which the category's proposal ends (slots); ``bar``: the score a
+    candidate must reach when there are no slots. A nan probability (no standard error) is no flag.
+    """
+    p = candidate.p_top
+    if not (candidate.eligible and math.isfinite(p) and P_LOW < p < P_HIGH):
+        return False
+    if cut is not None:
+        return candidate.rank_low <= cut < candidate.rank_high
+    if bar is None or not math.isfinite(candidate.se):
+        return False
     half = INTERVAL_Z * candidate.se
-    return candidate.score - half < threshold <= candidate.score + half
+    return candidate.score - half < bar <= candidate.score + half
 
 
 def _category(candidates: list[Candidate], policy: Policy) -> list[ProposedEntry]:
@@ -109,19 +128,11 @@ def _category(candidates: list[Candidate], policy: Policy) -> list[ProposedEntry
         else:
             taken += 1
             decisions.append((candidate, True, "in_slots"))
-    cut = taken  # the cut lies after the last proposed work
-    entries = []
-    for candidate, proposed, reason in decisions:
-        band_crosses = candidate.rank_low <= cut < candidate.rank_high if cut > 0 else False
-        if not candidate.eligible:
-            straddles = False
-        elif proposed:
-            straddles = candidate.rank_high > cut or _crosses(candidate, threshold)
-        else:
-            straddles = (band_crosses and reason not in ("below_bar", "below_min_score")) \
-                or _crosses(candidate, threshold)
-        entries.append(ProposedEntry(candidate, proposed, straddles, reason))
-    return entries
+    # the cut lies after the last proposed work (slots), or at the bar (cases)
+    cut = taken if slots is not None else None
+    bar = threshold if slots is None else None
+    return [ProposedEntry(candidate, proposed, straddles(candidate, cut=cut, bar=bar), reason)
+            for candidate, proposed, reason in decisions]
 
 
 def propose(candidates: list[Candidate], policy: Policy) -> Proposal:
@@ -146,7 +157,7 @@ def propose(candidates: list[Candidate], policy: Policy) -> Proposal:
         return (p if math.isfinite(p) else 1.0, entry.candidate.score, -entry.candidate.key)
 
     dropped = {id(e) for e in sorted(proposed, key=certainty)[:excess]}
-    entries = [replace(e, proposed=False, reason="capped", straddles_cut=True) if id(e) in dropped else e
-               for e in entries]
+    # a capped entry keeps its own flag: the cap is a rule over all categories, its reason is shown
+    entries = [replace(e, proposed=False, reason="capped") if id(e) in dropped else e for e in entries]
     notes.append("capped")
     return Proposal(entries, cap=cap, capped=excess, notes=notes)

@@ -49,7 +49,9 @@ def test_provincial_cap_is_half_of_received():
     proposal = propose(candidates, Policy(slots={"网络剧": 4, "网络纪录片": 4}, cap_share=0.5, received=10))
     assert proposal.cap == 5 and len(chosen(proposal)) == 5 and proposal.capped == 3
     assert sorted(chosen(proposal)) == [1, 2, 3, 10, 11]  # the three least certain were dropped
-    assert all(e.straddles_cut for e in proposal.entries if e.reason == "capped")
+    # the cap is a rule over all categories: a capped work keeps its own band's flag (here none
+    # reaches across its category's cut), its reason says why it is out
+    assert [e.straddles_cut for e in proposal.entries if e.reason == "capped"] == [False] * 3
     exact = propose(candidates, Policy(slots={"网络剧": 2, "网络纪录片": 2}, cap_share=0.5, received=8))
     assert len(chosen(exact)) == 4 and exact.capped == 0  # exactly half is allowed
 
@@ -62,17 +64,33 @@ def test_annual_only_eligible_candidates():
     assert proposal.entries[0].reason == "ineligible" and not proposal.entries[0].straddles_cut
 
 
+def with_p(candidates, probabilities):
+    return [Candidate(**{**c.__dict__, "p_top": probabilities[c.key]}) for c in candidates]
+
+
 def test_straddling_the_cut():
-    candidates = ranked([9.0, 8.0, 7.9, 7.8, 5.0], band=1)
-    entries = {e.candidate.key: e for e in propose(candidates, Policy(slots={"网络剧": 2})).entries}
     # cut after rank 2: rank 2 (band 1-3) and rank 3 (band 2-4) cross it; rank 1 (1-2) and 5 (4-6) do not
+    candidates = with_p(ranked([9.0, 8.0, 7.9, 7.8, 5.0], band=1), {1: .97, 2: .6, 3: .4, 4: .04, 5: 0.0})
+    entries = {e.candidate.key: e for e in propose(candidates, Policy(slots={"网络剧": 2})).entries}
     assert [k for k, e in entries.items() if e.straddles_cut] == [2, 3]
-    # a score whose 90% interval reaches across min_score straddles too
-    near = ranked([9.0, 6.05], se=0.2)
-    flags = [e.straddles_cut for e in propose(near, Policy(slots={"网络剧": 5}, min_score=6.0)).entries]
-    assert flags == [False, True]
+    # rank 4 (band 3-5) does not reach the cut at 2; rank 1's band reaches rank 2 only: neither is flagged
+    assert not entries[4].straddles_cut and not entries[1].straddles_cut
 
 
-def test_unknown_standard_error_counts_as_straddling_a_threshold():
+def test_the_flag_needs_the_probability_strictly_between_5_and_95_percent():
+    candidates = ranked([9.0, 8.0, 7.9], band=1)
+    for p, flagged in ((0.05, False), (0.0501, True), (0.9499, True), (0.95, False), (math.nan, False)):
+        entries = propose(with_p(candidates, {1: 1.0, 2: p, 3: 0.3}), Policy(slots={"网络剧": 2})).entries
+        assert entries[1].straddles_cut is flagged, p
+
+
+def test_a_bar_is_straddled_by_the_score_interval():
+    # cases: P(score >= bar) from score and se; the 90% interval (score ± 1.645 se) reaches across 8.0
+    near = with_p(ranked([8.1, 7.6], se=0.2, category="优秀传播案例"), {1: 0.69, 2: 0.023})
+    flags = [e.straddles_cut for e in propose(near, Policy(slots=None, bar=8.0)).entries]
+    assert flags == [True, False]  # 7.6 + 1.645 * 0.2 < 8: wholly below the bar
+
+
+def test_unknown_standard_error_has_no_probability_and_no_flag():
     candidate = ranked([7.0], se=math.nan)
-    assert propose(candidate, Policy(slots=None, bar=6.0)).entries[0].straddles_cut
+    assert not propose(candidate, Policy(slots=None, bar=6.0)).entries[0].straddles_cut

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import scoring.affine as affine
+import scoring.affine_phases as affine_phases
 from scoring.affine import fit_affine
 from scoring.affine_solver import PairPatternSolver
 from scoring.models_additive import AdditiveSolver
@@ -79,7 +79,7 @@ def test_affine_fit_matches_the_generic_solver_fit(seed, monkeypatch):
     work, rater, score, conf, category = random_panel(seed, wild=0.05 if seed % 3 else 0.0, split=seed % 4 == 3)
     kwargs = dict(confidence=conf, categories=category)
     fast = fit_affine(work, rater, score, **kwargs)
-    monkeypatch.setattr(affine, "PairPatternSolver", AdditiveSolver)  # the generic solver, as before
+    monkeypatch.setattr(affine_phases, "PairPatternSolver", AdditiveSolver)  # the generic solver, as before
     old = fit_affine(work, rater, score, **kwargs)
     if seed % 3:
         assert old.diagnostics.rejected.any()  # the wild taps are set aside in both fits
@@ -101,7 +101,7 @@ def test_affine_fit_uses_the_pair_pattern_solver(monkeypatch):
             super().__post_init__()
             built.append(self)
 
-    monkeypatch.setattr(affine, "PairPatternSolver", Spy)
+    monkeypatch.setattr(affine_phases, "PairPatternSolver", Spy)
     work, rater, score, conf, category = random_panel(1)
     fit_affine(work, rater, score, confidence=conf)
     assert len(built) == 1 and built[0]._paired and built[0]._cells.size > 0

@@ -161,7 +161,6 @@ def test_analyze_long_form_with_real_config(tmp_path):
     ("work_id,rater_id,score\nw1,a,7\n,b,6\n", "data row 2 (line 3), column 'work_id' is empty"),
     ("work_id,rater_id,score\nw1,a,7\nw1,b,6\nw1,a,6\n", "data row 3 (line 4) duplicates data row 1 (line 2): rater 'a' rated work 'w1' twice"),
     ("work_id,rater_id,score,category\nw1,a,7,x\nw1,b,6,y\n", "data row 2 (line 3): work 'w1' has category 'y'"),
-    ("work_id,rater_id,score\nw1,a,7\nw2,a,6\n", "at least two raters are needed to estimate rater effects; got only 'a'"),
     ("work_id,rater_id,score,confidence\nw1,a,7,1\nw1,b,6,-2\n", "data row 2 (line 3), column 'confidence'"),
     ("", "empty"),
     ("work_id,rater_id,score\nw1,a,7\n\nw1,b,6\n", "line 3 is blank"),

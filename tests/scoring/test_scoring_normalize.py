@@ -29,8 +29,16 @@ def test_empty_data(method):
 
 @pytest.mark.parametrize("method", ALL)
 def test_single_rater(method):
+    # the method alone cannot separate a rater effect with one rater
     with pytest.raises(ValueError, match="at least two raters.*'a'"):
-        normalize(["w1", "w2"], ["a", "a"], [5, 6], method=method)
+        normalize(["w1", "w2"], ["a", "a"], [5, 6], method=method, fallback=False)
+    # with the per-category checks, the raw mean, and why
+    r = normalize(["w1", "w2", "w3"], ["a", "a", "a"], [5, 6, 6], method=method)
+    assert r.score.tolist() == [5.0, 6.0, 6.0] and np.isnan(r.se).all()  # one rating a work: no noise estimate
+    (category,) = r.categories
+    assert category.method_used == ("trimmed" if method == "trimmed" else "raw")
+    if method not in ("raw", "trimmed"):
+        assert category.code == "one_rater" and "only one rater" in category.reason
 
 
 @pytest.mark.parametrize("scores, message", [

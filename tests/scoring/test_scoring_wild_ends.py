@@ -122,11 +122,13 @@ def test_normalize_passes_the_scale_ends_only_to_methods_that_weigh_wild_taps():
     raters = np.tile(np.arange(8), 15)
     scores = np.clip(np.round(6 + rng.normal(0, 1.2, works.size) * 2) / 2, 0, 10)
     scores[::23] = 0.0
-    explicit = normalize(works, raters, scores, method="affine", wild_ends=(0.0, 10.0))
-    via_ends = normalize(works, raters, scores, method="affine", scale_ends=(0, 10))
+    # two groups of raters that share no work: the methods alone (the checks would fall back)
+    alone = dict(fallback=False)
+    explicit = normalize(works, raters, scores, method="affine", wild_ends=(0.0, 10.0), **alone)
+    via_ends = normalize(works, raters, scores, method="affine", scale_ends=(0, 10), **alone)
     np.testing.assert_allclose(via_ends.score, explicit.score, atol=1e-12)
-    wider = normalize(works, raters, scores, method="affine", scale_ends=(-5, 15))
+    wider = normalize(works, raters, scores, method="affine", scale_ends=(-5, 15), **alone)
     assert not np.allclose(wider.score, explicit.score, atol=1e-9)  # the ends matter to the fit
-    plain = normalize(works, raters, scores, method="additive")
-    np.testing.assert_allclose(normalize(works, raters, scores, method="additive", scale_ends=(0, 10)).score,
+    plain = normalize(works, raters, scores, method="additive", **alone)
+    np.testing.assert_allclose(normalize(works, raters, scores, method="additive", scale_ends=(0, 10), **alone).score,
                                plain.score, atol=0)

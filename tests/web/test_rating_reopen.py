@@ -53,7 +53,8 @@ def test_the_chair_allows_a_reopen_from_the_work_page(app, client, login, scene)
     page = client.get(f"/review/{KEY}/works/{scene.works[0].id}").get_data(as_text=True)
     # one button: zhang's submitted rating, not li's pending one
     assert page.count("data-allow-reopen") == 1 and _url(scene, scene.mine[0]) in page
-    assert "data-unfitted" in page, "one expert submitted: the ratings are shown without a model fit"
+    # one expert submitted: no rater effect can be estimated, so the raw mean, and the page says why
+    assert 'data-method-used="raw"' in page and 'data-reason-code="one_rater"' in page
     assert _url(scene, scene.other) not in page
 
     assert client.post(_url(scene, scene.mine[0])).status_code == 400, "no CSRF token, no change"

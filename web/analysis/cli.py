@@ -21,6 +21,7 @@ import numpy as np
 from scoring.normalize import DEFAULT_METHOD, METHODS, normalize
 from scoring.ranking import rank_within_category
 from scoring.reliability import LEVELS, icc, krippendorff_alpha
+from scoring.report import on_scale, spread_on_scale
 from scoring.totals import CriterionScale, weighted_totals
 
 from .ratings_csv import encode_labels, read_ratings_csv
@@ -79,7 +80,9 @@ def analyze_command(scores_csv: Path, method: str, fmt: str, out: Path | None, s
     """Normalize rater bias and rank works within category from SCORES_CSV.
 
     Columns: work_id, rater_id, score; optional category, confidence, criterion (one row
-    per criterion; totals use the configured criterion weights).
+    per criterion; totals use the configured criterion weights). A category whose ratings
+    cannot support the method is fitted by the next one of its fall-back order (the JSON
+    output's "categories" says which and why).
     """
     table = read_ratings_csv(scores_csv)
     work, rater, score = table.work, table.rater, table.score
@@ -118,24 +121,32 @@ def analyze_command(scores_csv: Path, method: str, fmt: str, out: Path | None, s
                                            rng=np.random.default_rng(seed))
     except ValueError as exc:
         raise click.ClickException(f"{scores_csv}: {_with_lines(str(exc), row_of)}") from None
+    # what the scale allows: the criteria's scale for long form; for wide form, whose scale is not
+    # known, the range of the scores given
+    scale = scale_ends if scale_ends is not None else (float(np.min(score)), float(np.max(score)))
 
     work_labels = result.work_id.astype(str)
     cat_labels = result.category.astype(str)
     order = np.lexsort((work_labels, ranking.rank, cat_labels))
     text = (_csv_output if fmt == "csv" else _json_output)(
-        result, ranking, work_labels, cat_labels, order, work, rater, score, method)
+        result, ranking, work_labels, cat_labels, order, work, rater, score, method, scale)
     if out is None:
         click.echo(text, nl=False)
     else:
         out.write_text(text, encoding="utf-8")
 
 
-def _csv_output(result, ranking, work_labels, cat_labels, order, *_):
+def _reported(result, scale):
+    """Scores on the scale, standard errors at most its width (nan where not estimable)."""
+    return on_scale(result.score, *scale), spread_on_scale(result.se, *scale)
+
+
+def _csv_output(result, ranking, work_labels, cat_labels, order, work, rater, score_in, method, scale):
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(OUTPUT_COLUMNS)
     work_labels, cat_labels = work_labels.tolist(), cat_labels.tolist()
-    score, se = result.score, result.se
+    score, se = _reported(result, scale)
     for i in order.tolist():
         w.writerow((work_labels[i], cat_labels[i], f"{score[i]:.6f}",
                     "" if not math.isfinite(se[i]) else f"{se[i]:.6f}",
@@ -143,20 +154,25 @@ def _csv_output(result, ranking, work_labels, cat_labels, order, *_):
     return buf.getvalue()
 
 
-def _json_output(result, ranking, work_labels, cat_labels, order, work, rater, score, method):
+def _json_output(result, ranking, work_labels, cat_labels, order, work, rater, score, method, scale):
     rater_labels = result.raters.rater_id.astype(str)
     d = result.diagnostics
+    shown, shown_se = _reported(result, scale)
     works = [
-        {"work_id": work_labels[i], "category": cat_labels[i], "score": _num(result.score[i]),
-         "se": _num(result.se[i]), "rank": int(ranking.rank[i]), "rank_low": int(ranking.rank_low[i]),
+        {"work_id": work_labels[i], "category": cat_labels[i], "score": _num(shown[i]),
+         "se": _num(shown_se[i]), "rank": int(ranking.rank[i]), "rank_low": int(ranking.rank_low[i]),
          "rank_high": int(ranking.rank_high[i]), "n_ratings": int(result.n_ratings[i]),
          "p_top_k": _num(ranking.p_top_k[i], 4), "top_k": int(ranking.top_k[i]),
          "component": int(result.connectivity.work_component[i]), "disagreement": bool(d.disagreement[i])}
         for i in order.tolist()
     ]
     r = result.raters
-    raters = [{"rater_id": rater_labels[j], "bias": _num(r.bias[j]), "scale": _num(r.scale[j]), "n": int(r.n[j]),
-               "residual_sd": _num(r.residual_sd[j])} for j in range(len(rater_labels))]
+    width = scale[1] - scale[0]
+    # a bias the ratings cannot estimate (a fixed effect from one rating) is null, as is its se
+    bias = np.where(np.isfinite(r.bias_se), np.clip(r.bias, -width, width), np.nan)
+    raters = [{"rater_id": rater_labels[j], "bias": _num(bias[j]), "scale": _num(r.scale[j]), "n": int(r.n[j]),
+               "residual_sd": _num(r.residual_sd[j]), "bias_se": _num(min(r.bias_se[j], width)),
+               "scale_se": _num(r.scale_se[j]), "method_used": r.method[j]} for j in range(len(rater_labels))]
     def rating(i):
         return {"work_id": str(work[i]), "rater_id": str(rater[i]), "score": _num(score[i])}
 
@@ -169,7 +185,9 @@ def _json_output(result, ranking, work_labels, cat_labels, order, work, rater, s
         "rejected": [{**rating(i), "weight": _num(d.robust_weight[i], 4)}
                      for i in (np.flatnonzero(d.rejected) if d.rejected is not None else [])],
     }
-    doc = {"method": method, "connected": result.connectivity.connected,
+    categories = [c.as_dict() for c in result.categories]
+    doc = {"method": method, "categories": categories, "scale": list(scale),
+           "connected": result.connectivity.connected,
            "n_components": result.connectivity.n_components, "message": result.connectivity.message,
            "band": ranking.band, "n_draws": ranking.n_draws, "sigma": _num(result.sigma),
            "converged": result.converged, "notes": result.notes,

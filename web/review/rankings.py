@@ -1,10 +1,13 @@
 """A round's rankings from its submitted ratings: the numeric core's public functions, no SQL.
 
 ``compute_ranking`` turns the long-form criterion values of a round into weighted totals,
-normalizes rater bias by the chosen method, ranks within category with bands, and adds what
-the chair reads beside the score: the raw mean, P(on the shortlist), per-rating residuals and
-flags, rater effects with approximate intervals. The result is plain JSON-able data so it can
-be cached in the database (``RankingCache``) and shared by every app server.
+normalizes rater bias by the chosen method (each category by the method its ratings can
+support, :mod:`scoring.support`), ranks within category with bands, and adds what the chair
+reads beside the score: the raw mean, P(on the shortlist) from the same draws as the band,
+per-rating residuals and flags, rater effects with approximate intervals, and per category the
+method actually used and why. Every number is on the score scale or ``None`` where it cannot
+be estimated. The result is plain JSON-able data so it can be cached in the database
+(``RankingCache``) and shared by every app server.
 """
 from __future__ import annotations
 
@@ -18,11 +21,20 @@ from scipy import special
 
 from scoring.normalize import normalize
 from scoring.ranking import rank_within_category
+from scoring.report import finite_or_none, interval_on_scale, on_scale, spread_on_scale
+from scoring.rules.shortlist import INTERVAL_Z
 from scoring.totals import CriterionScale, weighted_totals
 
 #: The rank band's coverage and the bootstrap seed: frozen with every signed result.
 BAND = 0.9
 SEED = 20250
+#: The layout of the cached JSON; a cache entry of another layout is computed afresh
+LAYOUT = 2
+#: A robust weight below this is shown as "稳健降权" (down-weighted) with the weight
+DOWNWEIGHT_BADGE = 0.5
+#: Rater intervals: 95%, the slopes kept within the fit's own limits (log-slope in [-5, 5])
+RATER_Z = 1.96
+SLOPE_LIMITS = (math.exp(-5), math.exp(5))
 
 
 @dataclass(frozen=True)
@@ -52,6 +64,9 @@ class RoundRanking:
     n_components: int = 1
     message: str = ""
     notes: list[str] = field(default_factory=list)
+    # one per category: {category, method_used, code, reason, checks} (scoring.support.CategoryMethod)
+    categories: list[dict] = field(default_factory=list)
+    layout: int = LAYOUT
 
     def to_json(self) -> dict:
         """A JSON-able dict (for the cache)."""
@@ -59,8 +74,15 @@ class RoundRanking:
 
     @classmethod
     def from_json(cls, data: dict) -> "RoundRanking":
-        """The inverse of :meth:`to_json`."""
+        """The inverse of :meth:`to_json`; TypeError for a cache entry of an older layout."""
+        if data.get("layout") != LAYOUT:
+            raise TypeError(f"ranking cached with layout {data.get('layout')!r}, not {LAYOUT}")
         return cls(**data)
+
+    @functools.cached_property
+    def method_of(self) -> dict[str, dict]:
+        """Category -> its entry of :attr:`categories`."""
+        return {c["category"]: c for c in self.categories}
 
     @functools.cached_property
     def ratings(self) -> list[dict]:
@@ -69,46 +91,65 @@ class RoundRanking:
         names = list(columns)
         return [dict(zip(names, values)) for values in zip(*columns.values())] if names else []
 
+    @functools.cached_property
+    def row_by_id(self) -> dict[int, dict]:
+        """Item id -> its row."""
+        return {row["item_id"]: row for row in self.rows}
+
     def row(self, item_id: int) -> dict | None:
         """The row of one item, or None when it has no ratings."""
-        for row in self.rows:
-            if row["item_id"] == item_id:
-                return row
-        return None
-
-
-def _num(value, digits: int = 6):
-    value = float(value)
-    return round(value, digits) if math.isfinite(value) else None
+        return self.row_by_id.get(item_id)
 
 
 def _norm_cdf(z: np.ndarray) -> np.ndarray:
     return 0.5 * special.erfc(-z / math.sqrt(2))
 
 
-def p_shortlist(score: np.ndarray, se: np.ndarray, category: np.ndarray, *, slots: dict[str, int] | None,
-                threshold: float | None, seed: int = SEED) -> np.ndarray:
-    """P(the item belongs on the shortlist): P(top slots of its category) × P(score ≥ threshold).
+def shortlist_cuts(score: np.ndarray, category: np.ndarray, *, slots: dict[str, int] | None,
+                   threshold: float | None) -> np.ndarray:
+    """Per item, its category's cut in ranks: the slots, or fewer when fewer items reach the floor.
 
-    Both factors come from the same normal uncertainty (score ± se) the rank bands use; their
-    product treats them as independent, which overstates the chance slightly near both cuts.
+    This is the proposal's cut when every item is eligible (scoring/rules/shortlist.py takes the
+    best items up to the slots and never one below the floor).
     """
-    p = np.ones(score.size)
-    if slots is not None:
-        for index, name in enumerate(sorted(set(category.tolist()))):
-            members = np.flatnonzero(category == name)
-            k = int(slots.get(name, 0))
-            if k <= 0:
-                p[members] = 0.0
-                continue
-            ranking = rank_within_category(score[members], se[members], None, band=BAND, top_k=k,
-                                           rng=np.random.default_rng([seed, index]))
-            p[members] = ranking.p_top_k
-    if threshold is not None:
-        safe = np.where(np.isfinite(se) & (se > 0), se, np.nan)
-        z = (score - threshold) / safe
-        p *= np.where(np.isnan(z), (score >= threshold).astype(float), _norm_cdf(np.nan_to_num(z)))
-    return p
+    cut = np.zeros(score.size, dtype=np.int64)
+    for name in set(category.tolist()):
+        members = np.flatnonzero(category == name)
+        above = members.size if threshold is None else int(np.sum(score[members] >= threshold))
+        cut[members] = min(int((slots or {}).get(name, 0)), above)
+    return cut
+
+
+def p_above(score: np.ndarray, se: np.ndarray, threshold: float) -> np.ndarray:
+    """P(true score >= threshold) under score ± se (normal); nan where the se is not known."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = _norm_cdf((score - threshold) / se)
+    return np.where(np.isfinite(se) & (se > 0), p, np.nan)
+
+
+def _rater_rows(result, scales_span: tuple[float, float]) -> list[dict]:
+    """Each rater's bias and scale with approximate 95% intervals, None where not estimable."""
+    r = result.raters
+    low, high = scales_span
+    width = high - low
+    bias_ok = np.isfinite(r.bias_se)
+    bias = np.where(bias_ok, np.clip(r.bias, -width, width), np.nan)
+    bias_low, bias_high = interval_on_scale(bias, RATER_Z * r.bias_se, -width, width)
+    # the scale's interval on the log scale (delta method), inside the fit's own slope limits
+    with np.errstate(divide="ignore", invalid="ignore"):
+        half_log = np.where(np.isfinite(r.scale_se) & (r.scale > 0), RATER_Z * r.scale_se / r.scale, np.nan)
+    scale_low = np.clip(r.scale * np.exp(-half_log), *SLOPE_LIMITS)
+    scale_high = np.clip(r.scale * np.exp(half_log), *SLOPE_LIMITS)
+    rows = []
+    for j, expert in enumerate(r.rater_id.astype(np.int64).tolist()):
+        n = int(r.n[j])
+        note = "one_rating" if n == 1 else ("not_estimable" if not bias_ok[j] else "")
+        rows.append({"expert_id": expert, "n": n, "method_used": str(r.method[j]), "note": note,
+                     "bias": finite_or_none(bias[j]), "bias_low": finite_or_none(bias_low[j]),
+                     "bias_high": finite_or_none(bias_high[j]), "scale": finite_or_none(r.scale[j]),
+                     "scale_low": finite_or_none(scale_low[j]), "scale_high": finite_or_none(scale_high[j]),
+                     "residual_sd": finite_or_none(min(r.residual_sd[j], width))})
+    return rows
 
 
 def compute_ranking(ratings: RatingInput, items: dict[int, tuple[str, str]], *, method: str,
@@ -118,6 +159,13 @@ def compute_ranking(ratings: RatingInput, items: dict[int, tuple[str, str]], *, 
 
     ``band`` and ``seed`` default to the module's; ``tuiyou result verify`` passes the ones a
     signed snapshot recorded.
+
+    P(on the shortlist): with slots, the share of the rank band's own bootstrap draws in which
+    the item ranks within its category's cut (:func:`shortlist_cuts`), so an item whose band
+    lies wholly above the cut has at least 95% and wholly below at most 5%; with only a bar
+    (dissemination cases), P(score >= bar) from the reported score and standard error, whose
+    90% interval (score ± 1.645 se) lies above the bar exactly when P >= 95%. No standard
+    error, no probability (None).
     """
     params = {"band": band, "seed": seed, "slots": slots, "threshold": threshold,
               "criteria": [asdict(s) for s in scales]}
@@ -125,6 +173,7 @@ def compute_ranking(ratings: RatingInput, items: dict[int, tuple[str, str]], *, 
         return RoundRanking(method, params, [], [], notes=["no_ratings"])
     totals = weighted_totals(ratings.item_id, ratings.expert_id, ratings.criterion, ratings.value,
                              scales=scales)
+    span = (float(totals.scale_min), float(totals.scale_max))
     first = totals.first_row
     assignment = np.asarray(ratings.assignment_id)[first]
     confidence = None
@@ -133,50 +182,41 @@ def compute_ranking(ratings: RatingInput, items: dict[int, tuple[str, str]], *, 
     work = totals.work_id.astype(np.int64)
     category = np.array([items[int(w)][1] for w in work], dtype=object)
     result = normalize(work, totals.rater_id.astype(np.int64), totals.total, method=method,
-                       confidence=confidence, categories=category, scale_ends=(totals.scale_min, totals.scale_max))
-    score, se = result.score, result.se
+                       confidence=confidence, categories=category, scale_ends=span)
+    score, se = on_scale(result.score, *span), spread_on_scale(result.se, *span)
     cats = result.category.astype(str)
-    # as in `tuiyou analyze`: ranks follow the (shrunk) scores, the bands and the shortlist
+    # as in `tuiyou analyze`: ranks follow the (shrunk) estimates, the bands and the shortlist
     # probability are drawn around the unshrunk estimates and their standard errors
     shrunk = getattr(result, "unshrunk_score", None) is not None
-    band_score, band_se = (result.unshrunk_score, result.unshrunk_se) if shrunk else (score, se)
+    band_score, band_se = (result.unshrunk_score, result.unshrunk_se) if shrunk else (result.score, result.se)
+    cut = shortlist_cuts(result.score, cats, slots=slots, threshold=threshold) if slots is not None else None
     ranking = rank_within_category(band_score, band_se, cats, band=band, rng=np.random.default_rng(seed),
-                                   rank_score=score if shrunk else None)
-    p = p_shortlist(band_score, band_se, cats, slots=slots, threshold=threshold, seed=seed)
+                                   rank_score=result.score if shrunk else None, top_k=cut)
+    if slots is not None:
+        p = ranking.p_top_k
+    elif threshold is not None:
+        p = p_above(result.score, result.se, threshold)
+    else:
+        p = np.full(score.size, np.nan)
+    score_low, score_high = interval_on_scale(score, INTERVAL_Z * se, *span)
     item_ids = result.work_id.astype(np.int64)
     position = {int(w): i for i, w in enumerate(item_ids)}
     raw_sum = np.bincount([position[int(w)] for w in work], totals.total, minlength=item_ids.size)
     raw_mean = raw_sum / np.maximum(result.n_ratings, 1)
     d = result.diagnostics
+    used = {c.category: c for c in result.categories}
     rows = [{"item_id": int(w), "title": items[int(w)][0], "category": cats[i],
-             "score": _num(score[i]), "se": _num(se[i]), "rank": int(ranking.rank[i]),
+             "score": finite_or_none(score[i]), "se": finite_or_none(se[i]), "rank": int(ranking.rank[i]),
              "rank_low": int(ranking.rank_low[i]), "rank_high": int(ranking.rank_high[i]),
-             "n_ratings": int(result.n_ratings[i]), "raw_mean": _num(raw_mean[i]),
-             "p_shortlist": _num(p[i], 4), "disagreement": bool(d.disagreement[i]),
-             "component": int(result.connectivity.work_component[i])}
+             "n_ratings": int(result.n_ratings[i]), "raw_mean": finite_or_none(raw_mean[i]),
+             "p_shortlist": finite_or_none(p[i], 4), "disagreement": bool(d.disagreement[i]),
+             "component": int(result.connectivity.work_component[i]),
+             "cut": int(cut[i]) if cut is not None else None,
+             "score_low": finite_or_none(score_low[i]), "score_high": finite_or_none(score_high[i]),
+             "method_used": used[cats[i]].method_used if cats[i] in used else method}
             for i, w in enumerate(item_ids.tolist())]
     rows.sort(key=lambda r: (r["category"], r["rank"], r["item_id"]))
-    r = result.raters
-    rater_ids = r.rater_id.astype(np.int64)
-    sigma = result.sigma if math.isfinite(result.sigma) and result.sigma > 0 else 1.0
-    rater_index = {int(x): j for j, x in enumerate(rater_ids)}
-    code = np.array([rater_index[int(e)] for e in totals.rater_id], dtype=np.intp)
-    rated = score[np.array([position[int(w)] for w in work], dtype=np.intp)]
-    count = np.bincount(code, minlength=rater_ids.size)
-    mean = np.bincount(code, rated, minlength=rater_ids.size) / np.maximum(count, 1)
-    var = np.bincount(code, rated**2, minlength=rater_ids.size) / np.maximum(count, 1) - mean**2
-    # spread of the work scores a rater saw: how well their scale (slope) is determined
-    spread = np.where(count > 1, np.sqrt(np.maximum(var, 0)), np.nan)
-    raters = []
-    for j, expert in enumerate(rater_ids.tolist()):
-        n = max(int(r.n[j]), 1)
-        half_bias = 1.96 * sigma / math.sqrt(n)
-        half_log_scale = 1.96 * sigma / (spread[j] * math.sqrt(n)) if spread[j] > 0 else float("nan")
-        raters.append({"expert_id": expert, "bias": _num(r.bias[j]), "scale": _num(r.scale[j]),
-                       "n": int(r.n[j]), "residual_sd": _num(r.residual_sd[j]),
-                       "bias_low": _num(r.bias[j] - half_bias), "bias_high": _num(r.bias[j] + half_bias),
-                       "scale_low": _num(r.scale[j] * math.exp(-half_log_scale)),
-                       "scale_high": _num(r.scale[j] * math.exp(half_log_scale))})
+
     def rounded(values, digits):
         return [round(float(v), digits) if math.isfinite(v) else None for v in values]
 
@@ -185,7 +225,8 @@ def compute_ranking(ratings: RatingInput, items: dict[int, tuple[str, str]], *, 
                   "residual": rounded(d.residual, 4), "standardized": rounded(d.standardized, 3),
                   "robust_weight": rounded(d.robust_weight, 3), "outlier": d.outlier.astype(bool).tolist(),
                   "deviation": d.deviation.astype(int).tolist()}
-    return RoundRanking(method, params, rows, raters, json.dumps(per_rating, allow_nan=False),
+    return RoundRanking(method, params, rows, _rater_rows(result, span), json.dumps(per_rating, allow_nan=False),
                         connected=bool(result.connectivity.connected),
                         n_components=int(result.connectivity.n_components),
-                        message=result.connectivity.message, notes=list(result.notes))
+                        message=result.connectivity.message, notes=list(result.notes),
+                        categories=[c.as_dict() for c in result.categories])

@@ -18,6 +18,7 @@ from ..rating.operations import RatingRefused, allow_reopen
 from ..rating.queries import assignment_in_round
 from ..rounds.queries import get_round, list_rounds
 from . import charts, console, operations, panel_stats, queries
+from .rankings import DOWNWEIGHT_BADGE
 
 bp = Blueprint("review", __name__, url_prefix="/review", template_folder="templates")
 CHAIR = (Role.chair, Role.admin)
@@ -104,7 +105,8 @@ def work(key: str, item_id: int):
     highlights = {h.key: h for h in criteria_set.highlights}
     return render_template("review/work.html", **_common(round_, method), item_id=item_id,
                            title=items[item_id][0], category=items[item_id][1], unfitted=unfitted,
-                           row=ranking.row(item_id) if ranking else None,
+                           row=ranking.row(item_id) if ranking else None, ranking=ranking,
+                           downweight_badge=DOWNWEIGHT_BADGE,
                            ratings=queries.item_ratings(session=db, round_=round_, item_id=item_id),
                            fitted=per_rating, criteria=criteria_set.criteria, highlights=highlights,
                            scoring=round_.state == RoundState.scoring)
@@ -166,6 +168,7 @@ def shortlist(key: str):
     """The proposal per category, straddling works flagged, overrides with reasons, sign-off, versions."""
     db, round_ = get_session(), _round(key)
     view = console.shortlist_view(session=db, round_=round_, method=_method())
+    ranking = console.ranking_for(session=db, round_=round_, method=view.method)
     db.commit()
     groups: dict[str, list[dict]] = {}
     for entry in view.entries:
@@ -179,6 +182,7 @@ def shortlist(key: str):
     names = queries.user_names(session=db, ids={v.signed_by for v in versions} |
                                {v.reopened_by for v in versions if v.reopened_by})
     return render_template("review/shortlist.html", **_common(round_, view.method), view=view, groups=groups,
+                           ranking=ranking,
                            band_charts=band_charts, versions=versions, names=names, signatures=signatures,
                            events=queries.review_events(session=db, round_=round_),
                            policy=console.policy_for(round_, received=len(view.entries)))
