@@ -56,6 +56,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         BABEL_DEFAULT_LOCALE="zh_CN",
         MAX_CONTENT_LENGTH=int(os.environ.get("TUIYOU_MAX_UPLOAD_MB", "32")) * 1024 * 1024,
+        # Import files are read in a worker process with these limits (web/intake/sandbox.py).
+        IMPORT_MEMORY_MB=int(os.environ.get("TUIYOU_IMPORT_MEMORY_MB", "1024")),
+        IMPORT_SECONDS=float(os.environ.get("TUIYOU_IMPORT_SECONDS", "60")),
         **security.settings_from_environment(),
     )
     app.config.from_pyfile("config.py", silent=True)

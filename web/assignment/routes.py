@@ -270,10 +270,11 @@ def pool_import():
     try:
         report = import_experts(session=db, data=upload.read(), filename=upload.filename,
                                 actor=current_user().username)
-    except IntakeError as exc:
+    except IntakeError as exc:  # an unreadable file, or one over the limits: the page says which
         db.rollback()
-        flash(localized(exc), "error")
-        return redirect(url_for("assignment.pool")), 303
+        return render_template("assignment/pool.html", experts=expert_pool(session=db), columns=EXPERT_COLUMNS,
+                               rounds=list_rounds(session=db), absences=absences(session=db),
+                               error=localized(exc)), 422
     if not report.ok:
         db.rollback()
         return render_template("assignment/pool.html", experts=expert_pool(session=db), columns=EXPERT_COLUMNS,
