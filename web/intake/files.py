@@ -17,6 +17,7 @@ from flask import current_app, has_app_context
 from scoring.rules.columns import Column
 from scoring.rules.eligibility import Issue
 
+from ..spreadsheet import csv_row, xlsx_set
 from .sandbox import LimitExceeded, WorkerLimits, run_limited
 from .sheets import TOO_LARGE_EN, TOO_LARGE_ZH, Limits, Refused, Table, parse_table
 
@@ -62,12 +63,12 @@ def template_xlsx(columns: Sequence[Column], *, sheet_title: str, example: Seque
     sheet = workbook.active
     sheet.title = sheet_title
     for index, column in enumerate(columns, start=1):
-        cell = sheet.cell(row=1, column=index, value=column.label)
+        cell = xlsx_set(sheet, 1, index, column.label)
         cell.font = Font(bold=True)
         cell.comment = Comment(f"{column.key}{'（必需列）' if column.required else ''}", "tuiyou")
         sheet.column_dimensions[cell.column_letter].width = max(12, len(column.label) * 2 + 4)
     for index, value in enumerate(example, start=1):
-        sheet.cell(row=2, column=index, value=value)
+        xlsx_set(sheet, 2, index, value)
     sheet.freeze_panes = "A2"
     buffer = io.BytesIO()
     workbook.save(buffer)
@@ -81,7 +82,10 @@ def rejected_path(source: Path) -> Path:
 
 def write_rejected(path: Path, headers: Sequence[Any], rows: Sequence[tuple[int, list[Any]]],
                    issues: Sequence[Issue], labels: dict[str, str]) -> None:
-    """The rejected rows as they were, with their row number and reasons (UTF-8 with BOM for Excel)."""
+    """The rejected rows as they were, with their row number and reasons (UTF-8 with BOM for Excel).
+
+    Cells that would start a formula get a leading ``'`` (web.spreadsheet), also here: the file
+    is opened in Excel to be corrected, and the cells came from outside."""
     reasons: dict[int, list[str]] = {}
     for issue in issues:
         column = labels.get(issue.column, issue.column)
@@ -89,8 +93,8 @@ def write_rejected(path: Path, headers: Sequence[Any], rows: Sequence[tuple[int,
         reasons.setdefault(issue.row, []).append(f"{prefix}{issue.zh} / {issue.en}")
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["行号 row", *("" if h is None else str(h) for h in headers), "原因 reasons"])
+        writer.writerow(csv_row(["行号 row", *("" if h is None else str(h) for h in headers), "原因 reasons"]))
         for number, values in rows:
             if number in reasons:
                 cells = ["" if v is None else str(v) for v in values]
-                writer.writerow([number, *cells, "；".join(reasons[number])])
+                writer.writerow(csv_row([number, *cells, "；".join(reasons[number])]))
