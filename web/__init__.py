@@ -35,7 +35,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the Tuiyou app."""
     from flask import Flask
 
-    from . import access, db, errors, i18n, labels, limits, security
+    from . import access, db, errors, i18n, inputs, labels, limits, security
     from .commands import COMMANDS
     from .lazy_group import lazy_app_group
 
@@ -72,6 +72,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if isinstance(app.config["AUDIT_KEY"], str):
         app.config["AUDIT_KEY"] = app.config["AUDIT_KEY"].encode()
 
+    inputs.init_app(app)
     db.init_app(app)
     i18n.init_app(app)
     labels.init_app(app)

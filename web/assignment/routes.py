@@ -18,6 +18,7 @@ from scoring.rules.conflicts import CONFLICT_REASONS
 from ..access import current_user, role_required
 from ..accounts.queries import get_user_by_name
 from ..db import get_engine, get_session
+from ..inputs import record_id
 from ..i18n import localized, select_locale
 from ..intake.files import IntakeError
 from ..models import Assignment, Conflict, DisseminationCase, Role, RoundKind, Work
@@ -157,13 +158,13 @@ def add(key: str):
     def act(db):
         expert = _expert_named(db, request.form.get("expert", ""))
         if round_.kind == RoundKind.dissemination:  # case rounds: the number is the case's
-            case = db.get(DisseminationCase, int(request.form.get("work_id") or 0) or -1)
+            case = db.get(DisseminationCase, record_id(request.form.get("work_id")) or -1)
             if case is None:
                 raise AssignmentRefused("案例不存在", "no such case")
             add_case_assignment(session=db, round_=round_, expert=expert, case=case,
                                 actor=current_user().username, reason=request.form.get("reason", ""))
             return
-        work = db.get(Work, int(request.form.get("work_id") or 0) or -1)
+        work = db.get(Work, record_id(request.form.get("work_id")) or -1)
         if work is None:
             raise AssignmentRefused("作品不存在", "no such work")
         add_assignment(session=db, round_=round_, expert=expert,
@@ -314,13 +315,13 @@ def my_conflicts():
         withdraw, work_id = request.form.get("withdraw"), request.form.get("work_id", "").strip()
         try:
             if withdraw:
-                row = db.get(Conflict, int(withdraw)) if withdraw.isdigit() else None
+                row = db.get(Conflict, record_id(withdraw) or -1)
                 if row is None or row.user_id != me.id:
                     raise AssignmentRefused("该申报不存在", "no such declaration")
                 withdraw_conflict(session=db, conflict=row, actor=me.username)
             elif work_id:
                 declare_work_conflict(session=db, expert=me, actor=me.username, reason=request.form.get("reason", ""),
-                                      work=db.get(Work, int(work_id)) if work_id.isdigit() else None)
+                                      work=db.get(Work, record_id(work_id) or -1))
             else:
                 try:
                     declare_conflict(session=db, expert=me, actor=me.username,
