@@ -59,6 +59,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         # Import files are read in a worker process with these limits (web/intake/sandbox.py).
         IMPORT_MEMORY_MB=int(os.environ.get("TUIYOU_IMPORT_MEMORY_MB", "1024")),
         IMPORT_SECONDS=float(os.environ.get("TUIYOU_IMPORT_SECONDS", "60")),
+        # Searches on the expert's 回避申报 page, per expert (web/assignment/routes.py).
+        CONFLICT_SEARCH_LIMIT=os.environ.get("TUIYOU_CONFLICT_SEARCH_LIMIT", "30 per minute"),
         **security.settings_from_environment(),
     )
     app.config.from_pyfile("config.py", silent=True)

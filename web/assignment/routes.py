@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import functools
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_limiter.errors import RateLimitExceeded
 from flask_babel import gettext as _
 
 from scoring.rules.config import load_rules
@@ -29,8 +30,8 @@ from .operations import (AssignmentRefused, add_assignment, add_case_assignment,
                          remove_assignment, replace_recused)
 from .pool import (EXPERT_COLUMNS, declare_conflict, declare_work_conflict, import_experts, set_availability,
                    set_password, withdraw_conflict)
-from .queries import (absences, declared_conflicts, expert_pool, find_works_to_declare, latest_draw, round_assignments,
-                      round_report)
+from .queries import (MAX_RESULTS, MIN_SEARCH, absences, declared_conflicts, expert_pool, find_works_to_declare,
+                      latest_draw, round_assignments, round_report)
 
 bp = Blueprint("assignment", __name__, template_folder="templates")
 STAFF = (Role.admin, Role.chair)
@@ -342,6 +343,14 @@ def my_conflicts():
         return redirect(url_for("assignment.my_conflicts")), 303
     text = request.args.get("q", "").strip()
     declared = declared_conflicts(session=db, user=me)
-    return render_template("assignment/my_conflicts.html", conflicts=declared, query=text,
-                           found=find_works_to_declare(session=db, text=text) if text else None,
-                           declared_works={c.work_id for c, _ in declared if c.work_id is not None})
+    found, status, short = None, 200, bool(text) and len(text) < MIN_SEARCH
+    if text and not short:
+        try:  # each expert's searches are limited (they list titles): TUIYOU_CONFLICT_SEARCH_LIMIT
+            with current_app.extensions["tuiyou.limiter"].limit(current_app.config["CONFLICT_SEARCH_LIMIT"],
+                                                                 key_func=lambda: f"conflict-search:{me.id}"):
+                found = find_works_to_declare(session=db, expert=me, text=text)
+        except RateLimitExceeded:
+            status = 429
+    return render_template("assignment/my_conflicts.html", conflicts=declared, query=text, found=found,
+                           too_short=short, limited=status == 429, max_results=MAX_RESULTS,
+                           declared_works={c.work_id for c, _ in declared if c.work_id is not None}), status
