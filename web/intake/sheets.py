@@ -133,7 +133,6 @@ def _csv_rows(data: bytes, limits: Limits) -> list[list[Any]]:
 
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _CELL_REF = re.compile(r"([A-Za-z]{1,3})([0-9]{1,7})$")
-_SEPARATOR = "\x1f"  # expat joins namespace URI and local name with it
 
 
 def _column_number(letters: str) -> int:
