@@ -35,7 +35,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the Tuiyou app."""
     from flask import Flask
 
-    from . import access, db, errors, i18n, labels, limits, security
+    from . import access, db, errors, i18n, inputs, labels, limits, security
     from .commands import COMMANDS
     from .lazy_group import lazy_app_group
 
@@ -56,6 +56,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         BABEL_DEFAULT_LOCALE="zh_CN",
         MAX_CONTENT_LENGTH=int(os.environ.get("TUIYOU_MAX_UPLOAD_MB", "32")) * 1024 * 1024,
+        # Import files are read in a worker process with these limits (web/intake/sandbox.py).
+        IMPORT_MEMORY_MB=int(os.environ.get("TUIYOU_IMPORT_MEMORY_MB", "1024")),
+        IMPORT_SECONDS=float(os.environ.get("TUIYOU_IMPORT_SECONDS", "60")),
+        # Searches on the expert's 回避申报 page, per expert (web/assignment/routes.py).
+        CONFLICT_SEARCH_LIMIT=os.environ.get("TUIYOU_CONFLICT_SEARCH_LIMIT", "30 per minute"),
         **security.settings_from_environment(),
     )
     app.config.from_pyfile("config.py", silent=True)
@@ -69,6 +74,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if isinstance(app.config["AUDIT_KEY"], str):
         app.config["AUDIT_KEY"] = app.config["AUDIT_KEY"].encode()
 
+    inputs.init_app(app)
     db.init_app(app)
     i18n.init_app(app)
     labels.init_app(app)

@@ -6,6 +6,8 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from .inputs import InvalidBody, InvalidQuery
+
 
 def _messages() -> dict[int, str]:
     return {
@@ -32,6 +34,11 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         return _respond(400, "csrf", _("页面已过期或来源不明（CSRF 校验失败），请刷新页面后重试。"))
+
+    @app.errorhandler(InvalidBody)
+    def invalid_body(error: InvalidBody):  # says what was wrong with the body or query, and where
+        return _respond(400, "invalid_query" if isinstance(error, InvalidQuery) else "invalid_json",
+                        error.description)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

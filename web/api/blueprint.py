@@ -1,4 +1,6 @@
-"""The ``/api/v1`` blueprint and its JSON error shape (``{"error", "message", …}``)."""
+"""The ``/api/v1`` blueprint and its JSON error shape (``{"error", "message", …}``).
+
+An id in a path that no column can hold is refused for every route by ``web.inputs``."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify
@@ -21,14 +23,3 @@ def round_or_404(session, key: str):
     if round_ is None:
         abort(error(404, "not_found", f"no round {key!r}"))
     return round_
-
-
-MAX_ID = 2**31 - 1  # ids are INTEGER columns: the largest value PostgreSQL holds in one
-
-
-@bp.url_value_preprocessor
-def ids_in_range(endpoint, values) -> None:
-    """A path id no database column can hold names nothing: 404, not a driver overflow (500)."""
-    for name, value in (values or {}).items():
-        if isinstance(value, int) and not 0 <= value <= MAX_ID:
-            abort(error(404, "not_found", f"{name}: no such id ({value} is out of range)."))

@@ -13,6 +13,7 @@ from flask import Response, jsonify, request
 
 from ..access import current_user, role_required
 from ..db import get_session
+from ..inputs import MAX_ID, record_id
 from ..exports.build import SCOPES, export_document, render
 from ..exports.fonts import FONT_PACKAGE, FontMissing
 from ..models import Role
@@ -50,10 +51,10 @@ def shortlist(key: str):
     db = get_session()
     round_ = round_or_404(db, key)
     if request.args.get("version"):
-        try:
-            stored = queries.result_version(session=db, round_=round_, version=int(request.args["version"]))
-        except ValueError:
-            return error(422, "bad_version", "version must be an integer")
+        version = record_id(request.args["version"])
+        if version is None:
+            return error(422, "bad_version", f"version must be a whole number from 0 to {MAX_ID}")
+        stored = queries.result_version(session=db, round_=round_, version=version)
         if stored is None:
             return error(404, "no_such_version", f"round {key} has no signed version {request.args['version']}")
         return jsonify({"round": key, "version": stored.version, "content_sha256": stored.content_sha256,
@@ -175,9 +176,9 @@ def export(key: str, fmt: str):
     if scope not in SCOPES:
         return error(422, "bad_scope", f"scope must be one of {', '.join(SCOPES)}")
     version = request.args.get("version")
-    if version is not None and not version.isdigit():
-        return error(422, "bad_version", "version must be an integer")
-    doc = export_document(session=db, round_=round_, scope=scope, version=int(version) if version else None)
+    if version is not None and record_id(version) is None:
+        return error(422, "bad_version", f"version must be a whole number from 0 to {MAX_ID}")
+    doc = export_document(session=db, round_=round_, scope=scope, version=record_id(version) if version else None)
     if doc is None:
         return error(404, "no_such_version", f"round {key} has no signed version {version}")
     try:

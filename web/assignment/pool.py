@@ -178,12 +178,15 @@ def declare_work_conflict(*, session: Session, expert: User, work: Work | None, 
     """The expert declares a conflict with one work of an open round (their 回避申报 page), with a reason.
 
     Refused (AssignmentRefused, nothing written) when the work is not in a round in intake or
-    scoring, the reason is empty, it is already declared, or the work is already assigned to the
-    expert — then the expert recuses on the scoring form, which frees the slot for a replacement.
+    scoring or not of the expert's categories (what the expert could be assigned anyway: the
+    declared list would otherwise show any work's title), the reason is empty, it is already
+    declared, or the work is already assigned to the expert — then the expert recuses on the
+    scoring form, which frees the slot for a replacement.
     """
-    if work is None or session.exec(select(Round.id).where(Round.id == work.round_id,
-                                                           Round.state.in_(OPEN_STATES))).first() is None:
-        raise AssignmentRefused("作品不存在，或所在轮次不在征集或评审阶段", "no such work in a round in intake or scoring")
+    if work is None or work.category not in (expert.categories or []) or session.exec(
+            select(Round.id).where(Round.id == work.round_id, Round.state.in_(OPEN_STATES))).first() is None:
+        raise AssignmentRefused("作品不存在，或不是您擅长类别中征集或评审中的作品",
+                                "no such work of your categories in a round in intake or scoring")
     if not (reason or "").strip():
         raise AssignmentRefused("请说明回避理由（如参与创作、亲属关系）", "give a reason (e.g. took part in it, a relative)")
     if session.exec(select(Conflict.id).where(Conflict.user_id == expert.id, Conflict.work_id == work.id)).first():

@@ -18,6 +18,7 @@ from scoring.rules.conflicts import Work as DrawWork
 
 from ..models import (Assignment, AssignmentDraw, AssignmentStatus, Conflict, DisseminationCase, ExpertAbsence, Rating,
                       Role, Round, RoundKind, RoundState, Stage, SubmitterType, UnitType, User, Work)
+from ..inputs import record_id
 from ..rating.queries import CASE_CATEGORY
 
 # Provincial-level divisions, short forms: a unit's or an expert's province is compared by these.
@@ -180,16 +181,26 @@ def _work_choices(session: Session, *where, limit: int | None = None) -> list[Wo
     return [WorkChoice(*row) for row in session.exec(query.limit(limit) if limit else query)]
 
 
-def find_works_to_declare(*, session: Session, text: str, limit: int = 20) -> list[WorkChoice]:
-    """Works of rounds in intake or scoring whose number is ``text`` or whose title contains it (blind: title and category only)."""
+MIN_SEARCH = 2  # characters: one character would list nearly every work
+MAX_RESULTS = 20
+
+
+def find_works_to_declare(*, session: Session, expert: User, text: str,
+                          limit: int = MAX_RESULTS) -> list[WorkChoice]:
+    """What the expert could be assigned anyway, by number or title: works of the expert's own
+    categories in rounds in intake or scoring (no case rounds), at most ``limit``; nothing for
+    fewer than two characters. Blind: number, title, category and round, never the submitter."""
     text = (text or "").strip()[:100]
-    if not text:
+    categories = list(expert.categories or [])
+    if len(text) < MIN_SEARCH or not categories:
         return []
     pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     match = Work.title.ilike(pattern, escape="\\")
-    open_round = (Round.state.in_((RoundState.intake, RoundState.scoring)), Round.kind != RoundKind.dissemination)
-    exact = _work_choices(session, *open_round, Work.id == int(text)) if text.isdigit() and len(text) < 12 else []
-    titled = _work_choices(session, *open_round, match, limit=limit)
+    assignable = (Round.state.in_((RoundState.intake, RoundState.scoring)), Round.kind != RoundKind.dissemination,
+                  Work.category.in_(categories))
+    number = record_id(text)
+    exact = _work_choices(session, *assignable, Work.id == number) if number is not None else []
+    titled = _work_choices(session, *assignable, match, limit=limit)
     return (exact + [w for w in titled if w not in exact])[:limit]  # the work with that number first
 
 

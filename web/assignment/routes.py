@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import functools
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_limiter.errors import RateLimitExceeded
 from flask_babel import gettext as _
 
 from scoring.rules.config import load_rules
@@ -19,6 +20,7 @@ from scoring.rules.conflicts import CONFLICT_REASONS
 from ..access import current_user, role_required
 from ..accounts.queries import get_user_by_name
 from ..db import get_engine, get_session
+from ..inputs import record_id
 from ..i18n import localized, select_locale
 from ..intake.files import IntakeError
 from ..models import Assignment, Conflict, DisseminationCase, Role, RoundKind, Work
@@ -29,8 +31,8 @@ from .operations import (AssignmentRefused, add_assignment, add_case_assignment,
                          remove_assignment, replace_recused)
 from .pool import (EXPERT_COLUMNS, declare_conflict, declare_work_conflict, import_experts, set_availability,
                    set_password, withdraw_conflict)
-from .queries import (absences, declared_conflicts, expert_pool, find_works_to_declare, latest_draw, round_assignments,
-                      round_report)
+from .queries import (MAX_RESULTS, MIN_SEARCH, absences, declared_conflicts, expert_pool, find_works_to_declare,
+                      latest_draw, round_assignments, round_report)
 
 bp = Blueprint("assignment", __name__, template_folder="templates")
 STAFF = (Role.admin, Role.chair)
@@ -160,13 +162,13 @@ def add(key: str):
     def act(db):
         expert = _expert_named(db, request.form.get("expert", ""))
         if round_.kind == RoundKind.dissemination:  # case rounds: the number is the case's
-            case = db.get(DisseminationCase, int(request.form.get("work_id") or 0) or -1)
+            case = db.get(DisseminationCase, record_id(request.form.get("work_id")) or -1)
             if case is None:
                 raise AssignmentRefused("案例不存在", "no such case")
             add_case_assignment(session=db, round_=round_, expert=expert, case=case,
                                 actor=current_user().username, reason=request.form.get("reason", ""))
             return
-        work = db.get(Work, int(request.form.get("work_id") or 0) or -1)
+        work = db.get(Work, record_id(request.form.get("work_id")) or -1)
         if work is None:
             raise AssignmentRefused("作品不存在", "no such work")
         add_assignment(session=db, round_=round_, expert=expert,
@@ -273,10 +275,11 @@ def pool_import():
     try:
         report = import_experts(session=db, data=upload.read(), filename=upload.filename,
                                 actor=current_user().username)
-    except IntakeError as exc:
+    except IntakeError as exc:  # an unreadable file, or one over the limits: the page says which
         db.rollback()
-        flash(localized(exc), "error")
-        return redirect(url_for("assignment.pool")), 303
+        return render_template("assignment/pool.html", experts=expert_pool(session=db), columns=EXPERT_COLUMNS,
+                               rounds=list_rounds(session=db), absences=absences(session=db),
+                               error=localized(exc)), 422
     if not report.ok:
         db.rollback()
         return render_template("assignment/pool.html", experts=expert_pool(session=db), columns=EXPERT_COLUMNS,
@@ -316,13 +319,13 @@ def my_conflicts():
         withdraw, work_id = request.form.get("withdraw"), request.form.get("work_id", "").strip()
         try:
             if withdraw:
-                row = db.get(Conflict, int(withdraw)) if withdraw.isdigit() else None
+                row = db.get(Conflict, record_id(withdraw) or -1)
                 if row is None or row.user_id != me.id:
                     raise AssignmentRefused("该申报不存在", "no such declaration")
                 withdraw_conflict(session=db, conflict=row, actor=me.username)
             elif work_id:
                 declare_work_conflict(session=db, expert=me, actor=me.username, reason=request.form.get("reason", ""),
-                                      work=db.get(Work, int(work_id)) if work_id.isdigit() else None)
+                                      work=db.get(Work, record_id(work_id) or -1))
             else:
                 try:
                     declare_conflict(session=db, expert=me, actor=me.username,
@@ -343,6 +346,14 @@ def my_conflicts():
         return redirect(url_for("assignment.my_conflicts")), 303
     text = request.args.get("q", "").strip()
     declared = declared_conflicts(session=db, user=me)
-    return render_template("assignment/my_conflicts.html", conflicts=declared, query=text,
-                           found=find_works_to_declare(session=db, text=text) if text else None,
-                           declared_works={c.work_id for c, _ in declared if c.work_id is not None})
+    found, status, short = None, 200, bool(text) and len(text) < MIN_SEARCH
+    if text and not short:
+        try:  # each expert's searches are limited (they list titles): TUIYOU_CONFLICT_SEARCH_LIMIT
+            with current_app.extensions["tuiyou.limiter"].limit(current_app.config["CONFLICT_SEARCH_LIMIT"],
+                                                                 key_func=lambda: f"conflict-search:{me.id}"):
+                found = find_works_to_declare(session=db, expert=me, text=text)
+        except RateLimitExceeded:
+            status = 429
+    return render_template("assignment/my_conflicts.html", conflicts=declared, query=text, found=found,
+                           too_short=short, limited=status == 429, max_results=MAX_RESULTS,
+                           declared_works={c.work_id for c, _ in declared if c.work_id is not None}), status

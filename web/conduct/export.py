@@ -7,6 +7,7 @@ import io
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from ..spreadsheet import xlsx_append
 from .report import ConductReport
 
 MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -29,32 +30,32 @@ def to_xlsx(report: ConductReport) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = "履职评价"
-    sheet.append([f"专家履职评价 · {report.label}" + ("（全年）" if report.scope == "year" else "")])
+    xlsx_append(sheet, [f"专家履职评价 · {report.label}" + ("（全年）" if report.scope == "year" else "")])
     sheet["A1"].font = Font(bold=True, size=13)
-    sheet.append([f"偏差与尺度来自默认标准化方法 {report.method}；一致性为专家评分与标准化得分的 Spearman 秩相关；"
+    xlsx_append(sheet, [f"偏差与尺度来自默认标准化方法 {report.method}；一致性为专家评分与标准化得分的 Spearman 秩相关；"
                   f"评分用时为同一任务相邻保存（及提交）间隔之和，超过 {report.rule.session_gap_minutes:g} 分钟的间隔不计。"])
-    sheet.append(list(COLUMNS))
+    xlsx_append(sheet, list(COLUMNS))
     for cell in sheet[3]:
         cell.font = Font(bold=True)
     for r in report.rows:
-        sheet.append([_cell(v) for v in (
+        xlsx_append(sheet, [_cell(v) for v in (
             report.names.get(r.expert_id, str(r.expert_id)), r.rounds, r.assigned, r.submitted, r.on_time, r.late,
             r.undated, r.recused, _rounded(r.minutes, 1), r.saves, _rounded(r.bias, 3), _rounded(r.scale, 3),
             _rounded(r.residual_sd, 3), r.n_fit, r.abnormal, r.explained, r.waived, r.unexplained,
             _rounded(r.agreement, 3), r.agreement_n)])
     sheet.column_dimensions["A"].width = 16
     flags = book.create_sheet("畸高畸低说明")
-    flags.append(["专家", "轮次", "作品", "任务编号", "方向", "专家说明", "组长豁免理由"])
+    xlsx_append(flags, ["专家", "轮次", "作品", "任务编号", "方向", "专家说明", "组长豁免理由"])
     for r in report.rows:
         for f in r.flags:
             key, title = report.flag_titles.get(f.assignment_id, ("", ""))
-            flags.append([report.names.get(r.expert_id, str(r.expert_id)), key, title, f.assignment_id,
+            xlsx_append(flags, [report.names.get(r.expert_id, str(r.expert_id)), key, title, f.assignment_id,
                           DIRECTION.get(f.direction, f.direction), f.explanation or "", f.waiver or ""])
     rounds = book.create_sheet("轮次与截止时间")
-    rounds.append(["轮次", "状态", "评审截止（北京时间）"])
+    xlsx_append(rounds, ["轮次", "状态", "评审截止（北京时间）"])
     for round_ in report.rounds:
         deadline = report.deadlines.get(round_.key)
-        rounds.append([round_.key, round_.state.value, deadline.strftime("%Y-%m-%d %H:%M") if deadline else "未设定"])
+        xlsx_append(rounds, [round_.key, round_.state.value, deadline.strftime("%Y-%m-%d %H:%M") if deadline else "未设定"])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

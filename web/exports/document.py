@@ -64,11 +64,13 @@ def _scope(rows: list[dict], scope: str) -> list[dict]:
 def from_snapshot(*, round_key: str, round_label: str, content_text: str, sha256: str, version: int,
                   signed_at: dt.datetime, signatures: list[dict], scope: str,
                   unsigned: list[str] | None = None) -> ExportDocument:
-    """An export of a signed version (exactly the frozen entries)."""
+    """An export of a signed version (exactly the frozen entries, each beside its frozen override reason)."""
     content = json.loads(content_text)
+    reasons = {o["item_id"]: o["override_reason"] for o in content.get("overrides", [])}
+    entries = [{**e, "override_reason": reasons.get(e["item_id"])} for e in content["entries"]]
     return ExportDocument(round_key, round_label, content["method"], content["params"], "signed", scope, sha256,
                           version, signed_at.isoformat(timespec="seconds"), _now(),
-                          _scope(content["entries"], scope), signatures, list(unsigned or []))
+                          _scope(entries, scope), signatures, list(unsigned or []))
 
 
 def from_view(*, round_key: str, round_label: str, method: str, state: str, entries: list[dict],

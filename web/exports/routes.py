@@ -6,6 +6,7 @@ from flask import Blueprint, Response, abort, render_template, request
 
 from ..access import role_required
 from ..db import get_session
+from ..inputs import record_id
 from ..models import Role
 from ..rounds.queries import get_round
 from .build import SCOPES, export_document, render
@@ -22,9 +23,9 @@ def download(key: str, fmt: str):
     round_ = get_round(session=db, key=key)
     scope = request.args.get("scope", "shortlist")
     version = request.args.get("version", "")
-    if round_ is None or scope not in SCOPES or (version and not version.isdigit()):
+    if round_ is None or scope not in SCOPES or (version and record_id(version) is None):
         abort(404)
-    doc = export_document(session=db, round_=round_, scope=scope, version=int(version) if version else None)
+    doc = export_document(session=db, round_=round_, scope=scope, version=record_id(version) if version else None)
     if doc is None:
         abort(404)
     try:

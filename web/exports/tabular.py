@@ -1,5 +1,5 @@
 """CSV (UTF-8 with BOM, so Excel opens Chinese correctly) and XLSX (a sheet per category plus one
-for the method and the snapshot hash) exports."""
+for the method and the snapshot hash) exports; every cell through ``web.spreadsheet`` (no formulas)."""
 from __future__ import annotations
 
 import csv
@@ -8,6 +8,7 @@ import io
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from ..spreadsheet import csv_row, xlsx_append
 from .document import COLUMNS, HEADERS_ZH, ExportDocument, cell
 
 BOM = "\ufeff"
@@ -17,18 +18,18 @@ def to_csv(doc: ExportDocument) -> bytes:
     """All rows in one table, with a header in Chinese and English keys beneath it."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([HEADERS_ZH[c] for c in COLUMNS])
+    writer.writerow(csv_row(HEADERS_ZH[c] for c in COLUMNS))
     for _category, rows in doc.categories():
         for row in rows:
-            writer.writerow([cell(row, c) for c in COLUMNS])
+            writer.writerow(csv_row(cell(row, c) for c in COLUMNS))
     if doc.signatures or doc.unsigned:  # the signature block beneath the table (signed versions)
         writer.writerow([])
-        writer.writerow(["签署", "姓名", "签署时间", "保留意见"])
+        writer.writerow(csv_row(["签署", "姓名", "签署时间", "保留意见"]))
         for signature in doc.signatures:
-            writer.writerow([signature["role"], signature["name"], signature["signed_at"],
-                             signature.get("dissent") or ""])
+            writer.writerow(csv_row([signature["role"], signature["name"], signature["signed_at"],
+                                     signature.get("dissent") or ""]))
         for name in doc.unsigned:
-            writer.writerow(["尚未签署", name, "", ""])
+            writer.writerow(csv_row(["尚未签署", name, "", ""]))
     return (BOM + buffer.getvalue()).encode("utf-8")
 
 
@@ -50,11 +51,11 @@ def to_xlsx(doc: ExportDocument) -> bytes:
     bold = Font(bold=True)
     for category, rows in doc.categories():
         sheet = book.create_sheet(_sheet_title(category, used))
-        sheet.append([HEADERS_ZH[c] for c in COLUMNS])
+        xlsx_append(sheet, [HEADERS_ZH[c] for c in COLUMNS])
         for c in sheet[1]:
             c.font = bold
         for row in rows:
-            sheet.append([cell(row, c) for c in COLUMNS])
+            xlsx_append(sheet, [cell(row, c) for c in COLUMNS])
         sheet.column_dimensions["B"].width = 30
         sheet.freeze_panes = "A2"
     meta = book.create_sheet(_sheet_title("方法与签署", used))
@@ -70,7 +71,7 @@ def to_xlsx(doc: ExportDocument) -> bytes:
     if doc.unsigned:
         lines.append(("尚未签署", "、".join(doc.unsigned)))
     for key, value in lines:
-        meta.append([key, value])
+        xlsx_append(meta, [key, value])
         meta.cell(meta.max_row, 1).font = bold
     meta.column_dimensions["A"].width = 16
     meta.column_dimensions["B"].width = 80

@@ -17,6 +17,7 @@ from scoring.rules.quota import max_recommendable
 
 from ..access import current_user, role_required
 from ..db import get_session
+from ..inputs import record_id
 from ..i18n import localized
 from ..models import Role, RoundKind, RoundState, Stage
 from ..rounds.queries import get_round, list_rounds
@@ -85,10 +86,7 @@ def works():
     """Entries: search by title, filter by round, category, unit and flag, 50 a page."""
     db = get_session()
     args = request.args
-    try:
-        page = int(args.get("page", "1"))
-    except ValueError:
-        page = 1
+    page = record_id(args.get("page")) or 1
     found = search_works(session=db, round_key=args.get("round", ""), text=args.get("q", ""),
                          category=args.get("category", ""), unit=args.get("unit", ""),
                          flag=args.get("flag", ""), page=page)
@@ -142,7 +140,7 @@ def recommend_save(key: str):
         return failure
     reason = request.form.get("reason", "").strip()
     raw_ids = request.form.getlist("work")
-    bad = [value for value in raw_ids if not (value.isascii() and value.isdigit())]
+    bad = [value for value in raw_ids if record_id(value) is None]
     if bad:
         return _recommend_page(round_, chosen=set(), reason=reason, status=422,
                                error=_("作品编号无效：%(values)s", values="、".join(bad[:5])))

@@ -18,6 +18,7 @@ from ..exports.build import Rendered, round_label
 from ..exports.fonts import find_cjk_font
 from ..models import DisseminationCase, Round, RoundKind, Work
 from ..review.queries import result_versions
+from ..spreadsheet import csv_row, xlsx_append
 
 HEADERS = ("序号", "类别", "作品名称", "出品/制作机构", "播出平台")
 MIMETYPES = {"csv": "text/csv", "pdf": "application/pdf",
@@ -70,8 +71,8 @@ def to_csv(doc: Announcement) -> bytes:
     """CSV with a BOM (Excel opens it as UTF-8)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(HEADERS)
-    writer.writerows(_rows(doc))
+    writer.writerow(csv_row(HEADERS))
+    writer.writerows(csv_row(row) for row in _rows(doc))
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -80,12 +81,12 @@ def to_xlsx(doc: Announcement) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = "公示名单"
-    sheet.append([f"{doc.round_label} 推优名单公示"])
-    sheet.append(list(HEADERS))
+    xlsx_append(sheet, [f"{doc.round_label} 推优名单公示"])
+    xlsx_append(sheet, HEADERS)
     for cell in sheet[2]:
         cell.font = Font(bold=True)
     for row in _rows(doc):
-        sheet.append(list(row))
+        xlsx_append(sheet, row)
     for column, width in zip("ABCDE", (6, 14, 40, 30, 20)):
         sheet.column_dimensions[column].width = width
     buffer = io.BytesIO()

@@ -19,10 +19,10 @@ from . import snapshot
 from .rankings import RoundRanking, compute_ranking
 
 
-def parse_method(value: str | None) -> str:
-    """The method named in a request (the default when empty); ReviewError when unknown."""
-    method = (value or "").strip() or DEFAULT_METHOD
-    if method not in METHODS:
+def parse_method(value: object) -> str:
+    """The method named in a request (the default when empty); ReviewError when unknown or not a string."""
+    method = (value.strip() if isinstance(value, str) else value) or DEFAULT_METHOD
+    if not isinstance(method, str) or method not in METHODS:
         raise operations.ReviewError(422, "unknown_method", f"未知方法“{method}”（可选：{'、'.join(METHODS)}）",
                                      f"unknown method {method!r} (choose one of {', '.join(METHODS)})")
     return method
