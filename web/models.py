@@ -303,6 +303,17 @@ class AuditEvent(SQLModel, table=True):
     seal: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
 
 
+class AuditHead(SQLModel, table=True):
+    """The audit log's sealed head (one row, id 1): how many events it holds and the last one's
+    hash, sealed under the audit key and rewritten with every event (web.audit)."""
+
+    id: int = Field(default=1, primary_key=True)
+    events: int = 0
+    last_hash: str = Field(default="", max_length=64)
+    seal: str = Field(default="", max_length=64)
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+
+
 class ScoreSave(SQLModel, table=True):
     """An applied score save under its Idempotency-Key: a retry gets this first answer back."""
 
@@ -333,6 +344,14 @@ class ResultVersion(SQLModel, table=True):
     reopened_by: Optional[int] = Field(default=None, foreign_key="user.id")
     reopened_at: Optional[dt.datetime] = None
     reopen_reason: Optional[str] = None
+    # The audit log's head just after this signing (COUNT:HASH, printed on the PDF as its anchor).
+    audit_events: Optional[int] = None
+    audit_hash: Optional[str] = Field(default=None, max_length=64)
+
+    @property
+    def audit_anchor(self) -> Optional[str]:
+        """``COUNT:HASH`` of the audit log just after this signing (None when signed before there was a head)."""
+        return f"{self.audit_events}:{self.audit_hash}" if self.audit_hash else None
 
 
 class RankingCache(SQLModel, table=True):

@@ -89,7 +89,10 @@ _REVIEW_PATHS = {
             "password": {"type": "string", "description": "The signer re-enters their password"},
             "dissent": {"type": "string"}}}),
         "responses": {"201": {"description": "Signed", **_json({"type": "object", "properties": {
-            "version": {"type": "integer"}, "content_sha256": {"type": "string"}, "state": {"type": "string"}}})},
+            "version": {"type": "integer"}, "content_sha256": {"type": "string"}, "state": {"type": "string"},
+            "audit_anchor": {"type": "string", "description": "The chair's seal: the audit log's sealed head "
+                             "just after this signing, COUNT:HASH, as every PDF of this version prints it; "
+                             "`tuiyou audit verify --anchor COUNT:HASH` checks that the log still holds it"}}})},
             "403": {"description": "Wrong password (`wrong_password`), or not a chair/admin", **_json(_error)},
             "409": {"description": "The round is not in review (`not_in_review`), or abnormal ratings are neither "
                                    "explained nor waived (`unexplained_abnormal`, with `unexplained`: assignment ids)",

@@ -14,7 +14,7 @@ from scoring.rules.shortlist import Proposal
 from scoring.rules.states import state_label_zh
 
 from ..accounts.passwords import check_password
-from ..audit import record_event
+from ..audit import read_head, record_event
 from ..models import (RankingCache, ResultVersion, Role, Round, RoundState, Shortlist, ShortlistEntry,
                       SignOff, User, utcnow)
 from .queries import (cache_entry, get_shortlist, is_case_round, result_versions, round_is_locked, sign_offs,
@@ -162,6 +162,10 @@ def freeze(*, session: Session, round_: Round, shortlist: Shortlist, content: di
                  detail={"version": number, "sha256": digest, "method": content["method"],
                          "included": sum(e["included"] for e in content["entries"]),
                          "dissent": (dissent or "").strip() or None})
+    # the audit log's head with this signing in it: the anchor every PDF of this version prints
+    head = read_head(session)
+    version.audit_events, version.audit_hash = head.events, head.last_hash
+    session.add(version)
     return version
 
 

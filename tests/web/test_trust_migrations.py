@@ -1,0 +1,98 @@
+"""Migration 0009 on databases written by older versions: the audit log's early, unsealed events
+are sealed once (and only those), the head is written. Without the audit key it stops, unchanged."""
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import Session
+from sqlmodel.sql.sqltypes import UTCDateTime
+
+from testkit import AUDIT_KEY, PG_URL
+from web.audit import AuditKeyMissing, content_hash, read_head, seal, verify_log
+from web.db import make_engine
+from web.migrate import downgrade, upgrade
+from web.models import utcnow
+
+EVENTS = sa.table("auditevent", sa.column("id", sa.Integer), sa.column("at", UTCDateTime),
+                  sa.column("actor", sa.String), sa.column("action", sa.String), sa.column("round_id", sa.Integer),
+                  sa.column("subject", sa.String), sa.column("detail", sa.JSON), sa.column("prev_hash", sa.String),
+                  sa.column("hash", sa.String), sa.column("seal", sa.String))
+
+
+@pytest.fixture
+def old_database(database_url, tmp_path):
+    """A database at ``revision`` (a function argument), its engine holding the audit key or not."""
+    engines = []
+
+    def at(revision: str, *, key: bytes | None = AUDIT_KEY):
+        url = database_url if PG_URL else f"sqlite:///{tmp_path / 'old.sqlite'}"
+        engine = make_engine(url)
+        engine.tuiyou_audit_key = key
+        if PG_URL:
+            downgrade(engine, "base")
+        upgrade(engine, revision)
+        engines.append(engine)
+        return engine
+
+    yield at
+    for engine in engines:
+        if PG_URL:  # leave the shared test database at head for the tests after this one
+            engine.tuiyou_audit_key = AUDIT_KEY
+            upgrade(engine, "head")
+        engine.dispose()
+
+
+def add_events(connection, *sealed: bool) -> list[int]:
+    """Events chained as an older version wrote them; ``sealed`` says which carry a seal."""
+    previous = connection.execute(sa.select(EVENTS.c.hash).order_by(EVENTS.c.id.desc()).limit(1)).scalar() or ""
+    ids = []
+    for n, with_seal in enumerate(sealed):
+        at = utcnow()
+        digest = content_hash(at=at, actor="admin", action="round.created", round_id=None, subject=f"2025Q{n}",
+                              detail={"n": n}, prev_hash=previous)
+        ids.append(connection.execute(EVENTS.insert().values(
+            at=at, actor="admin", action="round.created", round_id=None, subject=f"2025Q{n}", detail={"n": n},
+            prev_hash=previous, hash=digest, seal=seal(AUDIT_KEY, digest) if with_seal else "")
+            .returning(EVENTS.c.id)).scalar_one())
+        previous = digest
+    return ids
+
+
+def test_0009_seals_the_early_events_once_and_writes_the_head(old_database):
+    engine = old_database("0008_draw_job")
+    with engine.begin() as connection:
+        early = add_events(connection, False, False, False, True)  # three before sealing began, then one sealed
+        late = add_events(connection, False)  # unsealed after sealing began: nobody with the key wrote it
+    upgrade(engine, "head")
+    with Session(engine) as session:
+        rows = {row.id: row for row in session.execute(sa.select(EVENTS)).all()}
+        assert all(rows[i].seal == seal(AUDIT_KEY, rows[i].hash) for i in early)
+        assert rows[late[0]].seal == ""
+        marker = [row for row in rows.values() if row.action == "audit.sealed_existing"]
+        assert len(marker) == 1 and marker[0].detail["sealed"] == 3
+        assert (marker[0].detail["first_id"], marker[0].detail["last_id"]) == (early[0], early[2])
+        head = read_head(session)
+        assert head.events == 6 and head.last_hash == marker[0].hash and head.sealed_by(AUDIT_KEY)
+        check = verify_log(session, key=AUDIT_KEY)
+        assert [(p.event_id, p.kind) for p in check.problems] == [(late[0], "unsealed")]
+
+
+def test_0009_without_the_key_stops_and_changes_nothing(old_database):
+    engine = old_database("0008_draw_job", key=None)
+    with engine.begin() as connection:
+        add_events(connection, False, False)
+    with pytest.raises(AuditKeyMissing, match="needs the audit key: run `tuiyou init-db`"):
+        upgrade(engine, "head")
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0008_draw_job"
+        assert not sa.inspect(connection).has_table("audithead")
+        assert connection.execute(sa.text("SELECT count(*) FROM auditevent WHERE seal = ''")).scalar() == 2
+
+
+def test_0009_on_an_empty_log_without_a_key_leaves_an_unsealed_head_that_verify_names(old_database):
+    engine = old_database("head", key=None)
+    with Session(engine) as session:
+        head = read_head(session)
+        assert (head.events, head.last_hash, head.seal) == (0, "", "")
+        check = verify_log(session, key=AUDIT_KEY)
+        assert not check.ok and "the head's seal does not match" in check.problem
