@@ -111,6 +111,7 @@ TABLE: dict[tuple[str, str], object] = {
     ("POST", "/api/v1/rounds/<key>/shortlist/entries/<int:entry_id>"): CHAIR,
     ("POST", "/api/v1/rounds/<key>/shortlist/signoff"): CHAIR | EXPERT,  # experts: members sign a sealed round
     ("POST", "/api/v1/rounds/<key>/reopen"): ADMIN,
+    ("POST", "/api/v1/rounds/<key>/state"): ADMIN,
     ("GET", "/api/v1/rounds/<key>/shortlist.<any(csv, xlsx, pdf):fmt>"): CHAIR,
 }
 

@@ -1,5 +1,6 @@
-"""Migration 0009 on databases written by older versions: the audit log's early, unsealed events
-are sealed once (and only those), the head is written. Without the audit key it stops, unchanged."""
+"""Migrations 0009 and 0010 on databases written by older versions: the audit log's early,
+unsealed events are sealed once (and only those), the head is written; rounds signed around the
+chair go back to review with a sealed audit event. Without the audit key they stop, unchanged."""
 from __future__ import annotations
 
 import pytest
@@ -96,3 +97,65 @@ def test_0009_on_an_empty_log_without_a_key_leaves_an_unsealed_head_that_verify_
         assert (head.events, head.last_hash, head.seal) == (0, "", "")
         check = verify_log(session, key=AUDIT_KEY)
         assert not check.ok and "the head's seal does not match" in check.problem
+
+
+def _signed_round(connection, key: str, *, version: str | None) -> int:
+    """A round at ``signed`` as the admin page could leave it; ``version``: None, 'current' or 'reopened'."""
+    round_id = connection.execute(sa.text(
+        "INSERT INTO round (key, year, quarter, kind, stage, state, criteria_set, created_at) "
+        "VALUES (:key, 2025, 1, 'quarter', 'national', 'signed', 'works', CURRENT_TIMESTAMP) RETURNING id"),
+        {"key": key}).scalar_one()
+    shortlist = connection.execute(sa.text(
+        "INSERT INTO shortlist (round_id, method, state, content_sha256, created_at) "
+        "VALUES (:r, 'affine', 'signed', :h, CURRENT_TIMESTAMP) RETURNING id"), {"r": round_id, "h": "a" * 64}).scalar_one()
+    user = connection.execute(sa.text("SELECT id FROM \"user\" WHERE username = 'chair'")).scalar()
+    connection.execute(sa.text("INSERT INTO signoff (shortlist_id, user_id, content_sha256, signed_at) "
+                               "VALUES (:s, :u, :h, CURRENT_TIMESTAMP)"), {"s": shortlist, "u": user, "h": "a" * 64})
+    if version:
+        connection.execute(sa.text(
+            "INSERT INTO resultversion (round_id, version, method, content, content_sha256, signed_by, signed_at, "
+            "reopened_at) VALUES (:r, 1, 'affine', '{}', :h, :u, CURRENT_TIMESTAMP, "
+            + ("CURRENT_TIMESTAMP" if version == "reopened" else "NULL") + ")"),
+            {"r": round_id, "h": "a" * 64, "u": user})
+    return round_id
+
+
+def test_0010_moves_rounds_signed_without_a_snapshot_back_to_review(old_database):
+    engine = old_database("0009_audit_head")
+    with engine.begin() as connection:
+        connection.execute(sa.text(
+            "INSERT INTO \"user\" (username, display_name, role, password_hash, organisation, province, categories, "
+            "active, created_at) VALUES ('chair', '组长', 'chair', 'x', '', '', '[]', TRUE, CURRENT_TIMESTAMP)"))
+        around = _signed_round(connection, "2025Q1", version=None)
+        sealed = _signed_round(connection, "2025Q2", version="current")
+        after_reopen = _signed_round(connection, "2025Q3", version="reopened")
+    upgrade(engine, "head")
+    with engine.connect() as connection:
+        states = dict(connection.execute(sa.text("SELECT id, state FROM round")).all())
+        assert states == {around: "review", sealed: "signed", after_reopen: "review"}
+        shortlists = dict(connection.execute(sa.text("SELECT round_id, state FROM shortlist")).all())
+        assert shortlists == {around: "proposed", sealed: "signed", after_reopen: "proposed"}
+        assert connection.execute(sa.text("SELECT count(*) FROM signoff")).scalar() == 1  # the sealed round's
+        moved = connection.execute(sa.text(
+            "SELECT round_id, actor, detail FROM auditevent WHERE action = 'round.state' ORDER BY id")).all()
+    assert [(r, a) for r, a, _ in moved] == [(around, "migration 0010"), (after_reopen, "migration 0010")]
+    detail = moved[0][2] if isinstance(moved[0][2], dict) else __import__("json").loads(moved[0][2])
+    assert detail["from"] == "signed" and detail["to"] == "review" and "no snapshot" in detail["reason"]
+    with Session(engine) as session:
+        check = verify_log(session, key=AUDIT_KEY)
+        assert check.ok, check.problems
+        assert check.events == 2 and check.head.events == 2
+
+
+def test_0010_without_the_key_stops_when_it_has_a_round_to_move(old_database):
+    engine = old_database("0009_audit_head")
+    with engine.begin() as connection:
+        connection.execute(sa.text(
+            "INSERT INTO \"user\" (username, display_name, role, password_hash, organisation, province, categories, "
+            "active, created_at) VALUES ('chair', '组长', 'chair', 'x', '', '', '[]', TRUE, CURRENT_TIMESTAMP)"))
+        _signed_round(connection, "2025Q1", version=None)
+    engine.tuiyou_audit_key = None
+    with pytest.raises(AuditKeyMissing, match="migration 0010_signed_without_snapshot must seal"):
+        upgrade(engine, "head")
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT state FROM round")).scalar() == "signed"

@@ -164,7 +164,8 @@ def reopen(key: str):
     except operations.ReviewError as exc:
         return _refused(exc)
     db.commit()
-    return jsonify({"round": key, "state": round_.state.value, "reopened_version": version.version})
+    return jsonify({"round": key, "state": round_.state.value,
+                    "reopened_version": version.version if version else None})
 
 
 @bp.get("/rounds/<key>/shortlist.<any(csv, xlsx, pdf):fmt>")
