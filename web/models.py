@@ -6,6 +6,7 @@ on both SQLite and PostgreSQL and hands them back aware.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from enum import Enum
 from typing import Any, Optional
 
@@ -16,6 +17,11 @@ from sqlmodel import Field, SQLModel
 def utcnow() -> dt.datetime:
     """The current time, aware, in UTC."""
     return dt.datetime.now(dt.timezone.utc)
+
+
+def new_session_epoch() -> str:
+    """A fresh random session epoch (128 bits as hex): every session cookie of the user must carry it."""
+    return secrets.token_hex(16)
 
 
 class Role(str, Enum):
@@ -158,6 +164,9 @@ class User(SQLModel, table=True):
     active: bool = True
     # An expert's most works per round (每轮最多评审数); None: no limit.
     capacity: Optional[int] = None
+    # Random, replaced when the user logs out or their password changes or is reset: a session
+    # cookie counts only while it carries the current epoch (web.access), on every app server.
+    session_epoch: str = Field(default_factory=new_session_epoch, max_length=32)
     created_at: dt.datetime = Field(default_factory=utcnow)
 
 

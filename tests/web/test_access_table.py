@@ -24,6 +24,8 @@ TABLE: dict[tuple[str, str], object] = {
     ("GET", "/login"): "all",
     ("POST", "/login"): "all",
     ("POST", "/logout"): "all",
+    ("GET", "/account/password"): "login",
+    ("POST", "/account/password"): "login",
     ("GET", "/static/<path:filename>"): "all",
     ("GET", "/sw.js"): "all",
     ("GET", "/rating/csrf"): ("json", EXPERT),
