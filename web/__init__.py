@@ -47,7 +47,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         DATABASE_URL=os.environ.get("DATABASE_URL") or db.default_sqlite_url(app.instance_path),
         TOKEN_TTL_HOURS=float(os.environ.get("TUIYOU_TOKEN_TTL_HOURS", "12")),
         LOGIN_LIMIT_PER_ACCOUNT=os.environ.get("TUIYOU_LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
-        LOGIN_LIMIT_PER_ADDRESS=os.environ.get("TUIYOU_LOGIN_LIMIT_PER_ADDRESS", "20 per 15 minutes"),
+        # a ceiling far above a review room's typos (50 tablets behind one address): see web/limits.py
+        LOGIN_LIMIT_PER_ADDRESS=os.environ.get("TUIYOU_LOGIN_LIMIT_PER_ADDRESS", "100 per 15 minutes"),
         # Shared state of several app servers lives in Redis when TUIYOU_REDIS_URL is set.
         REDIS_URL=os.environ.get("TUIYOU_REDIS_URL") or None,
         RATELIMIT_STORAGE_URI=(os.environ.get("TUIYOU_RATELIMIT_STORAGE_URI") or os.environ.get("TUIYOU_REDIS_URL")

@@ -1,7 +1,7 @@
 """Login, logout and the password page (session cookie, CSRF-protected forms)."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ..access import current_user, end_browser_session, login_required, start_session
@@ -72,6 +72,7 @@ def password():
                             new=request.form.get("new", ""), repeated=request.form.get("repeat", ""))
     except ValueError as exc:
         db.rollback()
+        g.password_refused = str(exc) == "current"  # counts as a failed login of this account (web.limits)
         problem = _PROBLEMS.get(str(exc))
         flash(problem() if problem else _("新密码不符合要求：%(why)s", why=str(exc)), "error")
         return render_template("accounts/password.html", min_length=MIN_PASSWORD_LENGTH), 422
