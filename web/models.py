@@ -166,7 +166,8 @@ class User(SQLModel, table=True):
     capacity: Optional[int] = None
     # Random, replaced when the user logs out or their password changes or is reset: a session
     # cookie counts only while it carries the current epoch (web.access), on every app server.
-    session_epoch: str = Field(default_factory=new_session_epoch, max_length=32)
+    session_epoch: str = Field(default_factory=new_session_epoch, max_length=32,
+                               sa_column_kwargs={"server_default": ""})
     created_at: dt.datetime = Field(default_factory=utcnow)
 
 

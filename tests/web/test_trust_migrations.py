@@ -159,3 +159,20 @@ def test_0010_without_the_key_stops_when_it_has_a_round_to_move(old_database):
         upgrade(engine, "head")
     with engine.connect() as connection:
         assert connection.execute(sa.text("SELECT state FROM round")).scalar() == "signed"
+
+
+def test_0011_gives_every_user_an_epoch_of_their_own(old_database):
+    """On a database whose users are referenced from other tables (SQLite must not rebuild ``user``)."""
+    engine = old_database("0010_signed_without_snapshot")
+    with engine.begin() as connection:
+        for name in ("ann", "bob"):
+            connection.execute(sa.text(
+                "INSERT INTO \"user\" (username, display_name, role, password_hash, organisation, province, "
+                "categories, active, created_at) VALUES (:n, :n, 'expert', 'x', '', '', '[]', TRUE, CURRENT_TIMESTAMP)"),
+                {"n": name})
+        connection.execute(sa.text("INSERT INTO apitoken (user_id, token_hash, created_at, expires_at) "
+                                   "SELECT id, 'c' || id, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP FROM \"user\""))
+    upgrade(engine, "head")
+    with engine.connect() as connection:
+        epochs = [e for (e,) in connection.execute(sa.text('SELECT session_epoch FROM "user"')).all()]
+    assert len(epochs) == 2 and len(set(epochs)) == 2 and all(len(e) == 32 for e in epochs)

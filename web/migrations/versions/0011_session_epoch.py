@@ -6,6 +6,9 @@ each request); the cookie no longer carries anything derived from the password h
 existing user gets a random epoch, so every session cookie issued before this revision (they
 carried the hash's last 16 characters instead) stops working: everyone logs in once more.
 
+The column keeps its server default '' (dropping it would make SQLite rebuild ``user``, which
+foreign keys from every other table forbid); an empty epoch is never accepted (web.access).
+
 Revision ID: 0011_session_epoch
 Revises: 0010_signed_without_snapshot
 """
@@ -30,8 +33,6 @@ def upgrade() -> None:
     for (user_id,) in bind.execute(sa.text('SELECT id FROM "user"')).all():
         bind.execute(sa.text('UPDATE "user" SET session_epoch = :epoch WHERE id = :id'),
                      {"epoch": secrets.token_hex(16), "id": user_id})
-    with op.batch_alter_table('user', schema=None) as batch_op:
-        batch_op.alter_column('session_epoch', server_default=None)
 
 
 def downgrade() -> None:
