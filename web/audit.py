@@ -96,8 +96,11 @@ def read_head(session: Session) -> Head | None:
     return Head(*row) if row else None
 
 
-_TOUCH_HEAD = update(AuditHead.__table__).where(AuditHead.__table__.c.id == HEAD_ID).values(
-    events=AuditHead.__table__.c.events)
+_HEAD_TABLE = AuditHead.__table__
+# A write that changes nothing and hands the row back: the lock and the read in one statement.
+_TOUCH_HEAD = (update(_HEAD_TABLE).where(_HEAD_TABLE.c.id == HEAD_ID).values(events=_HEAD_TABLE.c.events)
+               .returning(_HEAD_TABLE.c.events, _HEAD_TABLE.c.last_hash, _HEAD_TABLE.c.seal))
+_LAST_EVENT = select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
 
 
 def _lock_head(session: Session) -> tuple[Head, bool]:
@@ -108,16 +111,16 @@ def _lock_head(session: Session) -> tuple[Head, bool]:
     it takes the database's write lock (the driver runs a lone SELECT outside any transaction,
     so a read first would let two writers extend the same head).
     """
-    if session.execute(_TOUCH_HEAD).rowcount:
-        return Head(*session.execute(_HEAD).one()), False
+    row = session.execute(_TOUCH_HEAD).first()
+    if row is not None:
+        return Head(*row), False
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    session.execute(dialect.insert(AuditHead.__table__).values(id=HEAD_ID, events=0, last_hash="", seal="",
-                                                               updated_at=utcnow()).on_conflict_do_nothing())
-    session.execute(_TOUCH_HEAD)
-    return Head(*session.execute(_HEAD).one()), True
+    session.execute(dialect.insert(_HEAD_TABLE).values(id=HEAD_ID, events=0, last_hash="", seal="",
+                                                       updated_at=utcnow()).on_conflict_do_nothing())
+    return Head(*session.execute(_TOUCH_HEAD).one()), True
 
 
-def _head_problem(key: bytes | None, head: Head, recreated: bool, last: AuditEvent | None) -> str | None:
+def _head_problem(key: bytes | None, head: Head, recreated: bool, last) -> str | None:
     """Why the head cannot be extended as it stands (None when it matches the log)."""
     if key is None:
         return None  # nothing can be checked or sealed without the key (see record_event)
@@ -153,7 +156,7 @@ def record_event(session: Session, action: str, *, actor: str = "", round_id: in
     """
     key = audit_key_of(session)
     head, recreated = _lock_head(session)
-    last = session.exec(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).first()
+    last = session.execute(_LAST_EVENT).first()  # (id, hash) of the log's last event
     problem = _head_problem(key, head, recreated, last)
     trusted = key is not None and not recreated and head.sealed_by(key)
     prev_hash = head.last_hash if trusted else (last.hash if last else "")
@@ -167,7 +170,7 @@ def record_event(session: Session, action: str, *, actor: str = "", round_id: in
     event = _append(session, key, prev_hash, action, actor=actor, round_id=round_id, subject=subject,
                     detail=detail or {})
     events += 1
-    session.execute(update(AuditHead.__table__).where(AuditHead.__table__.c.id == HEAD_ID).values(
+    session.execute(update(_HEAD_TABLE).where(_HEAD_TABLE.c.id == HEAD_ID).values(
         events=events, last_hash=event.hash, seal=head_seal(key, events, event.hash) if key else "",
         updated_at=utcnow()))
     return event
