@@ -284,8 +284,8 @@ def _event_problems(event: AuditEvent, previous: AuditEvent | None, before: str,
     if event.action == HEAD_MISMATCH:
         d = event.detail if isinstance(event.detail, dict) else {}
         why = {"missing": "the head's row had been deleted", "seal": "the head's seal did not match (replaced "
-               "without the audit key)", "cut": "the head named another last event (events had been cut off "
-               "the end)"}.get(d.get("problem"), "the head did not match the log")
+               "without the audit key)", "cut": "the head named another last event than the log's (events had been "
+               "cut off the end, or appended without the audit key)"}.get(d.get("problem"), "the head did not match the log")
         problems.append(AuditProblem(event.id, "cut", f"event {event.id}: when it was written, {why}: the "
                                      f"head counted {d.get('head_events')} events ending in "
                                      f"{str(d.get('head_hash'))[:16]}…, the log ended at event "
