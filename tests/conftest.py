@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session, SQLModel
 
-from testkit import CHROMIUM, CHROMIUM_ARGS, PASSWORD, PG_URL, csrf_token, require
+from testkit import AUDIT_KEY, CHROMIUM, CHROMIUM_ARGS, PASSWORD, PG_URL, csrf_token, require
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -45,6 +45,7 @@ def _sqlite_template(tmp_path_factory) -> Path:
 
     path = tmp_path_factory.mktemp("template") / "template.sqlite"
     engine = make_engine(f"sqlite:///{path}")
+    engine.tuiyou_audit_key = AUDIT_KEY  # the migrations seal the log's head with the apps' key
     upgrade(engine)
     with engine.connect() as connection:
         connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -59,6 +60,7 @@ def _pg_migrated():
     from web.migrate import upgrade
 
     engine = make_engine(PG_URL)
+    engine.tuiyou_audit_key = AUDIT_KEY
     with engine.begin() as connection:
         connection.execute(text("DROP SCHEMA public CASCADE"))
         connection.execute(text("CREATE SCHEMA public"))
@@ -72,12 +74,16 @@ def database_url(request, tmp_path) -> str:
     """A clean, migrated database for one test."""
     if PG_URL:
         url = request.getfixturevalue("_pg_migrated")
+        from web.audit import head_seal
         from web.db import make_engine
 
         engine = make_engine(url)
         tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
         with engine.begin() as connection:
             connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            # an empty log's sealed head, as a fresh migration leaves it
+            connection.execute(text("INSERT INTO audithead (id, events, last_hash, seal, updated_at) "
+                                    "VALUES (1, 0, '', :seal, now())"), {"seal": head_seal(AUDIT_KEY, 0, "")})
         engine.dispose()
         return url
     path = tmp_path / "tuiyou.sqlite"
@@ -90,7 +96,7 @@ def app(database_url, tmp_path, monkeypatch):
     from web import create_app
 
     monkeypatch.setenv("TUIYOU_INSTANCE", str(tmp_path / "instance"))
-    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test"})
+    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test", "AUDIT_KEY": AUDIT_KEY})
     yield app
     app.extensions["tuiyou.engine"].dispose()
 

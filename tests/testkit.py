@@ -14,6 +14,8 @@ import pytest
 PG_URL = os.environ.get("TUIYOU_TEST_DATABASE_URL", "")
 REQUIRE_ALL = os.environ.get("TUIYOU_REQUIRE_ALL") == "1"
 PASSWORD = "correct horse battery"
+# The audit key of the test databases and apps: the migrations seal the (empty) log's head with it.
+AUDIT_KEY = b"tuiyou-test-audit-key"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]

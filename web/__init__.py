@@ -5,6 +5,7 @@ environment (``DATABASE_URL``, ``TUIYOU_SECRET_KEY``, …), then the test mappin
 """
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import os
 import secrets
@@ -46,7 +47,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         DATABASE_URL=os.environ.get("DATABASE_URL") or db.default_sqlite_url(app.instance_path),
         TOKEN_TTL_HOURS=float(os.environ.get("TUIYOU_TOKEN_TTL_HOURS", "12")),
         LOGIN_LIMIT_PER_ACCOUNT=os.environ.get("TUIYOU_LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
-        LOGIN_LIMIT_PER_ADDRESS=os.environ.get("TUIYOU_LOGIN_LIMIT_PER_ADDRESS", "20 per 15 minutes"),
+        # a ceiling far above a review room's typos (50 tablets behind one address): see web/limits.py
+        LOGIN_LIMIT_PER_ADDRESS=os.environ.get("TUIYOU_LOGIN_LIMIT_PER_ADDRESS", "100 per 15 minutes"),
         # Shared state of several app servers lives in Redis when TUIYOU_REDIS_URL is set.
         REDIS_URL=os.environ.get("TUIYOU_REDIS_URL") or None,
         RATELIMIT_STORAGE_URI=(os.environ.get("TUIYOU_RATELIMIT_STORAGE_URI") or os.environ.get("TUIYOU_REDIS_URL")
@@ -54,6 +56,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         RATELIMIT_HEADERS_ENABLED=True,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        # A login ends after this long without a request, and this long after it began, whatever happens.
+        SESSION_IDLE_MINUTES=float(os.environ.get("TUIYOU_SESSION_IDLE_MINUTES", "60")),
+        SESSION_MAX_HOURS=float(os.environ.get("TUIYOU_SESSION_MAX_HOURS", "12")),
         BABEL_DEFAULT_LOCALE="zh_CN",
         MAX_CONTENT_LENGTH=int(os.environ.get("TUIYOU_MAX_UPLOAD_MB", "32")) * 1024 * 1024,
         # Import files are read in a worker process with these limits (web/intake/sandbox.py).
@@ -66,6 +71,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_pyfile("config.py", silent=True)
     if test_config is not None:
         app.config.from_mapping(test_config)
+    # the cookie expires with the login's absolute lifetime (the server checks it too)
+    app.config["PERMANENT_SESSION_LIFETIME"] = dt.timedelta(hours=app.config["SESSION_MAX_HOURS"])
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = os.environ.get("TUIYOU_SECRET_KEY") or _secret_key(app.instance_path)
     if not app.config.get("AUDIT_KEY"):  # seals the audit log; kept apart from the session key

@@ -6,6 +6,7 @@ on both SQLite and PostgreSQL and hands them back aware.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from enum import Enum
 from typing import Any, Optional
 
@@ -16,6 +17,11 @@ from sqlmodel import Field, SQLModel
 def utcnow() -> dt.datetime:
     """The current time, aware, in UTC."""
     return dt.datetime.now(dt.timezone.utc)
+
+
+def new_session_epoch() -> str:
+    """A fresh random session epoch (128 bits as hex): every session cookie of the user must carry it."""
+    return secrets.token_hex(16)
 
 
 class Role(str, Enum):
@@ -158,6 +164,10 @@ class User(SQLModel, table=True):
     active: bool = True
     # An expert's most works per round (每轮最多评审数); None: no limit.
     capacity: Optional[int] = None
+    # Random, replaced when the user logs out or their password changes or is reset: a session
+    # cookie counts only while it carries the current epoch (web.access), on every app server.
+    session_epoch: str = Field(default_factory=new_session_epoch, max_length=32,
+                               sa_column_kwargs={"server_default": ""})
     created_at: dt.datetime = Field(default_factory=utcnow)
 
 
@@ -303,6 +313,17 @@ class AuditEvent(SQLModel, table=True):
     seal: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
 
 
+class AuditHead(SQLModel, table=True):
+    """The audit log's sealed head (one row, id 1): how many events it holds and the last one's
+    hash, sealed under the audit key and rewritten with every event (web.audit)."""
+
+    id: int = Field(default=1, primary_key=True)
+    events: int = 0
+    last_hash: str = Field(default="", max_length=64)
+    seal: str = Field(default="", max_length=64)
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+
+
 class ScoreSave(SQLModel, table=True):
     """An applied score save under its Idempotency-Key: a retry gets this first answer back."""
 
@@ -333,6 +354,14 @@ class ResultVersion(SQLModel, table=True):
     reopened_by: Optional[int] = Field(default=None, foreign_key="user.id")
     reopened_at: Optional[dt.datetime] = None
     reopen_reason: Optional[str] = None
+    # The audit log's head just after this signing (COUNT:HASH, printed on the PDF as its anchor).
+    audit_events: Optional[int] = None
+    audit_hash: Optional[str] = Field(default=None, max_length=64)
+
+    @property
+    def audit_anchor(self) -> Optional[str]:
+        """``COUNT:HASH`` of the audit log just after this signing (None when signed before there was a head)."""
+        return f"{self.audit_events}:{self.audit_hash}" if self.audit_hash else None
 
 
 class RankingCache(SQLModel, table=True):

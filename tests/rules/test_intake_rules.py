@@ -196,7 +196,7 @@ def test_cap_exactly_fifty_percent_and_one_over():
 
 @pytest.mark.parametrize("source,target,reason,ok", [
     ("draft", "intake", None, True), ("intake", "scoring", None, True), ("scoring", "review", None, True),
-    ("review", "signed", None, True), ("review", "scoring", "复核发现评分遗漏", True),
+    ("review", "signed", None, False), ("review", "scoring", "复核发现评分遗漏", True),
     ("review", "scoring", None, False), ("review", "scoring", "  ", False), ("signed", "review", "x", False),
     ("draft", "scoring", None, False), ("intake", "signed", None, False), ("scoring", "draft", "x", False),
     ("draft", "draft", None, False), ("draft", "closed", None, False),
@@ -207,6 +207,18 @@ def test_round_transitions(source, target, reason, ok):
     else:
         with pytest.raises(TransitionError):
             check_transition(source, target, reason=reason)
+
+
+def test_signed_is_reached_only_through_the_sign_off():
+    """No change of state leads to signed (issue 19 item 7): the message names the sign-off."""
+    with pytest.raises(TransitionError) as refused:
+        check_transition("review", "signed", reason="组长已口头同意", key="2025Q1")
+    assert refused.value.code == "sign_off_required"
+    assert "/review/2025Q1/shortlist" in refused.value.zh and "POST /api/v1/rounds/2025Q1/shortlist/signoff" \
+        in refused.value.en and "sign-off" in refused.value.en
+    with pytest.raises(TransitionError) as final:
+        check_transition("signed", "review", reason="x", key="2025Q1")
+    assert final.value.code == "final" and "/api/v1/rounds/2025Q1/reopen" in final.value.en
 
 
 CASES = CaseContext("2025-cases", (dt.date(2025, 1, 1), dt.date(2025, 12, 31)), dt.date(2025, 12, 20))

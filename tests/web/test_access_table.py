@@ -24,6 +24,8 @@ TABLE: dict[tuple[str, str], object] = {
     ("GET", "/login"): "all",
     ("POST", "/login"): "all",
     ("POST", "/logout"): "all",
+    ("GET", "/account/password"): "login",
+    ("POST", "/account/password"): "login",
     ("GET", "/static/<path:filename>"): "all",
     ("GET", "/sw.js"): "all",
     ("GET", "/rating/csrf"): ("json", EXPERT),
@@ -111,6 +113,7 @@ TABLE: dict[tuple[str, str], object] = {
     ("POST", "/api/v1/rounds/<key>/shortlist/entries/<int:entry_id>"): CHAIR,
     ("POST", "/api/v1/rounds/<key>/shortlist/signoff"): CHAIR | EXPERT,  # experts: members sign a sealed round
     ("POST", "/api/v1/rounds/<key>/reopen"): ADMIN,
+    ("POST", "/api/v1/rounds/<key>/state"): ADMIN,
     ("GET", "/api/v1/rounds/<key>/shortlist.<any(csv, xlsx, pdf):fmt>"): CHAIR,
 }
 

@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from intake_support import dump_database
 from testkit import browser_log_in
-from web.models import AuditEvent, Round, Work
+from web.models import AuditEvent, Round, RoundState, Work
 from web.rounds.operations import create_round, set_state
 
 PAGE = "/admin/rounds/2025Q1-浙江/recommend"
@@ -117,8 +117,10 @@ def test_national_and_unknown_rounds_have_no_page(admin, session):
 
 def test_signed_round_is_read_only(admin, session, provincial):
     r = session.exec(select(Round).where(Round.key == "2025Q1-浙江")).one()
-    for state in ("intake", "scoring", "review", "signed"):
+    for state in ("intake", "scoring", "review"):
         set_state(session=session, round_=r, state=state, actor="t")
+    r.state = RoundState.signed  # as the chair's sign-off leaves it
+    session.add(r)
     session.commit()
     page = admin.get(PAGE).get_data(as_text=True)
     assert "推荐结果不可更改" in page and "保存推荐结果" not in page

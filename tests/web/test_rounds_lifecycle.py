@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlalchemy import text
 from sqlmodel import select
 
 from intake_support import Q1_DAY, csv_bytes, distinct_title, dump_database, work_row
 from web.audit import verify_log
-from web.models import AuditEvent, DisseminationCase, Round, Shortlist, ShortlistEntry, Work
+from web.models import AuditEvent, DisseminationCase, Round, RoundState, Shortlist, ShortlistEntry, Work
 from web.rounds.operations import create_round, set_state
 
 
@@ -27,15 +28,22 @@ def test_set_state_contract_and_audit(app, runner, session):
     assert back.exit_code == 1 and "reason" in back.output
     assert cli(app, runner, "round", "set-state", "2025Q1", "scoring", "--reason", "复核退回").exit_code == 0
     skip = cli(app, runner, "round", "set-state", "2025Q1", "signed")
-    assert skip.exit_code == 1 and "cannot go from scoring to signed" in skip.output
-    for state in ("review", "signed"):
-        assert cli(app, runner, "round", "set-state", "2025Q1", state).exit_code == 0
+    assert skip.exit_code == 1 and "only through the chair's sign-off" in skip.output
+    assert cli(app, runner, "round", "set-state", "2025Q1", "review").exit_code == 0
+    # signed has one owner, the chair's sealed sign-off: never a change of state (issue 19 item 7)
+    signed = cli(app, runner, "round", "set-state", "2025Q1", "signed")
+    assert signed.exit_code == 1 and "/review/2025Q1/shortlist" in signed.output \
+        and "POST /api/v1/rounds/2025Q1/shortlist/signoff" in signed.output
+    session.expire_all()
+    assert session.exec(select(Round).where(Round.key == "2025Q1")).one().state.value == "review"
+    session.execute(text("UPDATE round SET state = 'signed' WHERE key = '2025Q1'"))  # as a sign-off leaves it
+    session.commit()
     final = cli(app, runner, "round", "set-state", "2025Q1", "review", "--reason", "x")
-    assert final.exit_code == 1 and "final" in final.output
+    assert final.exit_code == 1 and "final" in final.output and "reopen" in final.output
     assert cli(app, runner, "round", "set-state", "2025Q1", "bogus").exit_code == 2
     assert cli(app, runner, "round", "set-state", "2099Q1", "intake").exit_code == 1
     states = [e.detail["to"] for e in session.exec(select(AuditEvent).where(AuditEvent.action == "round.state"))]
-    assert states == ["intake", "scoring", "review", "scoring", "review", "signed"]
+    assert states == ["intake", "scoring", "review", "scoring", "review"]
     assert verify_log(session).ok
     listing = cli(app, runner, "round", "list")
     assert "2025Q1" in listing.output and "signed" in listing.output and "2025-03-31" in listing.output
@@ -53,8 +61,10 @@ def signed_quarter(session, key: str, titles: list[str], included: list[bool], *
     session.add_all([ShortlistEntry(shortlist_id=shortlist.id, work_id=w.id, category=w.category, rank=i + 1,
                                     score=8.0, se=0.1, proposed=inc, included=inc)
                      for i, (w, inc) in enumerate(zip(works, included))])
-    for state in ("intake", "scoring", "review", "signed"):
+    for state in ("intake", "scoring", "review"):
         set_state(session=session, round_=round_, state=state, actor="t")
+    round_.state = RoundState.signed  # as the chair's sign-off leaves it (the shortlist is built by hand here)
+    session.add(round_)
     session.commit()
     return round_, works
 

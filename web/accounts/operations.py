@@ -1,4 +1,4 @@
-"""Writes of accounts: users and API bearer tokens.
+"""Writes of accounts: users, their passwords, the end of their sessions, and API bearer tokens.
 
 Tokens are random 256-bit strings shown once; only their SHA-256 is stored, so a leaked
 database does not leak usable tokens.
@@ -8,10 +8,12 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
+from sqlalchemy import update
 from sqlmodel import Session, select
 
-from ..models import ApiToken, Role, User, utcnow
-from .passwords import hash_password, token_digest
+from ..audit import record_event
+from ..models import ApiToken, Role, User, new_session_epoch, utcnow
+from .passwords import check_password, hash_password, token_digest
 from .queries import get_user_by_name
 
 
@@ -52,3 +54,39 @@ def revoke_token(*, session: Session, token: str) -> bool:
     row.revoked_at = utcnow()
     session.add(row)
     return True
+
+
+def end_sessions(*, session: Session, user: User, actor: str, why: str) -> int:
+    """End every session and API token of ``user``, on every app server (not committed).
+
+    A new session epoch makes every cookie carrying the old one worthless (web.access checks it on
+    each request); every unrevoked token is revoked. Returns how many tokens were revoked.
+    """
+    user.session_epoch = new_session_epoch()
+    session.add(user)
+    revoked = session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+                              .values(revoked_at=utcnow())).rowcount
+    session.flush()
+    record_event(session, "user.sessions_ended", actor=actor, subject=user.username,
+                 detail={"why": why, "tokens_revoked": revoked})
+    return revoked
+
+
+def set_password(*, session: Session, user: User, password: str, actor: str, why: str = "password_reset") -> None:
+    """Set ``user``'s password and end all their sessions and tokens (ValueError when the policy
+    refuses the password); audit-logged without the password."""
+    user.password_hash = hash_password(password, username=user.username)
+    session.add(user)
+    record_event(session, "user.password_set", actor=actor, subject=user.username, detail={"why": why})
+    end_sessions(session=session, user=user, actor=actor, why=why)
+
+
+def change_own_password(*, session: Session, user: User, current: str, new: str, repeated: str) -> None:
+    """A user changes their own password: the current one first (ValueError saying what is wrong)."""
+    if not check_password(user, current):
+        raise ValueError("current")
+    if new != repeated:
+        raise ValueError("repeat")
+    if new == current:
+        raise ValueError("same")
+    set_password(session=session, user=user, password=new, actor=user.username, why="password_changed")

@@ -1,11 +1,14 @@
-"""Login and logout pages (session cookie, CSRF-protected forms)."""
+"""Login, logout and the password page (session cookie, CSRF-protected forms)."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from ..access import current_user, end_browser_session, login_required, start_session
 from ..audit import record_event
 from ..db import get_session
+from .operations import change_own_password, end_sessions
+from .passwords import MIN_PASSWORD_LENGTH
 from .queries import authenticate
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
@@ -33,9 +36,7 @@ def login():
         flash(_("用户名或密码不正确。"), "error")
         return render_template("accounts/login.html", next=request.form.get("next", ""),
                                username=username), 401
-    session.clear()
-    session["user_id"], session["pw"] = user.id, user.password_hash[-16:]
-    session.permanent = True
+    start_session(user)
     record_event(db, "login", actor=user.username)
     db.commit()
     return redirect(_safe_next(request.form.get("next")))
@@ -43,10 +44,39 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """End the session."""
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
+    """End the session: every session and API token of the user, on every app server."""
+    user = current_user()
+    if user is not None:
+        db = get_session()
+        end_sessions(session=db, user=user, actor=user.username, why="logout")
+        db.commit()
+    end_browser_session()
     flash(_("您已退出登录。"), "info")
     return redirect(url_for("accounts.login"))
+
+
+_PROBLEMS = {"current": lambda: _("当前密码不正确，密码未修改。"),
+             "repeat": lambda: _("两次输入的新密码不一致，密码未修改。"),
+             "same": lambda: _("新密码不能与当前密码相同。")}
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def password():
+    """Change one's own password; every other session and token of the user ends with it."""
+    if request.method == "GET":
+        return render_template("accounts/password.html", min_length=MIN_PASSWORD_LENGTH)
+    db, user = get_session(), current_user()
+    try:
+        change_own_password(session=db, user=user, current=request.form.get("current", ""),
+                            new=request.form.get("new", ""), repeated=request.form.get("repeat", ""))
+    except ValueError as exc:
+        db.rollback()
+        g.password_refused = str(exc) == "current"  # counts as a failed login of this account (web.limits)
+        problem = _PROBLEMS.get(str(exc))
+        flash(problem() if problem else _("新密码不符合要求：%(why)s", why=str(exc)), "error")
+        return render_template("accounts/password.html", min_length=MIN_PASSWORD_LENGTH), 422
+    db.commit()
+    start_session(user)  # this browser stays logged in with the new epoch; every other session has ended
+    flash(_("密码已修改。其他设备上的登录和 API 令牌均已失效。"), "info")
+    return redirect(url_for("home.index")), 303

@@ -89,7 +89,10 @@ _REVIEW_PATHS = {
             "password": {"type": "string", "description": "The signer re-enters their password"},
             "dissent": {"type": "string"}}}),
         "responses": {"201": {"description": "Signed", **_json({"type": "object", "properties": {
-            "version": {"type": "integer"}, "content_sha256": {"type": "string"}, "state": {"type": "string"}}})},
+            "version": {"type": "integer"}, "content_sha256": {"type": "string"}, "state": {"type": "string"},
+            "audit_anchor": {"type": "string", "description": "The chair's seal: the audit log's sealed head "
+                             "just after this signing, COUNT:HASH, as every PDF of this version prints it; "
+                             "`tuiyou audit verify --anchor COUNT:HASH` checks that the log still holds it"}}})},
             "403": {"description": "Wrong password (`wrong_password`), or not a chair/admin", **_json(_error)},
             "409": {"description": "The round is not in review (`not_in_review`), or abnormal ratings are neither "
                                    "explained nor waived (`unexplained_abnormal`, with `unexplained`: assignment ids)",
@@ -117,6 +120,20 @@ _REVIEW_PATHS = {
                                   "unexplained": {"type": "array", "items": {"type": "integer"}},
                                   "flags": {"type": "array", "items": {"type": "object"}}}})},
                       **_chair_errors, "404": {"description": "No such round"}}}},
+    "/rounds/{key}/state": {"post": {
+        "summary": "An admin moves a round to draft, intake, scoring or review (going back needs a reason); "
+                   "`signed` is refused: only the chair's sign-off seals a round", "security": _bearer,
+        "parameters": _key, "requestBody": _json({"type": "object", "required": ["state"], "properties": {
+            "state": {"type": "string", "enum": ["draft", "intake", "scoring", "review"]},
+            "reason": {"type": "string"}}}),
+        "responses": {"200": {"description": "Moved and audited", **_json({"type": "object", "properties": {
+            "round": {"type": "string"}, "from": {"type": "string"}, "state": {"type": "string"}}})},
+            "409": {"description": "Not allowed from the round's state; `sign_off_required` for `signed` (the "
+                                   "message points to POST /rounds/{key}/shortlist/signoff), `final` for a signed "
+                                   "round (re-open it instead)", **_json(_error)},
+            "422": {"description": "Unknown state, or stepping back without a reason", **_json(_error)},
+            "401": {"description": "No valid token"}, "403": {"description": "Not an admin"},
+            "404": {"description": "No such round", **_json(_error)}}}},
     "/rounds/{key}/reopen": {"post": {
         "summary": "An admin re-opens a signed round with a reason (a new version follows)", "security": _bearer,
         "parameters": _key, "requestBody": _json({"type": "object", "required": ["reason"],

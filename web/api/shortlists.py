@@ -41,7 +41,7 @@ def _versions(db, round_) -> list[dict]:
              "signed_by": names.get(v.signed_by), "signed_at": v.signed_at.isoformat(),
              "reopened_by": names.get(v.reopened_by) if v.reopened_by else None,
              "reopened_at": v.reopened_at.isoformat() if v.reopened_at else None,
-             "reopen_reason": v.reopen_reason} for v in versions]
+             "reopen_reason": v.reopen_reason, "audit_anchor": v.audit_anchor} for v in versions]
 
 
 @bp.get("/rounds/<key>/shortlist")
@@ -58,7 +58,8 @@ def shortlist(key: str):
         if stored is None:
             return error(404, "no_such_version", f"round {key} has no signed version {request.args['version']}")
         return jsonify({"round": key, "version": stored.version, "content_sha256": stored.content_sha256,
-                        "signed_at": stored.signed_at.isoformat(), "content": json.loads(stored.content)})
+                        "signed_at": stored.signed_at.isoformat(), "audit_anchor": stored.audit_anchor,
+                        "content": json.loads(stored.content)})
     try:
         view = console.shortlist_view(session=db, round_=round_, method=console.parse_method(request.args.get("method")))
     except operations.ReviewError as exc:
@@ -131,7 +132,8 @@ def signoff(key: str):
         return _refused(exc)
     db.commit()
     return jsonify({"round": key, "state": "signed", "version": version.version,
-                    "content_sha256": version.content_sha256, "signed_at": version.signed_at.isoformat()}), 201
+                    "content_sha256": version.content_sha256, "signed_at": version.signed_at.isoformat(),
+                    "audit_anchor": version.audit_anchor}), 201
 
 
 def _member_signature(db, round_, key: str):
@@ -163,7 +165,8 @@ def reopen(key: str):
     except operations.ReviewError as exc:
         return _refused(exc)
     db.commit()
-    return jsonify({"round": key, "state": round_.state.value, "reopened_version": version.version})
+    return jsonify({"round": key, "state": round_.state.value,
+                    "reopened_version": version.version if version else None})
 
 
 @bp.get("/rounds/<key>/shortlist.<any(csv, xlsx, pdf):fmt>")

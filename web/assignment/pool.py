@@ -19,7 +19,6 @@ from sqlmodel import Session, select
 from scoring.rules.config import load_rules
 from scoring.rules.eligibility import Issue
 
-from ..accounts.passwords import hash_password
 from ..audit import record_event
 from ..intake.files import read_table
 from ..models import Assignment, AssignmentStatus, Conflict, ExpertAbsence, Role, Round, User, Work
@@ -223,9 +222,3 @@ def set_availability(*, session: Session, round_: Round, expert: User, available
     session.flush()
 
 
-def set_password(*, session: Session, user: User, password: str, actor: str) -> None:
-    """Set a user's password (ValueError when the policy refuses it); audit-logged without the password."""
-    user.password_hash = hash_password(password, username=user.username)
-    session.add(user)
-    record_event(session, "user.password_set", actor=actor, subject=user.username)
-    session.flush()

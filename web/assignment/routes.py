@@ -18,6 +18,7 @@ from scoring.rules.assignment_report import DESIGN_LABELS, DESIGN_SHORT
 from scoring.rules.conflicts import CONFLICT_REASONS
 
 from ..access import current_user, role_required
+from ..accounts.operations import set_password
 from ..accounts.queries import get_user_by_name
 from ..db import get_engine, get_session
 from ..inputs import record_id
@@ -30,7 +31,7 @@ from .jobs import job_status, launch, start_job
 from .operations import (AssignmentRefused, add_assignment, add_case_assignment, move_assignment, propose_replacement,
                          remove_assignment, replace_recused)
 from .pool import (EXPERT_COLUMNS, declare_conflict, declare_work_conflict, import_experts, set_availability,
-                   set_password, withdraw_conflict)
+                   withdraw_conflict)
 from .queries import (MAX_RESULTS, MIN_SEARCH, absences, declared_conflicts, expert_pool, find_works_to_declare,
                       latest_draw, round_assignments, round_report)
 

@@ -55,7 +55,8 @@ def export_document(*, session: Session, round_: Round, scope: str = "shortlist"
                           for s, user in queries.sign_offs(session=session, shortlist=shortlist)]
         return from_snapshot(round_key=round_.key, round_label=round_label(round_), content_text=chosen.content,
                              sha256=chosen.content_sha256, version=chosen.version, signed_at=chosen.signed_at,
-                             signatures=signatures, scope=scope, unsigned=unsigned)
+                             signatures=signatures, scope=scope, unsigned=unsigned,
+                             audit_anchor=chosen.audit_anchor)
     view = console.shortlist_view(session=session, round_=round_)
     return from_view(round_key=round_.key, round_label=round_label(round_), method=view.method,
                      state=view.state, entries=view.entries, scope=scope)

@@ -38,6 +38,8 @@ class ExportDocument:
     rows: list[dict]
     signatures: list[dict] = field(default_factory=list)
     unsigned: list[str] = field(default_factory=list)  # panel members who have not signed
+    # The audit log's sealed head at the signing (COUNT:HASH): `tuiyou audit verify --anchor` checks it.
+    audit_anchor: str | None = None
 
     def categories(self) -> list[tuple[str, list[dict]]]:
         """Rows grouped by category, in the configured order of categories (then any other)."""
@@ -63,14 +65,14 @@ def _scope(rows: list[dict], scope: str) -> list[dict]:
 
 def from_snapshot(*, round_key: str, round_label: str, content_text: str, sha256: str, version: int,
                   signed_at: dt.datetime, signatures: list[dict], scope: str,
-                  unsigned: list[str] | None = None) -> ExportDocument:
+                  unsigned: list[str] | None = None, audit_anchor: str | None = None) -> ExportDocument:
     """An export of a signed version (exactly the frozen entries, each beside its frozen override reason)."""
     content = json.loads(content_text)
     reasons = {o["item_id"]: o["override_reason"] for o in content.get("overrides", [])}
     entries = [{**e, "override_reason": reasons.get(e["item_id"])} for e in content["entries"]]
     return ExportDocument(round_key, round_label, content["method"], content["params"], "signed", scope, sha256,
                           version, signed_at.isoformat(timespec="seconds"), _now(),
-                          _scope(entries, scope), signatures, list(unsigned or []))
+                          _scope(entries, scope), signatures, list(unsigned or []), audit_anchor)
 
 
 def from_view(*, round_key: str, round_label: str, method: str, state: str, entries: list[dict],

@@ -1,5 +1,6 @@
 """The PDF export (fpdf2): A4, Chinese as text in a system CJK font, a table per category, the
-method, date, round, snapshot hash, and signature lines."""
+method, date, round, snapshot hash, the audit anchor of a signed version (on every page), and
+signature lines."""
 from __future__ import annotations
 
 from fpdf import FPDF
@@ -22,6 +23,18 @@ class _Pdf(FPDF):
         self.set_font("cjk", size=7.5)
         self.set_text_color(90)
         self.cell(0, 5, f"{self.footer_text}    第 {self.page_no()}/{{nb}} 页", align="C")
+
+
+# A version signed before the log had a sealed head (migration 0009) has no anchor to print.
+NO_ANCHOR = "无（本版本签署时审计日志尚无封存的头部）"
+
+
+def _short_anchor(anchor: str | None) -> str:
+    """COUNT:first 16 hex digits… (``tuiyou audit verify --anchor`` accepts this short form too)."""
+    if not anchor:
+        return "无"
+    count, _, digest = anchor.partition(":")
+    return f"{count}:{digest[:16]}…"
 
 
 def _fit(pdf: FPDF, text: str, width: float) -> str:
@@ -49,6 +62,8 @@ def to_pdf(doc: ExportDocument) -> bytes:
     pdf.set_auto_page_break(True, margin=16)
     pdf.add_font("cjk", "", str(font))
     pdf.footer_text = f"{doc.round_label} · SHA-256 {doc.sha256[:16] + '…' if doc.sha256 else '未签署'}"
+    if doc.state == "signed":  # every page carries the audit log's head at the signing (short form)
+        pdf.footer_text += f" · 审计锚点 {_short_anchor(doc.audit_anchor)}"
     pdf.alias_nb_pages()
     pdf.add_page()
     pdf.set_font("cjk", size=16)
@@ -57,9 +72,11 @@ def to_pdf(doc: ExportDocument) -> bytes:
     pdf.set_font("cjk", size=9)
     state = {"signed": f"已签署（第 {doc.version} 版，{doc.signed_at}）", "proposed": "建议名单，尚未签署",
              "unsaved": "建议名单，尚未保存"}.get(doc.state, doc.state)
-    for label, value in (("轮次", doc.round_label), ("状态", state), ("标准化方法", doc.method_label),
-                         ("导出日期", doc.generated_at[:10]),
-                         ("快照 SHA-256", doc.sha256 or "未签署，无快照哈希")):
+    rows = [("轮次", doc.round_label), ("状态", state), ("标准化方法", doc.method_label),
+            ("导出日期", doc.generated_at[:10]), ("快照 SHA-256", doc.sha256 or "未签署，无快照哈希")]
+    if doc.state == "signed":
+        rows.append(("审计锚点", doc.audit_anchor or NO_ANCHOR))
+    for label, value in rows:
         pdf.cell(28, 5.5, label)
         pdf.cell(0, 5.5, str(value), new_x="LMARGIN", new_y="NEXT")
     if doc.params.get("band"):
@@ -115,6 +132,9 @@ def _signatures(pdf: FPDF, doc: ExportDocument) -> None:
     if doc.unsigned:
         pdf.multi_cell(0, 5.5, f"尚未签署的评审组成员（{len(doc.unsigned)}）：{'、'.join(doc.unsigned)}",
                        new_x="LMARGIN", new_y="NEXT")
+    if doc.state == "signed" and doc.audit_anchor:
+        pdf.multi_cell(0, 5.5, f"审计锚点（签署时审计日志的封存头部，可用 tuiyou audit verify --anchor 核对）："
+                               f"{doc.audit_anchor}", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(6)
     for label in ("评审组组长签字", "评审专家签字", "评审专家签字", "评审专家签字"):
         pdf.cell(40, 10, f"{label}：")

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, request
-from flask_wtf.csrf import generate_csrf
+from flask_wtf.csrf import CSRFError, generate_csrf
 
 from ..access import current_user, role_required
 from ..db import get_session
@@ -17,6 +17,14 @@ from .queries import (assignment_for_expert, assignment_scores, current_comment,
                       own_scale)
 
 bp = Blueprint("rating", __name__, template_folder="templates")
+
+
+@bp.errorhandler(CSRFError)
+def csrf_refused(_error):
+    """The form's calls get JSON for a stale CSRF token (an HTML page before): the form asks
+    ``/rating/csrf`` for a fresh one and tries once more, or, when that answers 401, asks the
+    expert to log in again while the changes wait on the device."""
+    return jsonify(error="csrf", message="The form's CSRF token has expired; fetch a new one."), 400
 
 
 def _expert_json(view):

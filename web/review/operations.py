@@ -14,7 +14,7 @@ from scoring.rules.shortlist import Proposal
 from scoring.rules.states import state_label_zh
 
 from ..accounts.passwords import check_password
-from ..audit import record_event
+from ..audit import read_head, record_event
 from ..models import (RankingCache, ResultVersion, Role, Round, RoundState, Shortlist, ShortlistEntry,
                       SignOff, User, utcnow)
 from .queries import (cache_entry, get_shortlist, is_case_round, result_versions, round_is_locked, sign_offs,
@@ -162,11 +162,20 @@ def freeze(*, session: Session, round_: Round, shortlist: Shortlist, content: di
                  detail={"version": number, "sha256": digest, "method": content["method"],
                          "included": sum(e["included"] for e in content["entries"]),
                          "dissent": (dissent or "").strip() or None})
+    # the audit log's head with this signing in it: the anchor every PDF of this version prints
+    head = read_head(session)
+    version.audit_events, version.audit_hash = head.events, head.last_hash
+    session.add(version)
     return version
 
 
-def reopen(*, session: Session, round_: Round, actor: User, reason: str) -> ResultVersion:
-    """An admin re-opens a signed round (back to review) with a reason; the signed version stays readable."""
+def reopen(*, session: Session, round_: Round, actor: User, reason: str) -> ResultVersion | None:
+    """An admin re-opens a signed round (back to review) with a reason; the signed version stays readable.
+
+    Returns the version re-opened, or None for a round that is signed without a sealed version of
+    its own (signed around the chair before the sign-off became the only way in): it goes back to
+    review all the same, and the audit event says that no sealed version was re-opened.
+    """
     if actor.role != Role.admin:
         raise ReviewError(403, "admin_only", "只有管理员可以重新开启已签署的轮次", "only an admin can re-open a signed round")
     reason = (reason or "").strip()
@@ -175,9 +184,11 @@ def reopen(*, session: Session, round_: Round, actor: User, reason: str) -> Resu
     if not round_is_locked(round_):
         raise ReviewError(409, "not_signed", "轮次尚未签署", "the round is not signed")
     versions = result_versions(session=session, round_=round_)
-    current = versions[-1]
-    current.reopened_by, current.reopened_at, current.reopen_reason = actor.id, utcnow(), reason
-    session.add(current)
+    # the sealed version this signing made: the last one, unless that one was already re-opened
+    current = versions[-1] if versions and versions[-1].reopened_at is None else None
+    if current is not None:
+        current.reopened_by, current.reopened_at, current.reopen_reason = actor.id, utcnow(), reason
+        session.add(current)
     shortlist = get_shortlist(session=session, round_=round_)
     if shortlist is not None:
         shortlist.state, shortlist.content_sha256, shortlist.frozen_at = "proposed", None, None
@@ -191,5 +202,7 @@ def reopen(*, session: Session, round_: Round, actor: User, reason: str) -> Resu
     record_event(session, "round.state", actor=actor.username, round_id=round_.id, subject=round_.key,
                  detail={"from": "signed", "to": "review", "backward": True, "reason": reason})
     record_event(session, "shortlist.reopened", actor=actor.username, round_id=round_.id, subject=round_.key,
-                 detail={"version": current.version, "sha256": current.content_sha256, "reason": reason})
+                 detail={"version": current.version if current else None,
+                         "sha256": current.content_sha256 if current else None, "reason": reason,
+                         **({} if current else {"sealed_version": False})})
     return current

@@ -235,7 +235,8 @@ def signoff(key: str):
     except operations.ReviewError as exc:
         return _refused(exc, key)
     db.commit()
-    flash(_("已签署第 %(version)s 版，SHA-256：%(sha)s", version=version.version, sha=version.content_sha256), "info")
+    flash(_("已签署第 %(version)s 版，SHA-256：%(sha)s；审计锚点：%(anchor)s", version=version.version,
+            sha=version.content_sha256, anchor=version.audit_anchor), "info")
     return redirect(url_for("review.shortlist", key=key)), 303
 
 

@@ -1,5 +1,6 @@
-"""Writes of rounds: creating them, moving them through draft → intake → scoring → review →
-signed, and building the annual round from the signed quarters."""
+"""Writes of rounds: creating them, moving them through draft → intake → scoring → review (the
+chair's sign-off in web.review is the only way to ``signed``), and building the annual round
+from the signed quarters."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -47,9 +48,12 @@ def create_round(*, session: Session, key: str, stage: str = "national", unit: s
 
 def set_state(*, session: Session, round_: Round, state: RoundState | str, actor: str = "",
               reason: str | None = None) -> None:
-    """Move a round to ``state`` and record it; TransitionError (a ValueError) if the move is not allowed."""
+    """Move a round to ``state`` and record it; TransitionError (a ValueError) if the move is not allowed.
+
+    ``signed`` is always refused (the message points to the chair's sign-off, which seals the result).
+    """
     target = getattr(state, "value", str(state))
-    transition = check_transition(round_.state.value, target, reason=reason)
+    transition = check_transition(round_.state.value, target, reason=reason, key=round_.key)
     previous = round_.state
     round_.state = RoundState(transition.target)
     session.add(round_)

@@ -134,23 +134,39 @@
   }
 
   // ---- sending ---------------------------------------------------------------------------
-  function request(method, url, body, key) {
+  function request(method, url, body, key, retried) {
     var headers = { "Content-Type": "application/json", "X-CSRFToken": csrf, "Accept": "application/json" };
     if (key) { headers["Idempotency-Key"] = key; }
     return fetch(url, { method: method, headers: headers, body: JSON.stringify(body || {}),
                         credentials: "same-origin", cache: "no-store", redirect: "error" })
       .then(function (response) {
         return response.json().catch(function () { return {}; }).then(function (data) {
-          if (response.status === 400 && data.error === "csrf") {
-            return refreshCsrf().then(function () { return request(method, url, body, key); });
+          if (response.status === 400 && data.error === "csrf" && !retried) {
+            // A fresh token, then one more try; no token means the session has ended (401: log in again).
+            return refreshCsrf().then(function (ok) {
+              return ok ? request(method, url, body, key, true) : { status: 401, data: {} };
+            });
           }
           return { status: response.status, data: data };
         });
       });
   }
   function refreshCsrf() {
-    return fetch(root.dataset.csrfUrl, { credentials: "same-origin", cache: "no-store" })
-      .then(function (r) { return r.json(); }).then(function (d) { csrf = d.token; });
+    return fetch(root.dataset.csrfUrl, { credentials: "same-origin", cache: "no-store", redirect: "error" })
+      .then(function (r) { return r.ok ? r.json() : {}; })
+      .then(function (d) { if (d.token) { csrf = d.token; } return Boolean(d.token); });
+  }
+  // The session has ended (logout, a password change, the idle or absolute limit): the changes stay
+  // on the device, and the link brings the expert back to this form after logging in, where they sync.
+  function askToLogIn() {
+    show("error", root.dataset.msgLogin);
+    message.textContent = root.dataset.msgLogin + " ";
+    var link = document.createElement("a");
+    link.href = root.dataset.loginUrl + "?next=" + encodeURIComponent(location.pathname);
+    link.textContent = root.dataset.msgRelogin;
+    link.dataset.relogin = "";
+    message.appendChild(link);
+    message.hidden = false;
   }
 
   function flush() {
@@ -178,7 +194,7 @@
         });
       }
       if (answer.status === 409) { return showConflict(entry, answer.data); }
-      if (answer.status === 401) { show("error", root.dataset.msgLogin); return; }
+      if (answer.status === 401) { askToLogIn(); return; }
       // 422 / 423 / 404: the server refused this change; keep it on the device, say why.
       refused = true;
       show("error");

@@ -1,4 +1,4 @@
-"""App-wide commands: ``init-db``, ``serve``, ``demo`` and ``audit verify``."""
+"""App-wide commands: ``init-db``, ``serve``, ``demo`` and ``audit verify [--anchor COUNT:HASH]``."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -31,18 +31,30 @@ def audit_group():
 
 
 @audit_group.command("verify")
+@click.option("--anchor", default=None, metavar="COUNT:HASH",
+              help="A head printed on a signed PDF (审计锚点): the log must still hold it.")
 @with_app
-def audit_verify_command():
-    """Recompute the audit log's hash chain; exit 1 if any event was changed or removed."""
+def audit_verify_command(anchor):
+    """Recompute the audit log's chain, seals and sealed head; exit 1 if any event was edited,
+    removed, inserted, unsealed or cut off the end, or when the log does not hold ANCHOR."""
+    from ..audit import parse_anchor
+
+    try:
+        wanted = parse_anchor(anchor) if anchor is not None else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--anchor") from None
     with db_session() as session:
-        check = verify_log(session, key=current_app.config["AUDIT_KEY"])
+        check = verify_log(session, key=current_app.config["AUDIT_KEY"], anchor=wanted)
     if not check.ok:
         for problem in check.problems:
-            click.echo(f"event {problem.event_id}: {problem.kind}: {problem.message}", err=True)
-        raise click.ClickException(f"audit log broken at event {check.first_bad_id}: {check.problem}")
-    legacy = (f" ({check.unsealed_before_sealing} early events written before sealing began)"
-              if check.unsealed_before_sealing else "")
-    click.echo(f"audit log intact: {check.events} events{legacy}")
+            where = f"event {problem.event_id}" if problem.event_id is not None else "head"
+            click.echo(f"{where}: {problem.kind}: {problem.message}", err=True)
+        where = f" at event {check.first_bad_id}" if check.first_bad_id is not None else ""
+        raise click.ClickException(f"audit log broken{where}: {check.problem} "
+                                   f"({len(check.problems)} problem(s) in {check.events} events)")
+    click.echo(f"audit log intact: {check.events} events, every one sealed; head {check.head.anchor}")
+    if wanted is not None:
+        click.echo(f"anchor {wanted[0]}:{wanted[1][:16]}… found: event {check.anchor_event_id}")
 
 
 @click.command("serve")
