@@ -43,7 +43,7 @@ def main() -> None:
     from scoring.rules.config import load_rules
     from web.assignment.jobs import run_job, start_job
     from web.assignment.operations import run_draw
-    from web.models import Role, Round, RoundState, User, Work
+    from web.core.models import Role, Round, RoundState, User, Work
 
     engine = fresh_database(args.database_url)
     rng = np.random.default_rng(7)

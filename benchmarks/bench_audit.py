@@ -22,7 +22,7 @@ KEY = b"bench-audit-key"
 
 
 def append(engine, count: int, actor: str) -> None:
-    from web.audit import record_event
+    from web.core.audit import record_event
 
     for i in range(count):
         with Session(engine) as session:
@@ -32,7 +32,7 @@ def append(engine, count: int, actor: str) -> None:
 
 def bulk_log(engine, count: int) -> None:
     """``count`` more events through record_event, in transactions of 1,000 (the setting up, not measured)."""
-    from web.audit import record_event
+    from web.core.audit import record_event
 
     done = 0
     while done < count:
@@ -45,15 +45,15 @@ def bulk_log(engine, count: int) -> None:
 
 
 def main() -> None:
-    from web.audit import verify_log
-    from web.db import make_engine
+    from web.core.audit import verify_log
+    from web.core.db import make_engine
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default=None)
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--log", type=int, default=100_000)
     args = parser.parse_args()
-    from web.audit import head_seal
+    from web.core.audit import head_seal
 
     engine = fresh_database(args.url)  # migrated without a key: seal its empty log's head as init-db would
     engine.tuiyou_audit_key = KEY

@@ -12,8 +12,8 @@ from sqlalchemy.engine import Engine
 
 def fresh_database(url: str | None = None) -> Engine:
     """An engine on a fresh, migrated database (a temporary SQLite file when ``url`` is None)."""
-    from web.db import make_engine
-    from web.migrate import upgrade
+    from web.core.db import make_engine
+    from web.core.migrate import upgrade
 
     url = url or f"sqlite:///{tempfile.mkdtemp(prefix='tuiyou-bench-')}/bench.sqlite"
     engine = make_engine(url)

@@ -51,8 +51,8 @@ def prepare_database(url: str, *, fresh: bool = True) -> None:
     """Migrate ``url`` to head; with ``fresh`` a PostgreSQL schema is dropped and rebuilt first."""
     from sqlalchemy import text
 
-    from web.db import make_engine
-    from web.migrate import upgrade
+    from web.core.db import make_engine
+    from web.core.migrate import upgrade
 
     engine = make_engine(url)
     if fresh and url.startswith("postgres"):
@@ -68,8 +68,8 @@ def build_world(url: str, clients: int, *, per_expert: int = 10) -> list[tuple[i
     from sqlmodel import Session
 
     from web.accounts.operations import create_user, issue_token
-    from web.db import make_engine
-    from web.models import Assignment, Round, RoundState, Work
+    from web.core.db import make_engine
+    from web.core.models import Assignment, Round, RoundState, Work
 
     engine = make_engine(url)
     result = []
@@ -114,7 +114,7 @@ class Server:
                        "--threads", str(self.threads)]
             env = self.env
         else:
-            command = [str(bin_dir / "gunicorn"), "-c", "python:web.gunicorn_conf", "web:create_app()"]
+            command = [str(bin_dir / "gunicorn"), "-c", "python:web.core.gunicorn_conf", "web:create_app()"]
             env = {**self.env, "TUIYOU_BIND": f"127.0.0.1:{self.port}", "TUIYOU_WORKERS": str(self.workers),
                    "TUIYOU_THREADS": str(self.threads)}
         with open(self.log, "ab") as log:  # a file: an unread pipe would block the server
@@ -247,8 +247,8 @@ def check_database(url: str, tablets: list[Tablet]) -> dict:
     """Compare what the tablets were told with the Rating history in the database."""
     from sqlmodel import Session, select
 
-    from web.db import make_engine
-    from web.models import Assignment, Rating, ScoreSave
+    from web.core.db import make_engine
+    from web.core.models import Assignment, Rating, ScoreSave
 
     engine = make_engine(url)
     ids = [t.assignment_id for t in tablets]

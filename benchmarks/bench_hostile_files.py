@@ -67,7 +67,7 @@ def prepare(url: str) -> None:
     from sqlmodel import Session
 
     from web.accounts.operations import create_user
-    from web.db import make_engine
+    from web.core.db import make_engine
     from web.rounds.operations import create_round, set_state
 
     engine = make_engine(url)

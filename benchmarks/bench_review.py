@@ -33,9 +33,9 @@ def build(url: str, n_works: int, n_experts: int, per_work: int, seed: int = 0) 
     from sqlmodel import Session
 
     from web.accounts.passwords import hash_password
-    from web.db import make_engine
-    from web.migrate import upgrade
-    from web.models import Assignment, Rating, Round, RoundKind, RoundState, User, Work, utcnow
+    from web.core.db import make_engine
+    from web.core.migrate import upgrade
+    from web.core.models import Assignment, Rating, Round, RoundKind, RoundState, User, Work, utcnow
 
     rng = np.random.default_rng(seed)
     engine = make_engine(url)
@@ -115,13 +115,13 @@ def main() -> None:
     cold = timed(lambda: get(api))
     warm = [timed(lambda: get(api)) for _ in range(args.runs)]
     from sqlmodel import Session
-    from web.models import Rating
+    from web.core.models import Rating
     with Session(app.extensions["tuiyou.engine"]) as session:  # one new rating: the cache must not serve
         session.add(Rating(assignment_id=1, criterion="thought", value=9.5, version=1 + 1))
         session.commit()
     invalidated = timed(lambda: get(api))
     with client.session_transaction() as s:
-        from web.models import User
+        from web.core.models import User
         with Session(app.extensions["tuiyou.engine"]) as session:
             from sqlmodel import select
             chair = session.exec(select(User).where(User.username == "chair")).one()

@@ -58,9 +58,9 @@ def build_database(url: str) -> list[tuple[int, str, int]]:
     from sqlmodel import Session, select
 
     from seed.demo import build_demo
-    from web.db import make_engine
-    from web.migrate import upgrade
-    from web.models import Assignment, AssignmentStatus, Round, RoundState, User
+    from web.core.db import make_engine
+    from web.core.migrate import upgrade
+    from web.core.models import Assignment, AssignmentStatus, Round, RoundState, User
 
     engine = make_engine(url)
     if url.startswith("postgres"):
@@ -84,8 +84,8 @@ def final_versions(url: str, ids: list[int]) -> dict[int, int]:
     """The version of each form after the run, read from the database."""
     from sqlmodel import Session, select
 
-    from web.db import make_engine
-    from web.models import Assignment
+    from web.core.db import make_engine
+    from web.core.models import Assignment
 
     engine = make_engine(url)
     with Session(engine) as session:

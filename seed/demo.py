@@ -11,8 +11,8 @@ from sqlmodel import Session, select
 
 from scoring.rules.config import load_rules
 from web.accounts.operations import create_user
-from web.audit import record_event
-from web.models import (Assignment, AssignmentStatus, Rating, Role, RoundState, SubmitterType,
+from web.core.audit import record_event
+from web.core.models import (Assignment, AssignmentStatus, Rating, Role, RoundState, SubmitterType,
                         UnitType, Work, utcnow)
 from web.assignment.pool import declare_work_conflict
 from web.rounds.operations import create_round, set_state

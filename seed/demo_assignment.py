@@ -6,7 +6,7 @@ from sqlmodel import Session, select
 
 from scoring.rules.config import load_rules
 from web.assignment.operations import run_draw
-from web.models import Assignment, Round
+from web.core.models import Assignment, Round
 
 DEMO_DRAW_SEED = 20250401
 

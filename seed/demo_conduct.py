@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from scoring.rules.conduct import load_conduct_rule, scoring_deadline
 from scoring.rules.config import load_rules
 from web.conduct.report import forwarding_day
-from web.models import AssignmentStatus, Round, User
+from web.core.models import AssignmentStatus, Round, User
 
 from .demo_rating import assignments_with_ratings
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from web.models import Assignment, AssignmentStatus, Rating, Round, RoundState, User, Work, utcnow
+from web.core.models import Assignment, AssignmentStatus, Rating, Round, RoundState, User, Work, utcnow
 from web.panel.operations import explain, member_sign, refresh_flags
 from web.panel.queries import panel_members, round_flags, unexplained
 from web.rounds.operations import create_annual, set_state

@@ -7,7 +7,7 @@ import numpy as np
 from sqlmodel import Session, select
 
 from scoring.rules.config import load_rules
-from web.models import Assignment, AssignmentStatus, Comment, HighlightTag, Rating, Round
+from web.core.models import Assignment, AssignmentStatus, Comment, HighlightTag, Rating, Round
 
 REMARKS = ("叙事扎实，节奏把握得当。", "主题鲜明，但后半段略显拖沓。", "技术手段有新意，值得推荐。",
            "人物塑造立体，情感真挚。", "制作精良，声画质量高。")

@@ -9,7 +9,7 @@ import numpy as np
 from sqlmodel import Session, select
 
 from scoring.rules.config import load_rules
-from web.models import (Assignment, AssignmentStatus, Comment, DisseminationCase, HighlightTag, Rating,
+from web.core.models import (Assignment, AssignmentStatus, Comment, DisseminationCase, HighlightTag, Rating,
                         Role, Round, RoundState, User, utcnow)
 from web.review import console, operations, queries
 from web.rounds.operations import create_round, set_state
@@ -92,7 +92,7 @@ def _to_review(session: Session, round_: Round, actor: str) -> None:
 
 def build_review_demo(session: Session, *, rng: np.random.Generator, works_factory, password: str) -> list[str]:
     """Add the console's demo rounds (after the base demo); returns lines describing them."""
-    from web.models import Work  # noqa: F401  (the factory builds Work rows)
+    from web.core.models import Work  # noqa: F401  (the factory builds Work rows)
 
     rules = load_rules()
     experts = _experts(session)

@@ -40,8 +40,8 @@ def _cheap_password_hashes():
 @pytest.fixture(scope="session")
 def _sqlite_template(tmp_path_factory) -> Path:
     """A migrated SQLite database, copied for each test (migrating once is much faster)."""
-    from web.db import make_engine
-    from web.migrate import upgrade
+    from web.core.db import make_engine
+    from web.core.migrate import upgrade
 
     path = tmp_path_factory.mktemp("template") / "template.sqlite"
     engine = make_engine(f"sqlite:///{path}")
@@ -56,8 +56,8 @@ def _sqlite_template(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def _pg_migrated():
     """Reset the PostgreSQL test database once and migrate it to head."""
-    from web.db import make_engine
-    from web.migrate import upgrade
+    from web.core.db import make_engine
+    from web.core.migrate import upgrade
 
     engine = make_engine(PG_URL)
     engine.tuiyou_audit_key = AUDIT_KEY
@@ -74,8 +74,8 @@ def database_url(request, tmp_path) -> str:
     """A clean, migrated database for one test."""
     if PG_URL:
         url = request.getfixturevalue("_pg_migrated")
-        from web.audit import head_seal
-        from web.db import make_engine
+        from web.core.audit import head_seal
+        from web.core.db import make_engine
 
         engine = make_engine(url)
         tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)

@@ -36,9 +36,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the Tuiyou app."""
     from flask import Flask
 
-    from . import access, db, errors, i18n, inputs, labels, limits, security
-    from .commands import COMMANDS
-    from .lazy_group import lazy_app_group
+    from .core import access, db, errors, i18n, inputs, labels, limits, security
+    from .core.commands import COMMANDS
+    from .core.lazy_group import lazy_app_group
 
     app = Flask(__name__, instance_path=os.environ.get("TUIYOU_INSTANCE") or None,
                 instance_relative_config=True)

@@ -11,8 +11,8 @@ import click
 
 from scoring.rules.toml_reader import ConfigError
 
-from .commands import COMMANDS
-from .lazy_group import LazyGroup
+from .core.commands import COMMANDS
+from .core.lazy_group import LazyGroup
 
 
 class _Main(LazyGroup):

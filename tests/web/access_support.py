@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlmodel import select
 
 from testkit import PASSWORD
-from web.models import Assignment, AssignmentStatus, Rating, Round, RoundState, Work
+from web.core.models import Assignment, AssignmentStatus, Rating, Round, RoundState, Work
 from web.rounds.operations import create_round, set_state
 
 ROLES = ("anonymous", "expert", "other_expert", "chair", "admin")

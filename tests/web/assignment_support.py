@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 from sqlmodel import Session, select
 
-from web.models import Assignment, AssignmentStatus, Role, Round, RoundState, SubmitterType, UnitType, User, Work
+from web.core.models import Assignment, AssignmentStatus, Role, Round, RoundState, SubmitterType, UnitType, User, Work
 
 CATEGORIES = ["网络剧", "网络电影", "网络纪录片", "短视频"]
 ORGS = ["山河文化", "星海影业", "中国传媒大学", "北京电影学院", "江南传媒", "西部影视"]

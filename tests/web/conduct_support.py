@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from review_support import CRITERIA
-from web.models import Assignment, AssignmentStatus, Rating, Round, RoundState, Work
+from web.core.models import Assignment, AssignmentStatus, Rating, Round, RoundState, Work
 from web.panel import operations as panel_operations
 from web.rounds.operations import create_round, set_state
 

@@ -7,7 +7,7 @@ from sqlmodel import select
 
 from review_support import CRITERIA, scored_round
 from testkit import PASSWORD
-from web.models import Assignment, AssignmentStatus, RoundState
+from web.core.models import Assignment, AssignmentStatus, RoundState
 
 KEY = "2025Q1"
 

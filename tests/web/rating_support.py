@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from testkit import PASSWORD
-from web.models import Assignment, Round, RoundState, Work
+from web.core.models import Assignment, Round, RoundState, Work
 
 SECRETS = ("秘密申报文化传媒有限公司", "秘密推荐广播电视局", "秘密省", "秘密版权方影业")
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from web.models import (Assignment, AssignmentStatus, DisseminationCase, Rating, RoundState, Work, utcnow)
+from web.core.models import (Assignment, AssignmentStatus, DisseminationCase, Rating, RoundState, Work, utcnow)
 from web.rounds.operations import create_round, set_state
 
 CRITERIA = ("thought", "artistry", "production", "innovation")

@@ -9,7 +9,7 @@ from sqlmodel import select
 from testkit import PASSWORD, csrf_token
 from web.accounts.passwords import hash_password
 from web.accounts.queries import authenticate, user_for_token
-from web.models import ApiToken, AuditEvent, User
+from web.core.models import ApiToken, AuditEvent, User
 
 
 def test_passwords_are_hashed_with_argon2(make_user, session):

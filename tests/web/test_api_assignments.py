@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import select
 
 from rating_support import FULL, SECRETS, scoring_scene, token
-from web.models import AuditEvent, Conflict, Rating, RoundState
+from web.core.models import AuditEvent, Conflict, Rating, RoundState
 
 
 @pytest.fixture

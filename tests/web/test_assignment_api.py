@@ -10,7 +10,7 @@ from sqlmodel import select
 from assignment_support import build_round, live_pairs
 from testkit import PASSWORD
 from web.api.openapi import undocumented
-from web.models import User, Assignment, AssignmentStatus, Conflict, RoundState
+from web.core.models import User, Assignment, AssignmentStatus, Conflict, RoundState
 
 
 def _headers(client, make_user, role="chair"):

@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from assignment_support import CATEGORIES, build_round, draw_on_page
 from testkit import PASSWORD, csrf_token
-from web.models import (Assignment, AssignmentDraw, AuditEvent, Conflict, DrawJob, Round, RoundState, SubmitterType,
+from web.core.models import (Assignment, AssignmentDraw, AuditEvent, Conflict, DrawJob, Round, RoundState, SubmitterType,
                         Work)
 
 PAGE = "/me/conflicts"

@@ -12,7 +12,7 @@ from assignment_support import add_works, build_round, live_pairs
 from scoring.rules.conflicts import conflict_reasons
 from web.assignment.operations import AssignmentRefused, presentation_order, run_draw
 from web.assignment.queries import conflict_rules, draw_input, round_report
-from web.models import Assignment, AssignmentDraw, AssignmentStatus, AuditEvent, Rating, RoundState, User, Work
+from web.core.models import Assignment, AssignmentDraw, AssignmentStatus, AuditEvent, Rating, RoundState, User, Work
 
 
 def _check_constraints(session, round_, per_work):

@@ -15,7 +15,7 @@ from sqlmodel import select
 import web.assignment.operations as operations
 from assignment_support import build_round, draw_on_page, live_pairs, wait_for_job
 from testkit import PASSWORD, csrf_token
-from web.models import Assignment, AssignmentDraw, AuditEvent, DrawJob, Round, RoundState
+from web.core.models import Assignment, AssignmentDraw, AuditEvent, DrawJob, Round, RoundState
 
 PAGE = "/admin/rounds/2025Q1/assignment"
 
@@ -250,7 +250,7 @@ def test_manual_changes_wait_for_a_running_draw(chair, session, monkeypatch):
 
 def test_the_report_says_when_conflicted_assignments_were_replaced(chair, session, runner):
     from web.assignment.pool import declare_conflict
-    from web.models import User, Work
+    from web.core.models import User, Work
 
     build_round(session, capacity=40)
     assert runner.invoke(args=["assign", "--round", "2025Q1", "--per-work", "3", "--seed", "6"]).exit_code == 0

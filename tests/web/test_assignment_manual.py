@@ -11,7 +11,7 @@ from web.assignment.operations import (AssignmentRefused, add_assignment, move_a
                                        remove_assignment, replace_recused, run_draw)
 from web.assignment.pool import declare_conflict
 from web.assignment.queries import draw_input
-from web.models import Assignment, AssignmentStatus, AuditEvent, Conflict, Rating, RoundState, User, Work
+from web.core.models import Assignment, AssignmentStatus, AuditEvent, Conflict, Rating, RoundState, User, Work
 
 
 @pytest.fixture

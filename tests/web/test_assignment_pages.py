@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from assignment_support import build_round, draw_on_page
 from testkit import csrf_token
-from web.models import Assignment, AssignmentDraw, AssignmentStatus, AuditEvent, Conflict, RoundState, User
+from web.core.models import Assignment, AssignmentDraw, AssignmentStatus, AuditEvent, Conflict, RoundState, User
 
 
 def _post(client, url, page, **data):
@@ -120,7 +120,7 @@ def test_expert_declares_and_withdraws_conflicts(client, login, make_user, sessi
 
 
 def test_pool_page_marks_an_expert_unavailable_in_a_round(client, login, make_user, session):
-    from web.models import ExpertAbsence
+    from web.core.models import ExpertAbsence
 
     build_round(session)
     make_user("admin", role="admin")

@@ -13,7 +13,7 @@ from assignment_support import build_round, live_pairs
 from testkit import PASSWORD
 from web.assignment.operations import run_draw
 from web.assignment.queries import round_report
-from web.models import Assignment, AssignmentDraw, DisseminationCase, RoundState
+from web.core.models import Assignment, AssignmentDraw, DisseminationCase, RoundState
 from web.rounds.operations import create_round, set_state
 
 UNIT = "某网络视听平台"

@@ -15,7 +15,7 @@ from scoring.rules.assignment import InfeasibleAssignment
 from scoring.rules.conflicts import conflict_reasons
 from web.assignment.operations import run_draw
 from web.assignment.queries import draw_input
-from web.models import AssignmentDraw, Conflict, ExpertAbsence, Round, User, Work
+from web.core.models import AssignmentDraw, Conflict, ExpertAbsence, Round, User, Work
 
 instances = st.fixed_dictionaries({
     "works": st.integers(5, 40), "experts": st.integers(3, 18), "per_work": st.integers(1, 4),

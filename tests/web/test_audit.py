@@ -15,8 +15,8 @@ from sqlmodel import Session, select
 
 from review_support import scored_round
 from testkit import AUDIT_KEY, PASSWORD, PG_URL, require_tool
-from web.audit import _event_hash, content_hash, read_head, record_event, verify_log
-from web.models import AuditEvent, utcnow
+from web.core.audit import _event_hash, content_hash, read_head, record_event, verify_log
+from web.core.models import AuditEvent, utcnow
 
 
 def make_rounds(runner, *keys):

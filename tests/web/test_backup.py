@@ -13,10 +13,10 @@ from sqlalchemy.engine import make_url
 
 from intake_support import dump_database
 from testkit import PG_URL, require_tool
-from web.audit import record_event, verify_log
-from web.db import make_engine
-from web.migrate import upgrade
-from web.models import Assignment, AssignmentStatus, Rating, Work
+from web.core.audit import record_event, verify_log
+from web.core.db import make_engine
+from web.core.migrate import upgrade
+from web.core.models import Assignment, AssignmentStatus, Rating, Work
 from web.rounds.operations import create_round
 
 

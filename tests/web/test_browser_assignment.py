@@ -15,7 +15,7 @@ from sqlmodel import select
 import web.assignment.operations as operations
 from assignment_support import build_round
 from testkit import browser_log_in
-from web.models import Assignment, AssignmentStatus, Conflict
+from web.core.models import Assignment, AssignmentStatus, Conflict
 
 pytestmark = pytest.mark.browser
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -100,7 +100,7 @@ def test_chair_draws_and_reads_the_report(live_server, browser, make_user, sessi
 
 def test_expert_finds_and_declares_a_work(live_server, browser, make_user, session, tmp_path):
     from assignment_support import CATEGORIES
-    from web.models import Work
+    from web.core.models import Work
 
     build_round(session, works=12, experts=4)
     work = session.exec(select(Work).order_by(Work.id)).first()

@@ -19,7 +19,7 @@ from rating_support import SECRETS, scoring_scene, token
 from review_support import CRITERIA, scored_round
 from seed.names import EXPERTS, PLATFORMS, make_title
 from testkit import PASSWORD, browser_log_in, require_tool
-from web.models import Assignment, Round, RoundState, User
+from web.core.models import Assignment, Round, RoundState, User
 from web.rounds.operations import set_state
 
 pytestmark = pytest.mark.browser

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from testkit import PASSWORD
-from web.models import Assignment, Round, Work
+from web.core.models import Assignment, Round, Work
 
 pytestmark = pytest.mark.browser
 

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from rating_support import SECRETS, scoring_scene, token
 from testkit import browser_log_in
-from web.models import Assignment, Rating
+from web.core.models import Assignment, Rating
 
 pytestmark = pytest.mark.browser
 # docs/screenshots/ only when asked (TUIYOU_SAVE_SCREENSHOTS=1), so a test run leaves the tree clean

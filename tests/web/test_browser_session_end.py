@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from rating_support import scoring_scene
 from testkit import PASSWORD, browser_log_in, csrf_token
-from web.models import Assignment, Rating
+from web.core.models import Assignment, Rating
 
 pytestmark = pytest.mark.browser
 

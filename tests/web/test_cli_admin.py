@@ -15,7 +15,7 @@ from sqlmodel import Session, create_engine, select
 
 from testkit import PG_URL
 from web.accounts.queries import authenticate
-from web.models import Assignment, AssignmentStatus, AuditEvent, Rating, Role, Round, User, Work
+from web.core.models import Assignment, AssignmentStatus, AuditEvent, Rating, Role, Round, User, Work
 
 
 def test_init_db_is_idempotent(runner):

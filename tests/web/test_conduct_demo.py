@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import select
 
 from web.conduct.report import round_report, year_report
-from web.models import Round
+from web.core.models import Round
 
 pytestmark = pytest.mark.slow
 

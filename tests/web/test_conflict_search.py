@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import select
 
 from testkit import csrf_token
-from web.models import Conflict, Round, RoundKind, RoundState, Work
+from web.core.models import Conflict, Round, RoundKind, RoundState, Work
 
 PAGE = "/me/conflicts"
 

@@ -50,8 +50,8 @@ def test_the_check_catches_a_lost_a_changed_and_a_stale_save(database_url, tmp_p
     from bench_durability import build_world
     from sqlmodel import Session, select
 
-    from web.db import make_engine
-    from web.models import Assignment, Rating, ScoreSave
+    from web.core.db import make_engine
+    from web.core.models import Assignment, Rating, ScoreSave
 
     (assignment_id, token), = build_world(database_url, 1)
     engine = make_engine(database_url)
@@ -80,8 +80,8 @@ def test_the_check_catches_a_gap_in_versions(database_url, versions, contiguous)
     from bench_durability import build_world
     from sqlmodel import Session
 
-    from web.db import make_engine
-    from web.models import Assignment, Rating
+    from web.core.db import make_engine
+    from web.core.models import Assignment, Rating
 
     (assignment_id, token), = build_world(database_url, 1)
     engine = make_engine(database_url)

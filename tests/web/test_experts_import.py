@@ -8,7 +8,7 @@ import openpyxl
 from sqlmodel import select
 
 from web.accounts.queries import authenticate
-from web.models import Conflict, User, Work
+from web.core.models import Conflict, User, Work
 
 CSV_ZH = ("用户名,姓名,工作单位,所在省份,擅长类别,每轮最多评审数,回避单位\n"
           "zhao,赵晓明,中国传媒大学,北京市,网络剧、网络电影,40,山河文化\n"
@@ -86,7 +86,7 @@ def test_missing_column_and_non_expert_are_refused(runner, session, tmp_path, ma
 
 def test_availability_and_declarations_from_the_command_line(runner, session):
     from assignment_support import build_round, live_pairs
-    from web.models import ExpertAbsence
+    from web.core.models import ExpertAbsence
 
     round_ = build_round(session, works=30, experts=16, capacity=30)
     result = runner.invoke(args=["experts", "availability", "2025q1-e00", "--round", "2025Q1", "--unavailable",
@@ -109,7 +109,7 @@ def test_availability_and_declarations_from_the_command_line(runner, session):
 def test_declared_works_come_in_by_number_and_a_wrong_number_names_row_and_column(runner, session, tmp_path):
     import numpy as np
     from assignment_support import add_works
-    from web.models import Round
+    from web.core.models import Round
     round_ = Round(key="2025Q1", year=2025, quarter=1)
     session.add(round_)
     session.flush()

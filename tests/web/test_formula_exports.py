@@ -18,7 +18,7 @@ import pytest
 from conduct_support import conduct_panel
 from review_support import scored_round
 from testkit import PASSWORD
-from web.spreadsheet import FORMULA_STARTS, neutralize
+from web.core.spreadsheet import FORMULA_STARTS, neutralize
 
 KEY = "2025Q1"
 HOSTILE = {

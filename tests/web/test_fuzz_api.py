@@ -32,7 +32,7 @@ def world(app, session, make_user):
 def bearer(session, user_id: int) -> dict[str, str]:
     """A fresh bearer token for the user with ``user_id`` (issued directly, not through a login)."""
     from web.accounts.operations import issue_token
-    from web.models import User
+    from web.core.models import User
 
     token, _ = issue_token(session=session, user=session.get(User, user_id), ttl_hours=1)
     session.commit()

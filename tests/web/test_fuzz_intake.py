@@ -13,7 +13,7 @@ from sqlmodel import select
 from intake_support import KEYS, Q1_DAY, csv_bytes, work_row, xlsx_bytes
 from web.intake.files import IntakeError
 from web.intake.operations import import_works
-from web.models import AuditEvent, ImportBatch, Round, RoundState, Work
+from web.core.models import AuditEvent, ImportBatch, Round, RoundState, Work
 from web.rounds.operations import create_round, set_state
 
 FUZZ = settings(max_examples=40, deadline=None, derandomize=True,

@@ -16,7 +16,7 @@ from intake_support import (HEADERS_ZH, KEYS, Q1_DAY, csv_bytes, distinct_title,
                             work_row, xlsx_bytes)
 from web.intake.operations import import_works
 from web.intake.files import IntakeError
-from web.models import AuditEvent, ImportBatch, RoundState, Work
+from web.core.models import AuditEvent, ImportBatch, RoundState, Work
 from web.rounds.operations import create_round, set_state
 
 

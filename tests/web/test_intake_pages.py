@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import select
 
 from intake_support import Q1_DAY, csv_bytes, work_row
-from web.models import AuditEvent, Round, RoundState, Work
+from web.core.models import AuditEvent, Round, RoundState, Work
 from web.rounds.operations import create_round, set_state
 
 ROUTES = [("get", "/admin/rounds"), ("get", "/admin/imports"), ("get", "/admin/imports/template.xlsx"),

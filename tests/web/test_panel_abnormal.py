@@ -7,7 +7,7 @@ from sqlmodel import select
 
 from panel_support import KEY, bearer, wild_rating
 from testkit import PASSWORD, csrf_token
-from web.models import AbnormalFlag, Assignment, AuditEvent, Rating, Round, RoundState, utcnow
+from web.core.models import AbnormalFlag, Assignment, AuditEvent, Rating, Round, RoundState, utcnow
 from web.rounds.operations import set_state
 
 

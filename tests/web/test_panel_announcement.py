@@ -12,7 +12,7 @@ from panel_support import bearer
 from review_support import scored_round
 from scoring.rules.config import load_rules
 from testkit import PASSWORD, require_tool
-from web.models import Work
+from web.core.models import Work
 
 KEY = "2025Q1"
 

@@ -22,7 +22,7 @@ from e2e_support import add_user, bearer, cli, import_works, ok, score_round, se
 from intake_support import csv_bytes, dump_database, work_row
 from scoring.rules.config import load_rules
 from testkit import PASSWORD, require_tool
-from web.models import AuditEvent, Round, Work
+from web.core.models import AuditEvent, Round, Work
 
 # true quality of each work: Q1 proposes 4 网络剧 (quarter slots 4, floor 6.0) and all 3 网络电影;
 # the annual round then keeps 3 网络剧 and 2 网络电影 (annual slots 3 and 2, floor 7.0)

@@ -21,7 +21,7 @@ from e2e_support import add_user, bearer, cli, ok, score_round, set_state, steps
 from intake_support import csv_bytes
 from scoring.rules.config import load_rules
 from testkit import PASSWORD, csrf_token, require_tool
-from web.models import Assignment, AuditEvent, Conflict, DisseminationCase
+from web.core.models import Assignment, AuditEvent, Conflict, DisseminationCase
 
 KEY = "2025-cases"
 HEADERS = ["案例名称", "推荐单位", "开展时间", "案例简介", "传播渠道", "传播数据", "链接"]
@@ -160,7 +160,7 @@ def test_every_case_below_the_bar_proposes_none(app, runner, client, session, tm
 
 def test_a_case_assignment_by_hand_keeps_its_rules(client, session, make_user):
     from web.assignment.operations import AssignmentRefused, add_case_assignment
-    from web.models import Conflict
+    from web.core.models import Conflict
     from web.rounds.operations import create_round, set_state as move
 
     round_ = create_round(session=session, key=KEY, actor="t")

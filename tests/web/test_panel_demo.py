@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from web.models import Assignment, Round, RoundKind, RoundState, SignOff
+from web.core.models import Assignment, Round, RoundKind, RoundState, SignOff
 from web.panel.queries import panel_members, unexplained
 
 pytestmark = pytest.mark.slow

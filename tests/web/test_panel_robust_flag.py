@@ -12,7 +12,7 @@ from sqlmodel import select
 from panel_support import KEY, bearer
 from review_support import scored_round
 from testkit import PASSWORD, csrf_token
-from web.models import AbnormalFlag, Assignment, AuditEvent, Rating, RoundState
+from web.core.models import AbnormalFlag, Assignment, AuditEvent, Rating, RoundState
 from web.rounds.operations import set_state
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"

@@ -14,7 +14,7 @@ from sqlmodel import select
 from panel_support import bearer
 from review_support import scored_round
 from testkit import PASSWORD, csrf_token, require_tool
-from web.models import AuditEvent, SignOff
+from web.core.models import AuditEvent, SignOff
 
 KEY = "2025Q1"
 DISSENT = "对网络剧作品03入选持保留意见：题材重复"

@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import Session, select
 
 from rating_support import scoring_scene, token
-from web.models import Rating, ScoreSave
+from web.core.models import Rating, ScoreSave
 
 
 @pytest.fixture
@@ -64,7 +64,7 @@ def test_a_save_read_before_a_submit_does_not_reopen_the_submitted_form(app, cli
     """A save that loaded the form just before another request submitted it is refused (423) and
     writes nothing: the compare-and-set also requires the form to be still open."""
     from scoring.rules.config import load_rules
-    from web.models import Assignment, AssignmentStatus, Round, User
+    from web.core.models import Assignment, AssignmentStatus, Round, User
     from web.rating.operations import RatingRefused, ScoreChange, save_scores
 
     auth, a = token(client), scene.mine[0]

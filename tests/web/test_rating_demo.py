@@ -6,7 +6,7 @@ import re
 from sqlmodel import select
 
 from seed.demo import DEMO_PASSWORD, build_demo
-from web.models import Assignment, AssignmentStatus, Conflict, HighlightTag, Rating, User
+from web.core.models import Assignment, AssignmentStatus, Conflict, HighlightTag, Rating, User
 from web.rating.queries import assignment_scores
 
 

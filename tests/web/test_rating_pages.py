@@ -7,7 +7,7 @@ import re
 import pytest
 
 from rating_support import FULL, SECRETS, scoring_scene, token
-from web.models import Assignment, Round, RoundState, Work
+from web.core.models import Assignment, Round, RoundState, Work
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from rating_support import FULL, scoring_scene, token
 from testkit import browser_log_in
-from web.models import Assignment, AuditEvent, Round, RoundState
+from web.core.models import Assignment, AuditEvent, Round, RoundState
 
 KEY = "2025Q1"
 

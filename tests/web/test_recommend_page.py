@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from intake_support import dump_database
 from testkit import browser_log_in
-from web.models import AuditEvent, Round, RoundState, Work
+from web.core.models import AuditEvent, Round, RoundState, Work
 from web.rounds.operations import create_round, set_state
 
 PAGE = "/admin/rounds/2025Q1-浙江/recommend"

@@ -15,7 +15,7 @@ from review_support import scored_cases, scored_round
 from scoring.rules.config import load_rules
 from seed.demo_panel import explain_flags
 from testkit import PASSWORD
-from web.models import Assignment, AuditEvent, Rating, ResultVersion, Round, RoundState, User
+from web.core.models import Assignment, AuditEvent, Rating, ResultVersion, Round, RoundState, User
 from web.rating.operations import ScoreChange, allow_reopen, reopen, save_scores, submit
 from web.review import console, operations
 from web.review.verify import verify_result

@@ -7,7 +7,7 @@ from sqlmodel import select
 
 from review_support import scored_cases, scored_round
 from testkit import PASSWORD
-from web.models import AuditEvent, ResultVersion, Round, RoundState, ShortlistEntry
+from web.core.models import AuditEvent, ResultVersion, Round, RoundState, ShortlistEntry
 
 KEY = "2025Q1"
 
@@ -64,7 +64,7 @@ def test_rankings_rows_follow_the_analyze_contract(client, scored, chair):
 
 
 def test_a_new_rating_invalidates_the_cached_ranking(client, session, scored, chair):
-    from web.models import Assignment, Rating
+    from web.core.models import Assignment, Rating
     first = client.get(f"/api/v1/rounds/{KEY}/rankings?method=raw", headers=chair).get_json()
     top = first[0]
     assignment = session.exec(select(Assignment).where(Assignment.work_id == top["work_id"])).first()

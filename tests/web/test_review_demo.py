@@ -7,7 +7,7 @@ import hashlib
 import pytest
 from sqlmodel import select
 
-from web.models import ResultVersion, Round, RoundState
+from web.core.models import ResultVersion, Round, RoundState
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from review_support import scored_round
 from testkit import PASSWORD
-from web.models import AuditEvent, Round, RoundState, ShortlistEntry
+from web.core.models import AuditEvent, Round, RoundState, ShortlistEntry
 
 KEY = "2025Q1"
 PAGES = [f"/review/{KEY}/rankings", f"/review/{KEY}/diagnostics", f"/review/{KEY}/sensitivity",

@@ -7,7 +7,7 @@ import pytest
 
 from review_support import CRITERIA, _rate, scored_round
 from testkit import PASSWORD
-from web.models import RoundState, Work
+from web.core.models import RoundState, Work
 from web.rounds.operations import create_round, set_state
 
 

@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from scoring.rules.shortlist import INTERVAL_Z, Candidate, Policy, propose
 from scoring.totals import CriterionScale
-from web.models import Assignment, AssignmentStatus, DisseminationCase, Rating, utcnow
+from web.core.models import Assignment, AssignmentStatus, DisseminationCase, Rating, utcnow
 from web.review.rankings import DOWNWEIGHT_BADGE, RatingInput, RoundRanking, compute_ranking
 from web.rounds.operations import create_round, set_state
 

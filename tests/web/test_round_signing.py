@@ -11,8 +11,8 @@ from sqlmodel import select
 
 from review_support import scored_round
 from testkit import PASSWORD, csrf_token
-from web.audit import read_head
-from web.models import AuditEvent, ResultVersion, Round, RoundState
+from web.core.audit import read_head
+from web.core.models import AuditEvent, ResultVersion, Round, RoundState
 
 KEY = "2025Q1"
 

@@ -9,8 +9,8 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from intake_support import Q1_DAY, csv_bytes, distinct_title, dump_database, work_row
-from web.audit import verify_log
-from web.models import AuditEvent, DisseminationCase, Round, RoundState, Shortlist, ShortlistEntry, Work
+from web.core.audit import verify_log
+from web.core.models import AuditEvent, DisseminationCase, Round, RoundState, Shortlist, ShortlistEntry, Work
 from web.rounds.operations import create_round, set_state
 
 

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from testkit import PASSWORD, csrf_token, require_tool
-from web.gunicorn_conf import shared_state_warning
+from web.core.gunicorn_conf import shared_state_warning
 
 
 @pytest.fixture

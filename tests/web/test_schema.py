@@ -7,9 +7,9 @@ import datetime as dt
 from sqlalchemy import inspect
 from sqlmodel import Session, SQLModel, select
 
-from web import models as m
-from web.db import make_engine
-from web.migrate import downgrade, upgrade
+from web.core import models as m
+from web.core.db import make_engine
+from web.core.migrate import downgrade, upgrade
 
 
 def _fill(session: Session) -> dict[type, object]:

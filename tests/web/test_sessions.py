@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-import web.access
+import web.core.access
 from testkit import AUDIT_KEY, PASSWORD, csrf_token
-from web.models import AuditEvent, User
+from web.core.models import AuditEvent, User
 
 NEW_PASSWORD = "a different long phrase"
 
@@ -149,7 +149,7 @@ def test_idle_timeout_and_absolute_lifetime(app, client, make_user, monkeypatch)
     assert (app.config["SESSION_IDLE_MINUTES"], app.config["SESSION_MAX_HOURS"]) == (60, 12)  # the stated defaults
     make_user("ann")
     clock = {"now": 1_760_000_000}
-    monkeypatch.setattr(web.access, "_now", lambda: clock["now"])
+    monkeypatch.setattr(web.core.access, "_now", lambda: clock["now"])
     log_in(client, "ann")
     # active every 50 minutes: the idle limit never strikes ...
     for _ in range(14):
@@ -180,7 +180,7 @@ def test_the_limits_are_settings(database_url, make_user, tmp_path, monkeypatch)
         make_user("ann")
         client = app.test_client()
         clock = {"now": 1_760_000_000}
-        monkeypatch.setattr(web.access, "_now", lambda: clock["now"])
+        monkeypatch.setattr(web.core.access, "_now", lambda: clock["now"])
         log_in(client, "ann")
         clock["now"] += 16 * 60
         assert not logged_in(client)

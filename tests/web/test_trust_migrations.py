@@ -9,10 +9,10 @@ from sqlmodel import Session
 from sqlmodel.sql.sqltypes import UTCDateTime
 
 from testkit import AUDIT_KEY, PG_URL
-from web.audit import AuditKeyMissing, content_hash, read_head, seal, verify_log
-from web.db import make_engine
-from web.migrate import downgrade, upgrade
-from web.models import utcnow
+from web.core.audit import AuditKeyMissing, content_hash, read_head, seal, verify_log
+from web.core.db import make_engine
+from web.core.migrate import downgrade, upgrade
+from web.core.models import utcnow
 
 EVENTS = sa.table("auditevent", sa.column("id", sa.Integer), sa.column("at", UTCDateTime),
                   sa.column("actor", sa.String), sa.column("action", sa.String), sa.column("round_id", sa.Integer),

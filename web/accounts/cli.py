@@ -7,8 +7,8 @@ import click
 
 from scoring.rules.config import load_rules
 
-from ..audit import record_event
-from ..cli_support import db_session, with_app
+from ..core.audit import record_event
+from ..core.cli_support import db_session, with_app
 from .operations import create_user
 
 

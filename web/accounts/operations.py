@@ -11,8 +11,8 @@ import secrets
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from ..audit import record_event
-from ..models import ApiToken, Role, User, new_session_epoch, utcnow
+from ..core.audit import record_event
+from ..core.models import ApiToken, Role, User, new_session_epoch, utcnow
 from .passwords import check_password, hash_password, token_digest
 from .queries import get_user_by_name
 
@@ -59,7 +59,7 @@ def revoke_token(*, session: Session, token: str) -> bool:
 def end_sessions(*, session: Session, user: User, actor: str, why: str) -> int:
     """End every session and API token of ``user``, on every app server (not committed).
 
-    A new session epoch makes every cookie carrying the old one worthless (web.access checks it on
+    A new session epoch makes every cookie carrying the old one worthless (web.core.access checks it on
     each request); every unrevoked token is revoked. Returns how many tokens were revoked.
     """
     user.session_epoch = new_session_epoch()

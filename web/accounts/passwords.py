@@ -6,7 +6,7 @@ import hashlib
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from ..models import User
+from ..core.models import User
 
 _hasher = PasswordHasher()
 # Verifying against this when the user does not exist keeps the timing of a failed login

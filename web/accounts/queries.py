@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
-from ..models import ApiToken, User, utcnow
+from ..core.models import ApiToken, User, utcnow
 from .passwords import check_password, token_digest
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from ..access import current_user, end_browser_session, login_required, start_session
-from ..audit import record_event
-from ..db import get_session
+from ..core.access import current_user, end_browser_session, login_required, start_session
+from ..core.audit import record_event
+from ..core.db import get_session
 from .operations import change_own_password, end_sessions
 from .passwords import MIN_PASSWORD_LENGTH
 from .queries import authenticate
@@ -72,7 +72,7 @@ def password():
                             new=request.form.get("new", ""), repeated=request.form.get("repeat", ""))
     except ValueError as exc:
         db.rollback()
-        g.password_refused = str(exc) == "current"  # counts as a failed login of this account (web.limits)
+        g.password_refused = str(exc) == "current"  # counts as a failed login of this account (web.core.limits)
         problem = _PROBLEMS.get(str(exc))
         flash(problem() if problem else _("新密码不符合要求：%(why)s", why=str(exc)), "error")
         return render_template("accounts/password.html", min_length=MIN_PASSWORD_LENGTH), 422

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Response
 
-from ..access import role_required
-from ..db import get_session
+from ..core.access import role_required
+from ..core.db import get_session
 from ..exports.fonts import FONT_PACKAGE, FontMissing
-from ..models import Role
+from ..core.models import Role
 from ..panel.announcement import announcement, render
 from .blueprint import bp, error, round_or_404
 

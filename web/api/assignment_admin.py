@@ -9,13 +9,13 @@ from flask import jsonify, request
 
 from scoring.rules.config import load_rules
 
-from ..access import current_user, role_required
+from ..core.access import current_user, role_required
 from ..accounts.queries import get_user_by_name
 from ..assignment.operations import (AssignmentRefused, InfeasibleAssignment, propose_replacement, replace_recused,
                                      run_draw)
 from ..assignment.queries import latest_draw, round_report
-from ..db import get_session
-from ..models import Assignment, Role
+from ..core.db import get_session
+from ..core.models import Assignment, Role
 from .blueprint import bp, error, round_or_404
 
 STAFF = (Role.admin, Role.chair)

@@ -6,9 +6,9 @@ from flask import jsonify, request
 
 from scoring.rules.config import load_rules
 
-from ..access import current_user, role_required
-from ..db import get_session
-from ..models import Role
+from ..core.access import current_user, role_required
+from ..core.db import get_session
+from ..core.models import Role
 from ..rating import actions
 from ..rating.operations import RatingRefused, allow_reopen
 from ..rating.queries import assignment_in_round, current_scores, expert_assignments

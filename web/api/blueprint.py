@@ -1,6 +1,6 @@
 """The ``/api/v1`` blueprint and its JSON error shape (``{"error", "message", …}``).
 
-An id in a path that no column can hold is refused for every route by ``web.inputs``."""
+An id in a path that no column can hold is refused for every route by ``web.core.inputs``."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify

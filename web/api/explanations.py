@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
-from ..access import current_user, role_required
-from ..db import get_session
-from ..models import Role
+from ..core.access import current_user, role_required
+from ..core.db import get_session
+from ..core.models import Role
 from ..panel import operations, queries
 from ..rating.queries import assignment_for_expert, assignment_in_round
 from .blueprint import bp, error, round_or_404

@@ -330,7 +330,7 @@ for _item in SPEC["paths"].values():  # every call with a bearer token may answe
     for _operation in _item.values():
         if _operation.get("security"):
             _operation["responses"].setdefault("401", {"description": "No valid token", **_json(_error)})
-        # web.inputs refuses, for every route: a query value over 2,000 characters (invalid_query) and a JSON
+        # web.core.inputs refuses, for every route: a query value over 2,000 characters (invalid_query) and a JSON
         # body too deep, with a lone surrogate, NaN or a number beyond what JSON carries (invalid_json)
         _operation["responses"].setdefault("400", {
             "description": "Refused input: a query value too long, or a JSON body too deep, with a lone surrogate, "

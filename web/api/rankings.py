@@ -5,9 +5,9 @@ from flask import jsonify, request
 
 from scoring.rules.config import load_rules
 
-from ..access import role_required
-from ..db import get_session
-from ..models import Role
+from ..core.access import role_required
+from ..core.db import get_session
+from ..core.models import Role
 from ..review.console import parse_method, ranking_for
 from ..review.operations import ReviewError
 from ..review.queries import CASES_CATEGORY

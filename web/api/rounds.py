@@ -5,9 +5,9 @@ from flask import jsonify, request
 
 from scoring.rules.states import TransitionError
 
-from ..access import current_user, role_required
-from ..db import get_session
-from ..models import Role
+from ..core.access import current_user, role_required
+from ..core.db import get_session
+from ..core.models import Role
 from ..rounds.operations import set_state
 from ..rounds.queries import list_rounds, work_counts
 from .blueprint import bp, error, round_or_404

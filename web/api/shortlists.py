@@ -11,12 +11,12 @@ import json
 
 from flask import Response, jsonify, request
 
-from ..access import current_user, role_required
-from ..db import get_session
-from ..inputs import MAX_ID, record_id
+from ..core.access import current_user, role_required
+from ..core.db import get_session
+from ..core.inputs import MAX_ID, record_id
 from ..exports.build import SCOPES, export_document, render
 from ..exports.fonts import FONT_PACKAGE, FontMissing
-from ..models import Role
+from ..core.models import Role
 from ..panel import operations as panel_operations
 from ..review import console, operations, queries
 from ..rounds.queries import get_round

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from flask import current_app, jsonify, request
 
-from ..access import current_user, role_required
+from ..core.access import current_user, role_required
 from ..accounts.operations import issue_token, revoke_token
 from ..accounts.queries import authenticate
-from ..audit import record_event
-from ..db import get_session
+from ..core.audit import record_event
+from ..core.db import get_session
 from .blueprint import bp, error
 
 

@@ -18,12 +18,12 @@ from scoring.rules.config import load_rules
 
 from ..accounts.operations import set_password
 from ..accounts.queries import get_user_by_name
-from ..cli_support import db_session, with_app
+from ..core.cli_support import db_session, with_app
 from ..intake.files import IntakeError
 from ..rounds.queries import get_round
 from .jobs import run_job, start_job
 from .operations import AssignmentRefused
-from ..models import Work
+from ..core.models import Work
 from .pool import EXPERT_COLUMNS, declare_conflict, import_experts, set_availability
 
 _STEPS = {"conflicts": "回避检查 conflicts", "quotas": "均衡配额 balancing loads", "category": "按类别抽取 drawing",

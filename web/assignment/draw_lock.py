@@ -13,7 +13,7 @@ import socket
 
 from sqlmodel import Session, select
 
-from ..models import DrawJob, Round, utcnow
+from ..core.models import DrawJob, Round, utcnow
 
 ACTIVE = ("queued", "running")
 STALE_AFTER = dt.timedelta(minutes=10)  # the design scale's whole draw takes under two minutes

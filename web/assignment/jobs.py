@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from ..models import DrawJob, Round, utcnow
+from ..core.models import DrawJob, Round, utcnow
 from .draw_lock import ACTIVE, active_job, aware, blocking_job, busy_message, worker_id
 from .operations import AssignmentRefused, InfeasibleAssignment, check_draw_request, run_draw
 

@@ -23,8 +23,8 @@ from scoring.rules.assignment import AssignmentResult, InfeasibleAssignment, dra
 from scoring.rules.config import load_rules
 from scoring.rules.conflicts import CONFLICT_REASONS, conflict_reasons, find_conflicts
 
-from ..audit import record_event
-from ..models import (Assignment, AssignmentDraw, AssignmentStatus, Conflict, DisseminationCase, ExpertAbsence, Role,
+from ..core.audit import record_event
+from ..core.models import (Assignment, AssignmentDraw, AssignmentStatus, Conflict, DisseminationCase, ExpertAbsence, Role,
                       Round, RoundKind, RoundState, User, Work, utcnow)
 from .draw_lock import blocking_job, busy_message
 from .queries import conflict_rules, draw_input, draw_work, experts_of, has_ratings, latest_draw, recusals_of

@@ -19,9 +19,9 @@ from sqlmodel import Session, select
 from scoring.rules.config import load_rules
 from scoring.rules.eligibility import Issue
 
-from ..audit import record_event
+from ..core.audit import record_event
 from ..intake.files import read_table
-from ..models import Assignment, AssignmentStatus, Conflict, ExpertAbsence, Role, Round, User, Work
+from ..core.models import Assignment, AssignmentStatus, Conflict, ExpertAbsence, Role, Round, User, Work
 from .operations import OPEN_STATES, AssignmentRefused
 
 UNUSABLE_PASSWORD = "!"  # not an argon2 hash: verification always fails

@@ -16,9 +16,9 @@ from scoring.rules.config import load_rules
 from scoring.rules.conflicts import ConflictRules, Expert, Recusal
 from scoring.rules.conflicts import Work as DrawWork
 
-from ..models import (Assignment, AssignmentDraw, AssignmentStatus, Conflict, DisseminationCase, ExpertAbsence, Rating,
+from ..core.models import (Assignment, AssignmentDraw, AssignmentStatus, Conflict, DisseminationCase, ExpertAbsence, Rating,
                       Role, Round, RoundKind, RoundState, Stage, SubmitterType, UnitType, User, Work)
-from ..inputs import record_id
+from ..core.inputs import record_id
 from ..rating.queries import CASE_CATEGORY
 
 # Provincial-level divisions, short forms: a unit's or an expert's province is compared by these.

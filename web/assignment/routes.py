@@ -17,14 +17,14 @@ from scoring.rules.config import load_rules
 from scoring.rules.assignment_report import DESIGN_LABELS, DESIGN_SHORT
 from scoring.rules.conflicts import CONFLICT_REASONS
 
-from ..access import current_user, role_required
+from ..core.access import current_user, role_required
 from ..accounts.operations import set_password
 from ..accounts.queries import get_user_by_name
-from ..db import get_engine, get_session
-from ..inputs import record_id
-from ..i18n import localized, select_locale
+from ..core.db import get_engine, get_session
+from ..core.inputs import record_id
+from ..core.i18n import localized, select_locale
 from ..intake.files import IntakeError
-from ..models import Assignment, Conflict, DisseminationCase, Role, RoundKind, Work
+from ..core.models import Assignment, Conflict, DisseminationCase, Role, RoundKind, Work
 from ..rounds.queries import get_round, list_rounds
 from .draw_lock import job_of, latest_job, settle_if_lost
 from .jobs import job_status, launch, start_job

@@ -7,7 +7,7 @@ import io
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from ..spreadsheet import xlsx_append
+from ..core.spreadsheet import xlsx_append
 from .report import ConductReport
 
 MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

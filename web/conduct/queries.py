@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 
 from scoring.rules.conduct import AssignmentRecord, FlagRecord
 
-from ..models import AbnormalFlag, Assignment, Rating, Round, RoundKind
+from ..core.models import AbnormalFlag, Assignment, Rating, Round, RoundKind
 
 
 def _item_column(round_: Round):

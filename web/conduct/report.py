@@ -13,7 +13,7 @@ from scoring.rules.conduct import (ConductRule, ExpertConduct, RaterFit, load_co
                                    scoring_deadline, year_conduct)
 from scoring.rules.config import Rules, load_rules
 
-from ..models import Round, RoundKind
+from ..core.models import Round, RoundKind
 from ..review import console
 from ..review import queries as review_queries
 from ..rounds.keys import round_deadlines

@@ -8,9 +8,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from ..access import role_required
-from ..db import get_session
-from ..models import Role
+from ..core.access import role_required
+from ..core.db import get_session
+from ..core.models import Role
 from ..rounds.queries import get_round
 from . import charts, export, queries
 from .report import ConductReport, round_report, year_report

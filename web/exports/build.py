@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 from sqlmodel import Session
 
-from ..models import Round
+from ..core.models import Round
 from ..panel.queries import signatures as panel_signatures
 from ..review import console, queries
 from .document import ExportDocument, from_snapshot, from_view

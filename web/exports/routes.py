@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, render_template, request
 
-from ..access import role_required
-from ..db import get_session
-from ..inputs import record_id
-from ..models import Role
+from ..core.access import role_required
+from ..core.db import get_session
+from ..core.inputs import record_id
+from ..core.models import Role
 from ..rounds.queries import get_round
 from .build import SCOPES, export_document, render
 from .fonts import FontMissing

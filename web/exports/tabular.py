@@ -1,5 +1,5 @@
 """CSV (UTF-8 with BOM, so Excel opens Chinese correctly) and XLSX (a sheet per category plus one
-for the method and the snapshot hash) exports; every cell through ``web.spreadsheet`` (no formulas)."""
+for the method and the snapshot hash) exports; every cell through ``web.core.spreadsheet`` (no formulas)."""
 from __future__ import annotations
 
 import csv
@@ -8,7 +8,7 @@ import io
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from ..spreadsheet import csv_row, xlsx_append
+from ..core.spreadsheet import csv_row, xlsx_append
 from .document import COLUMNS, HEADERS_ZH, ExportDocument, cell
 
 BOM = "\ufeff"

@@ -5,9 +5,9 @@ from flask import Blueprint, render_template, request
 
 from scoring.rules.config import load_rules
 
-from ..access import current_user, login_required
-from ..db import get_session
-from ..models import AssignmentStatus, Role
+from ..core.access import current_user, login_required
+from ..core.db import get_session
+from ..core.models import AssignmentStatus, Role
 from ..panel.queries import open_flags_of_expert, rounds_to_sign
 from ..rating.queries import expert_assignments, progress
 from ..rounds.keys import round_deadlines

@@ -22,8 +22,8 @@ from scoring.rules.config import Rules
 from scoring.rules.eligibility import Issue
 from scoring.rules.states import INTAKE_OPEN, state_label_zh
 
-from ..audit import record_event
-from ..models import ImportBatch, Round, RoundKind, utcnow
+from ..core.audit import record_event
+from ..core.models import ImportBatch, Round, RoundKind, utcnow
 from ..rounds.keys import round_deadlines
 from ..rounds.queries import get_round
 from .files import IntakeError, Table, read_table

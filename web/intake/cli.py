@@ -13,7 +13,7 @@ import click
 
 from scoring.rules.columns import CASE_COLUMNS, WORK_COLUMNS
 
-from ..cli_support import db_session, with_app
+from ..core.cli_support import db_session, with_app
 from ..rounds.queries import get_round
 from .batches import ImportReport
 from .files import CASE_EXAMPLE, WORK_EXAMPLE, IntakeError, rejected_path, template_xlsx, write_rejected

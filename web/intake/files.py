@@ -17,7 +17,7 @@ from flask import current_app, has_app_context
 from scoring.rules.columns import Column
 from scoring.rules.eligibility import Issue
 
-from ..spreadsheet import csv_row, xlsx_set
+from ..core.spreadsheet import csv_row, xlsx_set
 from .sandbox import LimitExceeded, WorkerLimits, run_limited
 from .sheets import TOO_LARGE_EN, TOO_LARGE_ZH, Limits, Refused, Table, parse_table
 
@@ -84,7 +84,7 @@ def write_rejected(path: Path, headers: Sequence[Any], rows: Sequence[tuple[int,
                    issues: Sequence[Issue], labels: dict[str, str]) -> None:
     """The rejected rows as they were, with their row number and reasons (UTF-8 with BOM for Excel).
 
-    Cells that would start a formula get a leading ``'`` (web.spreadsheet), also here: the file
+    Cells that would start a formula get a leading ``'`` (web.core.spreadsheet), also here: the file
     is opened in Excel to be corrected, and the cells came from outside."""
     reasons: dict[int, list[str]] = {}
     for issue in issues:

@@ -22,8 +22,8 @@ from scoring.rules.eligibility import Entry, IntakeContext, check_entry
 from scoring.rules.fields import normalize_license, normalize_title
 from scoring.rules.quota import QuotaDecision, check_recommendation
 
-from ..audit import record_event
-from ..models import DisseminationCase, Round, RoundKind, RoundState, Stage, Work
+from ..core.audit import record_event
+from ..core.models import DisseminationCase, Round, RoundKind, RoundState, Stage, Work
 from ..rounds.keys import round_deadlines
 from .batches import LATE_REASON_FLAG, ImportReport, prepare, today, write_batch
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
-from ..models import ImportBatch, Round, Work
+from ..core.models import ImportBatch, Round, Work
 
 PAGE_SIZE = 50
 FLAGS = {"uhd": Work.uhd, "aigc": Work.aigc, "single_episode": Work.single_episode,

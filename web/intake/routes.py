@@ -15,11 +15,11 @@ from scoring.rules.columns import CASE_COLUMNS, WORK_COLUMNS
 from scoring.rules.config import load_rules
 from scoring.rules.quota import max_recommendable
 
-from ..access import current_user, role_required
-from ..db import get_session
-from ..inputs import record_id
-from ..i18n import localized
-from ..models import Role, RoundKind, RoundState, Stage
+from ..core.access import current_user, role_required
+from ..core.db import get_session
+from ..core.inputs import record_id
+from ..core.i18n import localized
+from ..core.models import Role, RoundKind, RoundState, Stage
 from ..rounds.queries import get_round, list_rounds
 from .batches import LATE_REASON_FIELD
 from .files import CASE_EXAMPLE, WORK_EXAMPLE, IntakeError, template_xlsx

@@ -16,9 +16,9 @@ from scoring.rules.config import load_rules
 
 from ..exports.build import Rendered, round_label
 from ..exports.fonts import find_cjk_font
-from ..models import DisseminationCase, Round, RoundKind, Work
+from ..core.models import DisseminationCase, Round, RoundKind, Work
 from ..review.queries import result_versions
-from ..spreadsheet import csv_row, xlsx_append
+from ..core.spreadsheet import csv_row, xlsx_append
 
 HEADERS = ("序号", "类别", "作品名称", "出品/制作机构", "播出平台")
 MIMETYPES = {"csv": "text/csv", "pdf": "application/pdf",

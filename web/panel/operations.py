@@ -12,8 +12,8 @@ from scoring.rules.config import load_rules
 from scoring.totals import CriterionScale, weighted_totals
 
 from ..accounts.passwords import check_password
-from ..audit import record_event
-from ..models import (AbnormalFlag, Assignment, AssignmentStatus, Role, Round, RoundState, Shortlist, SignOff, User,
+from ..core.audit import record_event
+from ..core.models import (AbnormalFlag, Assignment, AssignmentStatus, Role, Round, RoundState, Shortlist, SignOff, User,
                       utcnow)
 from . import queries
 

@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from scoring.rules.abnormal import load_abnormal_rule, reason_of
 
-from ..models import (AbnormalFlag, Assignment, AssignmentStatus, DisseminationCase, Rating, Round, RoundKind,
+from ..core.models import (AbnormalFlag, Assignment, AssignmentStatus, DisseminationCase, Rating, Round, RoundKind,
                       Shortlist, SignOff, User,
                       Work)
 

@@ -10,10 +10,10 @@ from flask_babel import gettext as _
 
 from scoring.normalize import DEFAULT_METHOD, METHODS
 
-from ..access import current_user, role_required
-from ..db import get_session
-from ..i18n import localized
-from ..models import Role
+from ..core.access import current_user, role_required
+from ..core.db import get_session
+from ..core.i18n import localized
+from ..core.models import Role
 from ..rating.queries import assignment_for_expert
 from ..review.queries import result_versions, round_is_locked
 from ..rounds.queries import get_round

@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from ..accounts.queries import get_user_by_name
-from ..cli_support import db_session, with_app
-from ..models import Role
+from ..core.cli_support import db_session, with_app
+from ..core.models import Role
 from .operations import RatingRefused, allow_reopen
 from .queries import assignment_in_round, expert_assignments, progress
 

@@ -16,8 +16,8 @@ from sqlmodel import Session, select
 
 from scoring.rules.config import CriteriaSet
 
-from ..audit import record_event
-from ..models import (Assignment, AssignmentStatus, Comment, Conflict, HighlightTag, Rating, Round,
+from ..core.audit import record_event
+from ..core.models import (Assignment, AssignmentStatus, Comment, Conflict, HighlightTag, Rating, Round,
                       RoundState, ScoreSave, User, utcnow)
 from .queries import assignment_scores, current_comment
 

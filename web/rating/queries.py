@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
-from ..models import (Assignment, AssignmentStatus, Comment, DisseminationCase, HighlightTag, Rating, Round, User,
+from ..core.models import (Assignment, AssignmentStatus, Comment, DisseminationCase, HighlightTag, Rating, Round, User,
                       Work)
 
 CASE_CATEGORY = "优秀传播案例"

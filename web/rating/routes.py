@@ -8,9 +8,9 @@ from pathlib import Path
 from flask import Blueprint, abort, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError, generate_csrf
 
-from ..access import current_user, role_required
-from ..db import get_session
-from ..models import AssignmentStatus, Role, RoundState
+from ..core.access import current_user, role_required
+from ..core.db import get_session
+from ..core.models import AssignmentStatus, Role, RoundState
 from ..panel.queries import open_flags_of_expert
 from . import actions
 from .queries import (assignment_for_expert, assignment_scores, current_comment, highlights,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from ..cli_support import db_session, with_app
+from ..core.cli_support import db_session, with_app
 from ..rounds.queries import get_round
 from .verify import SCORE_TOLERANCE, VerifyError, lines, verify_result
 

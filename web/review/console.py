@@ -11,7 +11,7 @@ from scoring.rules.config import Rules, load_rules
 from scoring.rules.shortlist import Policy, Proposal, propose
 from scoring.totals import CriterionScale
 
-from ..models import Round, RoundKind, RoundState, ShortlistEntry, Stage, User
+from ..core.models import Round, RoundKind, RoundState, ShortlistEntry, Stage, User
 from ..panel.operations import refresh_flags
 from ..panel.queries import unexplained
 from . import operations, queries

@@ -14,8 +14,8 @@ from scoring.rules.shortlist import Proposal
 from scoring.rules.states import state_label_zh
 
 from ..accounts.passwords import check_password
-from ..audit import read_head, record_event
-from ..models import (RankingCache, ResultVersion, Role, Round, RoundState, Shortlist, ShortlistEntry,
+from ..core.audit import read_head, record_event
+from ..core.models import (RankingCache, ResultVersion, Role, Round, RoundState, Shortlist, ShortlistEntry,
                       SignOff, User, utcnow)
 from .queries import (cache_entry, get_shortlist, is_case_round, result_versions, round_is_locked, sign_offs,
                       shortlist_entries)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from ..models import (Assignment, AssignmentStatus, AuditEvent, Comment, DisseminationCase,
+from ..core.models import (Assignment, AssignmentStatus, AuditEvent, Comment, DisseminationCase,
                       HighlightTag, RankingCache, Rating, ResultVersion, Round, RoundKind,
                       RoundState, Shortlist, ShortlistEntry, SignOff, User, Work)
 from .rankings import RatingInput, RoundRanking

@@ -10,10 +10,10 @@ from flask_babel import gettext as _
 from scoring.normalize import DEFAULT_METHOD, METHODS
 from scoring.rules.config import load_rules
 
-from ..access import current_user, role_required
-from ..db import get_session
-from ..i18n import localized
-from ..models import Role, RoundState
+from ..core.access import current_user, role_required
+from ..core.db import get_session
+from ..core.i18n import localized
+from ..core.models import Role, RoundState
 from ..rating.operations import RatingRefused, allow_reopen
 from ..rating.queries import assignment_in_round
 from ..rounds.queries import get_round, list_rounds

@@ -26,7 +26,7 @@ from sqlmodel import Session, select
 from scoring.rules.shortlist import propose
 from scoring.totals import CriterionScale
 
-from ..models import Assignment, AuditEvent, Rating, ResultVersion, Round, RoundKind, RoundState
+from ..core.models import Assignment, AuditEvent, Rating, ResultVersion, Round, RoundKind, RoundState
 from . import queries, snapshot
 from .rankings import RatingInput, compute_ranking
 

@@ -7,8 +7,8 @@ import click
 from scoring.rules.config import load_rules
 from scoring.rules.states import STATES, TransitionError
 
-from ..cli_support import db_session, with_app
-from ..lazy_group import LazyGroup
+from ..core.cli_support import db_session, with_app
+from ..core.lazy_group import LazyGroup
 from .keys import round_deadlines
 from .operations import create_annual, create_round, set_state
 from .queries import get_round, list_rounds, work_counts

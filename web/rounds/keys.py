@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from scoring.rules.config import Rules
 
-from ..models import Round, RoundKind
+from ..core.models import Round, RoundKind
 
 _KEY = re.compile(r"^(?P<year>\d{4})(?:Q(?P<quarter>[1-4]))?(?P<dissemination>-传播案例|-cases)?"
                   r"(?:-(?P<suffix>[^\s/]{1,40}))?$")

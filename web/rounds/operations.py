@@ -10,8 +10,8 @@ from sqlmodel import Session, select
 from scoring.rules.config import Rules, load_rules
 from scoring.rules.states import check_transition
 
-from ..audit import record_event
-from ..models import Round, RoundKind, RoundState, Shortlist, ShortlistEntry, Stage, Work
+from ..core.audit import record_event
+from ..core.models import Round, RoundKind, RoundState, Shortlist, ShortlistEntry, Stage, Work
 from ..panel.operations import refresh_flags
 from .keys import parse_round_key
 from .queries import get_round

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from ..models import Round, Work
+from ..core.models import Round, Work
 
 
 def list_rounds(*, session: Session) -> list[Round]:

@@ -7,10 +7,10 @@ from flask_babel import gettext as _
 from scoring.rules.config import load_rules
 from scoring.rules.states import BACKWARD, FORWARD, TransitionError
 
-from ..access import current_user, role_required
-from ..db import get_session
-from ..i18n import localized
-from ..models import Role
+from ..core.access import current_user, role_required
+from ..core.db import get_session
+from ..core.i18n import localized
+from ..core.models import Role
 from .keys import round_deadlines
 from .operations import create_round, set_state
 from .queries import get_round, list_rounds, work_counts

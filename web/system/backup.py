@@ -27,7 +27,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import SQLModel
 
-from ..migrate import alembic_config, upgrade
+from ..core.migrate import alembic_config, upgrade
 
 FORMAT = "tuiyou-backup/1"
 PAYLOAD = {"sqlite": "database.sqlite", "postgresql": "database.pgdump"}

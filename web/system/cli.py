@@ -6,9 +6,9 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 
-from ..audit import verify_log
-from ..cli_support import db_session, with_app
-from ..migrate import upgrade
+from ..core.audit import verify_log
+from ..core.cli_support import db_session, with_app
+from ..core.migrate import upgrade
 
 
 @click.command("init-db")
@@ -37,7 +37,7 @@ def audit_group():
 def audit_verify_command(anchor):
     """Recompute the audit log's chain, seals and sealed head; exit 1 if any event was edited,
     removed, inserted, unsealed or cut off the end, or when the log does not hold ANCHOR."""
-    from ..audit import parse_anchor
+    from ..core.audit import parse_anchor
 
     try:
         wanted = parse_anchor(anchor) if anchor is not None else None

@@ -29,7 +29,7 @@ REASON = ("签署未经组长封存签署（无结果快照与哈希），由迁
 
 
 def upgrade() -> None:
-    from web.audit import append_in_migration, migration_key
+    from web.core.audit import append_in_migration, migration_key
 
     bind = op.get_bind()
     unsealed = bind.execute(sa.text(

@@ -65,7 +65,7 @@ def head_seal(key: bytes, events: int, last_hash: str) -> str:
 
 
 def audit_key_of(session: Session) -> bytes | None:
-    """The audit key of the engine the session is bound to (``web.db`` attaches it), if any."""
+    """The audit key of the engine the session is bound to (``web.core.db`` attaches it), if any."""
     bind = session.get_bind()
     return getattr(getattr(bind, "engine", bind), "tuiyou_audit_key", None)
 
@@ -181,7 +181,7 @@ class AuditKeyMissing(RuntimeError):
 
 
 def migration_key(revision: str, needed_for: str) -> bytes:
-    """The audit key a migration was given (``web.migrate.upgrade`` passes the engine's), or AuditKeyMissing."""
+    """The audit key a migration was given (``web.core.migrate.upgrade`` passes the engine's), or AuditKeyMissing."""
     from alembic import context
 
     key = context.config.attributes.get("audit_key")

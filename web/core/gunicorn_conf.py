@@ -1,4 +1,4 @@
-"""gunicorn settings for several app servers: ``gunicorn -c python:web.gunicorn_conf 'web:create_app()'``.
+"""gunicorn settings for several app servers: ``gunicorn -c python:web.core.gunicorn_conf 'web:create_app()'``.
 
 Workers default to ``TUIYOU_WORKERS`` (2 × cores + 1 otherwise). With more than one worker
 and no ``TUIYOU_REDIS_URL``, login-failure limits would be counted per process (an attacker

@@ -11,7 +11,7 @@ and records an ``audit.sealed_existing`` event saying how many it sealed and whi
 event after the first sealed one is left unsealed: nothing legitimate wrote it, and verify
 names it. Then the head is written from the log as it stands.
 
-The audit key comes from ``web.migrate`` (the engine's key, which ``tuiyou init-db`` sets from
+The audit key comes from ``web.core.migrate`` (the engine's key, which ``tuiyou init-db`` sets from
 TUIYOU_AUDIT_KEY or the instance folder). A log with events cannot be sealed without it: the
 migration stops and says so, changing nothing. An empty log without a key gets an unsealed head
 (count 0), which verify reports and the first event written with a key records as a mismatch.
@@ -31,7 +31,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    from web.audit import append_in_migration, head_seal, migration_key, seal, utcnow
+    from web.core.audit import append_in_migration, head_seal, migration_key, seal, utcnow
 
     bind = op.get_bind()
     rows = bind.execute(sa.text("SELECT id, hash, seal FROM auditevent ORDER BY id")).all()

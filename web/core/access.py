@@ -19,7 +19,7 @@ from typing import Callable
 from flask import Flask, abort, current_app, g, jsonify, redirect, request, session, url_for
 from flask_wtf.csrf import CSRFProtect
 
-from .accounts.queries import user_for_token
+from ..accounts.queries import user_for_token
 from .db import get_session
 from .models import Role, User
 

@@ -50,7 +50,7 @@ def default_sqlite_url(instance_path: str) -> str:
 def init_app(app: Flask) -> None:
     """Create the engine for the app and close the request's session at teardown."""
     engine = make_engine(app.config["DATABASE_URL"])
-    # every session on this engine seals the audit events it writes (web.audit.record_event)
+    # every session on this engine seals the audit events it writes (web.core.audit.record_event)
     engine.tuiyou_audit_key = app.config.get("AUDIT_KEY")
     app.extensions["tuiyou.engine"] = engine
     app.teardown_appcontext(_close_session)

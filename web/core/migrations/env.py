@@ -1,8 +1,8 @@
-"""Alembic environment: the engine comes from the caller (web.migrate)."""
+"""Alembic environment: the engine comes from the caller (web.core.migrate)."""
 from alembic import context
 from sqlmodel import SQLModel
 
-from web import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from web.core import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 target_metadata = SQLModel.metadata
 

@@ -13,7 +13,7 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 def alembic_config(engine: Engine) -> Config:
     """An Alembic config bound to ``engine`` (no alembic.ini needed).
 
-    The engine's audit key (``web.db`` attaches the app's) goes along: migrations that write or
+    The engine's audit key (``web.core.db`` attaches the app's) goes along: migrations that write or
     seal audit events need it, and refuse to run without it when they have something to seal.
     """
     config = Config()

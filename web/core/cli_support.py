@@ -23,7 +23,7 @@ def _app() -> "Flask":
     info = click.get_current_context().find_object(ScriptInfo)
     if info is not None:
         return info.load_app()
-    from . import create_app
+    from .. import create_app
 
     return create_app()
 

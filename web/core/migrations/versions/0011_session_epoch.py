@@ -1,13 +1,13 @@
 """session epoch: a per-user random value every session cookie must carry
 
 ``user.session_epoch`` (32 hex characters). Logging out, changing or resetting a password
-replaces it, which ends every session of that user on every app server (web.access checks it on
+replaces it, which ends every session of that user on every app server (web.core.access checks it on
 each request); the cookie no longer carries anything derived from the password hash. Each
 existing user gets a random epoch, so every session cookie issued before this revision (they
 carried the hash's last 16 characters instead) stops working: everyone logs in once more.
 
 The column keeps its server default '' (dropping it would make SQLite rebuild ``user``, which
-foreign keys from every other table forbid); an empty epoch is never accepted (web.access).
+foreign keys from every other table forbid); an empty epoch is never accepted (web.core.access).
 
 Revision ID: 0011_session_epoch
 Revises: 0010_signed_without_snapshot

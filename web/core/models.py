@@ -165,7 +165,7 @@ class User(SQLModel, table=True):
     # An expert's most works per round (每轮最多评审数); None: no limit.
     capacity: Optional[int] = None
     # Random, replaced when the user logs out or their password changes or is reset: a session
-    # cookie counts only while it carries the current epoch (web.access), on every app server.
+    # cookie counts only while it carries the current epoch (web.core.access), on every app server.
     session_epoch: str = Field(default_factory=new_session_epoch, max_length=32,
                                sa_column_kwargs={"server_default": ""})
     created_at: dt.datetime = Field(default_factory=utcnow)
@@ -309,13 +309,13 @@ class AuditEvent(SQLModel, table=True):
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     prev_hash: str = Field(default="", max_length=64)
     hash: str = Field(default="", max_length=64)
-    # HMAC-SHA256 of ``hash`` under the audit key kept outside the database (web.audit).
+    # HMAC-SHA256 of ``hash`` under the audit key kept outside the database (web.core.audit).
     seal: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
 
 
 class AuditHead(SQLModel, table=True):
     """The audit log's sealed head (one row, id 1): how many events it holds and the last one's
-    hash, sealed under the audit key and rewritten with every event (web.audit)."""
+    hash, sealed under the audit key and rewritten with every event (web.core.audit)."""
 
     id: int = Field(default=1, primary_key=True)
     events: int = 0
