@@ -10,12 +10,13 @@ refusals, so every code the API has answered stays the same.
 """
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Callable, ClassVar, Iterable
 
 from flask import Response, request
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, ValidationError
 from pydantic_core import PydanticCustomError, core_schema
 
 NO_NUL = "^[^\\x00]*$"  # read alike by ECMA-262 (JSON Schema), Python and Rust
@@ -47,14 +48,14 @@ def _not_blank(value: Any) -> Any:
     return value
 
 
-@dataclass(frozen=True)
-class _Pattern:
-    regex: str
+class _Described:
+    """Keywords added to a type's JSON Schema (what a validator checks that pydantic cannot say)."""
+
+    def __init__(self, **keywords: Any):
+        self.keywords = keywords
 
     def __get_pydantic_json_schema__(self, schema, handler):
-        described = handler(schema)
-        described["pattern"] = self.regex
-        return described
+        return {**handler(schema), **self.keywords}
 
 
 def integral(value: Any) -> Any:
@@ -68,10 +69,13 @@ Whole = Annotated[int, BeforeValidator(integral)]
 """A whole number: 3 or 3.0 (one value in JSON), never "3", true or 3.5."""
 
 # Checked before the str validator, so that a length limit added by a field reads as one of a string.
-Text = Annotated[str, BeforeValidator(_plain), _Pattern(NO_NUL)]
+Text = Annotated[str, BeforeValidator(_plain), _Described(pattern=NO_NUL)]
 """A string a database can store: no NUL, no lone surrogate (the refusal names which)."""
-Prose = Annotated[str, BeforeValidator(_not_blank), BeforeValidator(_plain), _Pattern(NOT_BLANK)]
+Prose = Annotated[str, BeforeValidator(_not_blank), BeforeValidator(_plain), _Described(pattern=NOT_BLANK)]
 """Text with something written in it: a reason, an explanation."""
+Moment = Annotated[dt.datetime, PlainSerializer(dt.datetime.isoformat, return_type=str, when_used="json"),
+                   _Described(format="date-time")]
+"""A time in an answer, written as it always was (``2025-03-01T08:00:00+00:00``)."""
 
 
 @dataclass(frozen=True)

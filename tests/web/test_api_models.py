@@ -184,3 +184,11 @@ def test_an_answer_is_serialized_by_its_declared_model_and_nothing_else(app):
         assert answer.get_json() == {"version": 3}
         with pytest.raises(KeyError):  # a status the view does not declare is a bug, not an answer
             spec.respond(({"version": 3}, 201))
+
+
+def test_times_in_answers_are_written_as_they_always_were(client, session, scene):
+    from web.models import ApiToken
+
+    answer = client.post("/api/v1/tokens", json={"username": "zhang", "password": PASSWORD}).get_json()
+    row = session.exec(select(ApiToken)).one()
+    assert answer["expires_at"] == row.expires_at.isoformat()

@@ -3,7 +3,6 @@ and replace a recused expert — the same operations as ``tuiyou assign`` and th
 assignment page, with every constraint enforced there."""
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, ClassVar
 
 from pydantic import AliasChoices, Field
@@ -17,7 +16,7 @@ from ..assignment.operations import (MAX_SEED, AssignmentRefused, InfeasibleAssi
 from ..assignment.queries import latest_draw, round_report
 from ..db import get_session
 from ..models import Assignment, AssignmentStatus, Role, RoundState
-from ..schemas import ApiError, Body, Reply, Text, Whole
+from ..schemas import ApiError, Body, Moment, Reply, Text, Whole
 from .blueprint import bp, error, round_or_404
 from .registry import operation
 
@@ -97,7 +96,7 @@ class DrawSummary(Reply):
     seed: int
     per_work: int
     actor: str
-    at: dt.datetime
+    at: Moment
     created: int
     kept: int
     conflicts_avoided: dict[str, Any]

@@ -7,7 +7,6 @@ for empty text; 423 once the round is signed. It never changes the scores.
 """
 from __future__ import annotations
 
-import datetime as dt
 from typing import ClassVar
 
 from pydantic import Field
@@ -18,7 +17,7 @@ from ..models import Role
 from ..panel import operations, queries
 from ..panel.operations import MAX_TEXT
 from ..rating.queries import assignment_for_expert, assignment_in_round
-from ..schemas import ApiError, Body, Prose, Reply
+from ..schemas import ApiError, Body, Moment, Prose, Reply
 from .blueprint import bp, error, round_or_404
 from .registry import operation
 
@@ -50,7 +49,7 @@ class Explained(Reply):
 
     assignment_id: int
     explanation: str
-    explained_at: dt.datetime
+    explained_at: Moment
 
 
 class Flag(Reply):
@@ -62,11 +61,11 @@ class Flag(Reply):
     total: float
     others_mean: float
     others_n: int
-    flagged_at: dt.datetime
+    flagged_at: Moment
     explanation: str | None
-    explained_at: dt.datetime | None
+    explained_at: Moment | None
     waiver_reason: str | None
-    waived_at: dt.datetime | None
+    waived_at: Moment | None
 
 
 class FlagOfRound(Flag):

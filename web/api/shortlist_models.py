@@ -1,7 +1,6 @@
 """The bodies, queries and answers of ``/api/v1/rounds/{key}/shortlist…`` (see ``shortlists.py``)."""
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BeforeValidator, Field
@@ -9,7 +8,7 @@ from pydantic import BeforeValidator, Field
 from ..inputs import MAX_ID
 from ..models import RoundState
 from ..panel.operations import MAX_TEXT
-from ..schemas import ApiError, Body, Prose, Query, Reply, Text, integral
+from ..schemas import ApiError, Body, Moment, Prose, Query, Reply, Text, integral
 from .rankings import Method
 
 ANCHOR = ("the chair's seal: the audit log's sealed head just after this signing, COUNT:HASH, as every PDF of "
@@ -93,7 +92,7 @@ class Entry(Reply):
     straddles_cut: bool
     override_reason: str | None
     override_by: str | None
-    override_at: dt.datetime | None
+    override_at: Moment | None
     reason: str | None = Field(default=None, description="why the proposal put it in or out (unsaved proposals)")
 
 
@@ -104,9 +103,9 @@ class VersionSummary(Reply):
     content_sha256: str
     method: str
     signed_by: str | None
-    signed_at: dt.datetime
+    signed_at: Moment
     reopened_by: str | None
-    reopened_at: dt.datetime | None
+    reopened_at: Moment | None
     reopen_reason: str | None
     audit_anchor: str | None = Field(description=ANCHOR)
 
@@ -130,7 +129,7 @@ class SignedSnapshot(Reply):
     round: str
     version: int
     content_sha256: str
-    signed_at: dt.datetime
+    signed_at: Moment
     audit_anchor: str | None = Field(description=ANCHOR)
     content: dict[str, Any]
 
@@ -159,7 +158,7 @@ class Sealed(Reply):
     state: Literal["signed"]
     version: int
     content_sha256: str
-    signed_at: dt.datetime
+    signed_at: Moment
     audit_anchor: str | None = Field(description=ANCHOR)
 
 
@@ -170,7 +169,7 @@ class MemberSigned(Reply):
     state: Literal["signed"]
     signer: Literal["member"]
     content_sha256: str
-    signed_at: dt.datetime
+    signed_at: Moment
     dissent: str | None
 
 

@@ -1,7 +1,6 @@
 """``/api/v1/tokens`` and ``/api/v1/me``: bearer tokens for a user name and password."""
 from __future__ import annotations
 
-import datetime as dt
 from typing import ClassVar
 
 from flask import current_app, request
@@ -13,7 +12,7 @@ from ..accounts.queries import authenticate
 from ..audit import record_event
 from ..db import get_session
 from ..models import Role
-from ..schemas import ApiError, Body, Reply, Text
+from ..schemas import ApiError, Body, Moment, Reply, Text
 from .blueprint import bp, error
 from .registry import ANY_ROLE, PUBLIC, operation
 
@@ -31,7 +30,7 @@ class Token(Reply):
     """A bearer token: send it as ``Authorization: Bearer TOKEN``."""
 
     token: str
-    expires_at: dt.datetime
+    expires_at: Moment
     role: Role
 
 
