@@ -15,6 +15,7 @@ from ..assignment.operations import (MAX_SEED, AssignmentRefused, InfeasibleAssi
                                      replace_recused, run_draw)
 from ..assignment.queries import latest_draw, round_report
 from ..db import get_session
+from ..inputs import MAX_SAFE_INTEGER
 from ..models import Assignment, AssignmentStatus, Role, RoundState
 from ..schemas import ApiError, Body, Moment, Reply, Text, Whole
 from .blueprint import bp, error, round_or_404
@@ -32,8 +33,9 @@ class DrawRequest(Body):
 
     per_work: Whole | None = Field(default=None, json_schema_extra={"minimum": 1},
                                  description="experts per work; absent: the configured number")
-    seed: Whole | None = Field(default=None, json_schema_extra={"minimum": 0, "maximum": MAX_SEED},
-                             description="absent: a random seed (the answer carries it)")
+    # JSON carries integers exactly up to 2^53 − 1: web.inputs refuses a larger one (400) before the draw
+    seed: Whole | None = Field(default=None, description="absent: a random seed (the answer carries it)",
+                               json_schema_extra={"minimum": 0, "maximum": min(MAX_SEED, MAX_SAFE_INTEGER)})
 
 
 class Infeasible(ApiError):

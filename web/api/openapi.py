@@ -4,8 +4,9 @@ view's declaration (``registry.operation``); no line of it is written by hand.
 Paths and path parameters come from the routes, bodies, queries and answers from the declared
 pydantic models (one ``components.schemas`` entry per model), and the answers every call can
 give are added: 401 with a token required, 403 when only some roles may call, 404 when the path
-names something, and each model's refusal status. ``undocumented(app)`` lists the API routes
-without a declaration, and a test fails on any.
+names something, 400 for the input ``web.inputs`` refuses on every route, and each model's
+refusal status. ``undocumented(app)`` lists the API routes without a declaration, and a test
+fails on any.
 """
 from __future__ import annotations
 
@@ -23,7 +24,10 @@ from .registry import PUBLIC, File, Operation, declaration, operation
 
 REF = "#/components/schemas/{model}"
 DEFAULT_DESCRIPTIONS = {401: "No valid bearer token", 403: "The caller's role may not do this",
-                        404: "No such thing at this path", 400: "The body does not fit its model",
+                        404: "No such thing at this path",
+                        400: "Refused input (web.inputs, for every route): a query value over 2,000 characters "
+                             "(`invalid_query`), or a JSON body nested too deep, holding a lone surrogate, NaN or a "
+                             "number beyond ±(2^53 − 1) (`invalid_json`); the message says where",
                         422: "The request does not fit its model (`error` and `message` name the field)"}
 PATH_DESCRIPTIONS = {"key": "the round's key, e.g. 2025Q1, 2025, 2025-cases or 2025Q1-浙江",
                      "fmt": "the file format", "assignment_id": "the assignment's id",
@@ -91,7 +95,7 @@ def _query_value(field: dict[str, Any]) -> dict[str, Any]:
 def _answers(spec: Operation, has_path_parameters: bool) -> dict[int, tuple[str, Any]]:
     """The declared answers and the ones every such call can give."""
     answers = dict(spec.answers)
-    implied = []
+    implied = [400]  # web.inputs, for every route: a query value too long, a JSON body it refuses
     if spec.roles is not PUBLIC:
         implied.append(401)
     if spec.roles:
