@@ -158,6 +158,11 @@ def test_a_chairs_request_that_does_not_fit_is_refused_with_the_code_it_always_h
     assert response.get_json()["message"].startswith(names)
 
 
+def test_version_zero_names_no_signed_version(client, scene):
+    response = client.get("/api/v1/rounds/2025Q1/shortlist?version=0", headers=token(client, "wang"))
+    assert response.status_code == 404 and response.get_json()["error"] == "no_such_version"
+
+
 def test_an_unknown_category_lists_the_known_ones(client, scene):
     response = client.get("/api/v1/rounds/2025Q1/rankings?category=科幻片", headers=token(client, "wang"))
     assert response.status_code == 422 and response.get_json()["error"] == "unknown_category"

@@ -14,7 +14,8 @@ from .rankings import Method
 ANCHOR = ("the chair's seal: the audit log's sealed head just after this signing, COUNT:HASH, as every PDF of "
           "this version prints it; `tuiyou audit verify --anchor COUNT:HASH` checks that the log still holds it")
 MAX_OVERRIDE_REASON = 2000  # review.operations.override_entry refuses a longer one
-Version = Annotated[int, Field(ge=1, le=MAX_ID, description="a signed version's number (1, 2, …)"),
+# 0 … 2^31 − 1, as web.inputs.record_id reads an id from a query (0 names no version: 404)
+Version = Annotated[int, Field(ge=0, le=MAX_ID, description="a signed version's number (1, 2, …)"),
                     BeforeValidator(integral)]
 
 
