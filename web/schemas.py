@@ -215,5 +215,6 @@ def accepts(model: type[Body], *, optional: bool = False) -> Callable:
             if isinstance(body, Refusal):
                 return body.response()
             return view(*args, body=body, **kwargs)
+        wrapped.body_model = model  # for who asks what the view reads (the hostile-input test)
         return wrapped
     return decorator
