@@ -2,14 +2,13 @@
 (examples, coverage, fuzzing and stateful phases; every check: server errors, status codes,
 content types, response schemas, negative data rejected, positive data accepted, a 405 with
 ``Allow``, auth enforced, …), seeded and bounded, as an expert and as the chair, on the demo
-(``seed/``, built once per session) and on a small world (a round in scoring). Each run must
+(``seed/``, conftest's ``demo``: built once per session) and on a small world (a round in scoring). Each run must
 find 0 failures and 0 schema errors; ``tests/web/schemathesis.toml`` is the configuration.
 """
 from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import threading
 import tomllib
 from collections import Counter, defaultdict
@@ -25,7 +24,7 @@ from sqlmodel import Session
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from rating_support import scoring_scene
-from testkit import PASSWORD, PG_URL
+from testkit import AUDIT_KEY, PASSWORD
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 SEED = 20
@@ -115,40 +114,14 @@ def make_app(database_url: str, instance: Path):
     from web import create_app
 
     with mock.patch.dict(os.environ, {"TUIYOU_INSTANCE": str(instance / "instance")}):
-        return create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test", **UNLIMITED})
-
-
-@pytest.fixture(scope="session")
-def _demo_database(_sqlite_template, _cheap_password_hashes, tmp_path_factory) -> Path:
-    """The demo (seed/), built once per session into a SQLite file that each test copies."""
-    from seed.demo import build_demo
-
-    path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
-    shutil.copy(_sqlite_template, path)
-    app = make_app(f"sqlite:///{path}", path.parent)
-    with Session(app.extensions["tuiyou.engine"], expire_on_commit=False) as session:
-        build_demo(session)
-        session.commit()
-    with app.extensions["tuiyou.engine"].connect() as connection:
-        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    app.extensions["tuiyou.engine"].dispose()
-    return path
+        return create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test", "AUDIT_KEY": AUDIT_KEY,
+                           **UNLIMITED})
 
 
 @pytest.fixture
-def demo_app(request, database_url, tmp_path):
-    """An app on a fresh copy of the demo (on PostgreSQL: the demo built into the test database)."""
-    from seed.demo import build_demo
-
-    if PG_URL:
-        app = make_app(database_url, tmp_path)
-        with Session(app.extensions["tuiyou.engine"], expire_on_commit=False) as session:
-            build_demo(session)
-            session.commit()
-    else:
-        path = tmp_path / "demo.sqlite"
-        shutil.copy(request.getfixturevalue("_demo_database"), path)
-        app = make_app(f"sqlite:///{path}", tmp_path)
+def demo_app(demo, database_url, tmp_path):
+    """An app on this test's copy of the demo (conftest's ``demo``), without login limits."""
+    app = make_app(database_url, tmp_path)
     yield app
     app.extensions["tuiyou.engine"].dispose()
 
