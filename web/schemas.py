@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, Callable, ClassVar, Iterable
 
 from flask import Response, request
-from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, ValidationError
 from pydantic_core import PydanticCustomError, core_schema
+
+from .inputs import MAX_SAFE_INTEGER
 
 NO_NUL = "^[^\\x00]*$"  # read alike by ECMA-262 (JSON Schema), Python and Rust
 NOT_BLANK = "^[^\\x00]*[^\\s\\x00][^\\x00]*$"  # and at least one character that is not a space
@@ -65,8 +67,20 @@ def integral(value: Any) -> Any:
     return value
 
 
-Whole = Annotated[int, BeforeValidator(integral)]
+class _Carried:
+    """A number's documented range within what JSON carries exactly (web.inputs refuses the rest, 400)."""
+
+    def __get_pydantic_json_schema__(self, schema, handler):
+        described = handler(schema)
+        described["minimum"] = max(described.get("minimum", -MAX_SAFE_INTEGER), -MAX_SAFE_INTEGER)
+        described["maximum"] = min(described.get("maximum", MAX_SAFE_INTEGER), MAX_SAFE_INTEGER)
+        return described
+
+
+Whole = Annotated[int, BeforeValidator(integral), _Carried()]
 """A whole number: 3 or 3.0 (one value in JSON), never "3", true or 3.5."""
+Finite = Annotated[float, Field(allow_inf_nan=False), _Carried()]
+"""A number (an integer JSON carries exactly, or a finite float)."""
 
 # Checked before the str validator, so that a length limit added by a field reads as one of a string.
 Text = Annotated[str, BeforeValidator(_plain), _Described(pattern=NO_NUL)]

@@ -33,7 +33,8 @@ class DrawRequest(Body):
 
     per_work: Whole | None = Field(default=None, json_schema_extra={"minimum": 1},
                                  description="experts per work; absent: the configured number")
-    # JSON carries integers exactly up to 2^53 − 1: web.inputs refuses a larger one (400) before the draw
+    # the draw takes seeds up to 2^63 − 1, JSON carries integers exactly up to 2^53 − 1 (and so does
+    # this document: web.inputs refuses a larger one in a body, 400, before the draw)
     seed: Whole | None = Field(default=None, description="absent: a random seed (the answer carries it)",
                                json_schema_extra={"minimum": 0, "maximum": min(MAX_SEED, MAX_SAFE_INTEGER)})
 

@@ -6,11 +6,10 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, Field
 
-from ..schemas import NO_NUL, ApiError, Body, Prose, Refusal, Reply, Text, Whole, plain_keys, shown
+from ..schemas import NO_NUL, ApiError, Body, Finite, Prose, Refusal, Reply, Text, Whole, plain_keys, shown
 from .operations import MAX_COMMENT, MAX_REASON, ScoreChange
 
 MAX_VERSION = 2**31 - 1  # the version is an INTEGER column
-Finite = Annotated[float, Field(allow_inf_nan=False)]
 
 
 class ScoreSave(Body):
