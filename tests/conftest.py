@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from sqlalchemy import text
@@ -91,10 +92,52 @@ def database_url(request, tmp_path) -> str:
     return f"sqlite:///{path}"
 
 
-@pytest.fixture
-def app(database_url, tmp_path, monkeypatch):
+def build_demo_into(database_url: str, instance: Path) -> None:
+    """The demo (seed/) written into the migrated database at ``database_url`` (its audit events
+    sealed with the tests' key), through an app whose instance folder is ``instance``."""
+    from seed.demo import build_demo
     from web import create_app
 
+    with mock.patch.dict(os.environ, {"TUIYOU_INSTANCE": str(instance)}):
+        app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test",
+                          "AUDIT_KEY": AUDIT_KEY})
+    engine = app.extensions["tuiyou.engine"]
+    with Session(engine, expire_on_commit=False) as session:
+        build_demo(session)
+        session.commit()
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def _demo_template(_sqlite_template, _cheap_password_hashes, tmp_path_factory) -> Path:
+    """The demo built once per session into a SQLite file, which ``demo`` copies for each test
+    (building it takes seconds; several read-only checks of it used to build their own)."""
+    path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
+    shutil.copy(_sqlite_template, path)
+    build_demo_into(f"sqlite:///{path}", path.parent / "instance")
+    return path
+
+
+@pytest.fixture
+def demo(request, database_url, tmp_path) -> None:
+    """This test's database holds the demo (password ``seed.demo.DEMO_PASSWORD`` for every login):
+    the session's build copied on SQLite, the demo built into it on PostgreSQL. ``app`` waits
+    for it."""
+    if PG_URL:
+        build_demo_into(database_url, tmp_path / "instance")
+    else:
+        shutil.copy(request.getfixturevalue("_demo_template"), database_url.removeprefix("sqlite:///"))
+
+
+@pytest.fixture
+def app(request, database_url, tmp_path, monkeypatch):
+    from web import create_app
+
+    if "demo" in request.fixturenames:  # the demo's rows first: the app's engine opens the file after
+        request.getfixturevalue("demo")
     monkeypatch.setenv("TUIYOU_INSTANCE", str(tmp_path / "instance"))
     app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test", "AUDIT_KEY": AUDIT_KEY})
     yield app

@@ -63,14 +63,19 @@ def concrete(rule: str, world: World) -> str:
 
 
 def body_for(method: str, rule: str) -> dict:
-    """A plausible JSON body for an API write (access is checked before the body matters)."""
+    """A JSON body the write's model accepts: access is checked first, then the body (a body that
+    does not fit is refused, 400 or 422), then whose the assignment is (404 to another expert)."""
     if rule.endswith("/scores"):
         return {"scores": {"thought": 8}, "version": 1}
     if rule.endswith("/tokens"):
         return {"username": "nobody", "password": "wrong password"}
     if "signoff" in rule:
         return {"password": PASSWORD}
-    return {"reason": "测试理由", "included": True, "text": "说明"}
+    if rule.endswith("/explanation"):
+        return {"text": "说明"}
+    if rule.endswith(("/recuse", "/waiver", "/reopen")):
+        return {"reason": "测试理由"}
+    return {"reason": "测试理由", "included": True}
 
 
 class Callers:
@@ -99,7 +104,7 @@ class Callers:
             if method in ("POST", "PUT", "DELETE"):
                 kwargs["json"] = body_for(method, rule)
         elif method in ("POST", "PUT"):
-            if rule.endswith("/scores"):
+            if rule.endswith(("/scores", "/recuse")):  # the scoring form's JSON calls
                 kwargs["json"] = body_for(method, rule)
             else:
                 kwargs["data"] = {"reason": "测试理由", "state": "review", "key": "2025Q9"}

@@ -67,6 +67,14 @@ def test_idempotency_key_answers_the_first_answer_and_applies_once(client, sessi
     assert reused.status_code == 422 and reused.get_json()["error"] == "idempotency_key_reused"
 
 
+def test_a_first_save_with_only_a_comment_is_a_new_version_not_a_500(client, session, scene):
+    """Found by schemathesis: an empty insert of ratings failed on the NOT NULL column."""
+    assignment = scene.mine[0]
+    response = _put(client, token(client), assignment.id, {"version": 0, "comment": "先看完再打分"})
+    assert response.status_code == 200 and response.get_json() == {"version": 1}
+    assert session.exec(select(Rating).where(Rating.assignment_id == assignment.id)).all() == []
+
+
 def test_stale_version_is_409_with_the_current_values(client, scene):
     auth, a = token(client), scene.mine[0]
     _put(client, auth, a.id, {"scores": {"thought": 8}, "comment": "平板一", "version": 0})

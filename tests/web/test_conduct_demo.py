@@ -11,10 +11,9 @@ from web.core.models import Round
 pytestmark = pytest.mark.slow
 
 
-def test_demo_conduct_review(app, session, client, login):
-    from seed.demo import DEMO_PASSWORD, build_demo
+def test_demo_conduct_review(demo, app, session, client, login):
+    from seed.demo import DEMO_PASSWORD
 
-    build_demo(session)
     signed = session.exec(select(Round).where(Round.key == "2025Q2")).one()
     report = round_report(session=session, round_=signed)
     assert len(report.rows) >= 10

@@ -37,13 +37,23 @@ def names_in(package: Path) -> set[str]:
     return {name for path in package.glob("*.py") for name in NAME.findall(path.read_text(encoding="utf-8"))}
 
 
+def declared_names(view) -> set[str]:
+    """The fields of the body and query models a view reads through (web.core.schemas, web.api.registry)."""
+    from web.api.registry import declaration
+
+    spec = declaration(view)
+    models = [getattr(view, "body_model", None), *((spec.body, spec.query) if spec else ())]
+    return {name for model in models if model is not None for name in model.model_fields}
+
+
 def parameter_names(app) -> dict[str, list[str]]:
-    """Endpoint → the names its package reads (with a few every page shares), so each request
-    carries what its view may read without megabytes of parameters it never looks at."""
+    """Endpoint → the names its package reads and its declared models name (with a few every page
+    shares), so each request carries what its view may read without megabytes it never looks at."""
     found = {}
     for endpoint, view in app.view_functions.items():
         package = Path(inspect.getsourcefile(inspect.unwrap(view))).parent
-        found[endpoint] = sorted(names_in(package) | {"q", "page", "version", "next", "lang"})
+        shared = {"q", "page", "version", "next", "lang"}
+        found[endpoint] = sorted(names_in(package) | declared_names(view) | shared)
     every = set().union(*found.values())
     assert {"q", "version", "page", "username", "password", "scores", "reason", "work_id", "withdraw"} <= every
     return found

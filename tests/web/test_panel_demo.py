@@ -12,11 +12,10 @@ from web.panel.queries import panel_members, unexplained
 pytestmark = pytest.mark.slow
 
 
-def test_demo_panel_practice(app, session, client, login):
-    from seed.demo import DEMO_PASSWORD, build_demo
+def test_demo_panel_practice(demo, app, session, client, login):
+    from seed.demo import DEMO_PASSWORD
     from seed.demo_panel import DISSENT, REVIEW_KEY, SIGNED_KEY
 
-    build_demo(session)
     rounds = {r.key: r for r in session.exec(select(Round))}
     signed = rounds[SIGNED_KEY]
     signatures = session.exec(select(SignOff)).all()

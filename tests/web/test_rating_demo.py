@@ -5,13 +5,12 @@ import re
 
 from sqlmodel import select
 
-from seed.demo import DEMO_PASSWORD, build_demo
+from seed.demo import DEMO_PASSWORD
 from web.core.models import Assignment, AssignmentStatus, Conflict, HighlightTag, Rating, User
 from web.rating.queries import assignment_scores
 
 
-def test_demo_has_half_done_and_submitted_forms_an_expert_can_open(app, client, session):
-    build_demo(session)
+def test_demo_has_half_done_and_submitted_forms_an_expert_can_open(demo, app, client, session):
     assignments = session.exec(select(Assignment)).all()
     half = [a for a in assignments if a.status == AssignmentStatus.in_progress
             and len(assignment_scores(session=session, assignment=a)) == 2]

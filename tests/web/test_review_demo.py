@@ -12,11 +12,10 @@ from web.core.models import ResultVersion, Round, RoundState
 pytestmark = pytest.mark.slow
 
 
-def test_demo_review_rounds(app, session, client, login):
-    from seed.demo import DEMO_PASSWORD, build_demo
+def test_demo_review_rounds(demo, app, session, client, login):
+    from seed.demo import DEMO_PASSWORD
     from seed.demo_review import CASES_KEY, REVIEW_KEY, SIGNED_KEY
 
-    build_demo(session)
     rounds = {r.key: r for r in session.exec(select(Round))}
     assert rounds[REVIEW_KEY].state == RoundState.review and rounds[SIGNED_KEY].state == RoundState.signed
     assert rounds[CASES_KEY].state == RoundState.review

@@ -1,5 +1,5 @@
-"""Web hardening: security headers and a CSP without inline script, cookies, the password
-policy, upload limits, and no stack trace ever reaching a user."""
+"""Web hardening: security headers and a CSP without inline script, a 405 with Allow, cookies,
+the password policy, upload limits, and no stack trace ever reaching a user."""
 from __future__ import annotations
 
 import re
@@ -23,6 +23,16 @@ def test_every_response_carries_the_security_headers(client):
         assert response.headers["X-Frame-Options"] == "DENY"
         assert response.headers["Referrer-Policy"] == "same-origin"
     assert client.get("/api/v1/openapi.json").headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("path", ["/api/v1/assignments", "/api/v1/rounds/2025Q1/shortlist", "/login"])
+def test_a_method_a_path_does_not_take_is_405_with_allow(client, path):
+    response = client.patch(path)
+    assert response.status_code == 405
+    allowed = {m.strip() for m in response.headers["Allow"].split(",")}
+    assert "GET" in allowed and "PATCH" not in allowed
+    if path.startswith("/api/"):
+        assert response.get_json()["error"] == "method_not_allowed"
 
 
 def test_templates_hold_no_inline_script():

@@ -1,6 +1,7 @@
 """The JSON API under ``/api/v1``: one module per resource, each calling the same operations and
-queries as the pages. Bearer tokens, no cookies; described by ``/api/v1/openapi.json``, which is
-checked against the registered routes (``openapi.undocumented``)."""
+queries as the pages. Bearer tokens, no cookies. Every view is declared with
+``registry.operation`` (roles, body and query models, answers per status); the same
+declarations check requests, serialize answers and generate ``/api/v1/openapi.json``."""
 from __future__ import annotations
 
 # each module registers its routes on the blueprint

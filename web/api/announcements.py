@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from flask import Response
 
-from ..core.access import role_required
 from ..core.db import get_session
 from ..exports.fonts import FONT_PACKAGE, FontMissing
 from ..core.models import Role
 from ..panel.announcement import announcement, render
+from ..core.schemas import ApiError
 from .blueprint import bp, error, round_or_404
+from .registry import EXPORTS, operation
 
 
 @bp.get("/rounds/<key>/announcement.<any(csv, xlsx, pdf):fmt>")
-@role_required(Role.chair, Role.admin)
+@operation("The public announcement list (公示名单) of a signed round: per category in the notice's order, "
+           "title, producer and platform (chair, admin)", roles=(Role.chair, Role.admin), answers={
+               200: ("The file", EXPORTS), 409: ("The round is not signed (`not_signed`)", ApiError),
+               503: ("No CJK font for the PDF (`cjk_font_missing`, names the package)", ApiError)})
 def announcement_list(key: str, fmt: str):
     """The announcement list of the round's signed result: category, title, producer, platform."""
     db = get_session()

@@ -7,19 +7,84 @@ for empty text; 423 once the round is signed. It never changes the scores.
 """
 from __future__ import annotations
 
-from flask import jsonify, request
+from typing import ClassVar
 
-from ..core.access import current_user, role_required
+from pydantic import Field
+
+from ..core.access import current_user
 from ..core.db import get_session
 from ..core.models import Role
 from ..panel import operations, queries
+from ..panel.operations import MAX_TEXT
 from ..rating.queries import assignment_for_expert, assignment_in_round
+from ..core.schemas import ApiError, Body, Moment, Prose, Reply
 from .blueprint import bp, error, round_or_404
+from .registry import operation
+
+STAFF = (Role.chair, Role.admin)
+SIGNED = ("The round is signed", ApiError)
+NOT_OPEN = ("The round is not in scoring or review", ApiError)
 
 
-def _text(field: str):
-    body = request.get_json(silent=True)
-    return body.get(field) if isinstance(body, dict) else None
+class Explanation(Body):
+    """The author's written explanation of a flagged rating."""
+
+    refused: ClassVar = (422, "text_required")
+    codes: ClassVar = {"text:too_long": "text_too_long"}
+
+    text: Prose = Field(max_length=MAX_TEXT, description="why the rating is as it is")
+
+
+class Waiver(Body):
+    """The chair's written reason to waive a flag's explanation."""
+
+    refused: ClassVar = (422, "text_required")
+    codes: ClassVar = {"reason:too_long": "text_too_long"}
+
+    reason: Prose = Field(max_length=MAX_TEXT, description="why no explanation is needed")
+
+
+class Explained(Reply):
+    """The explanation as recorded (the expert sees only their own total: never the others' mean)."""
+
+    assignment_id: int
+    explanation: str
+    explained_at: Moment
+
+
+class Flag(Reply):
+    """A flagged rating as the chair sees it: its total, the others' mean, explanation and waiver."""
+
+    assignment_id: int
+    active: bool
+    direction: str
+    total: float
+    others_mean: float
+    others_n: int
+    flagged_at: Moment
+    explanation: str | None
+    explained_at: Moment | None
+    waiver_reason: str | None
+    waived_at: Moment | None
+
+
+class FlagOfRound(Flag):
+    """A flag in the round's list, with the expert and the work; ``reason`` is ``relative`` (the 30%
+    rule) or ``robust fit`` (config ``robust_fit``)."""
+
+    expert: str
+    title: str
+    category: str
+    waived_by: str | None
+    reason: str
+
+
+class RoundFlags(Reply):
+    """The round's flags; ``unexplained`` lists the assignment ids that block the sign-off."""
+
+    round: str
+    unexplained: list[int]
+    flags: list[FlagOfRound]
 
 
 def _refused(exc: operations.PanelRefused):
@@ -27,19 +92,13 @@ def _refused(exc: operations.PanelRefused):
     return error(exc.status, exc.code, exc.en, message_zh=exc.zh)
 
 
-def flag_json(flag, **more) -> dict:
-    """A flag as JSON (for the chair: total and the others' mean)."""
-    return {"assignment_id": flag.assignment_id, "active": flag.active, "direction": flag.direction,
-            "total": flag.total, "others_mean": flag.others_mean, "others_n": flag.others_n,
-            "flagged_at": flag.flagged_at.isoformat(), "explanation": flag.explanation,
-            "explained_at": flag.explained_at.isoformat() if flag.explained_at else None,
-            "waiver_reason": flag.waiver_reason,
-            "waived_at": flag.waived_at.isoformat() if flag.waived_at else None, **more}
-
-
 @bp.post("/assignments/<int:assignment_id>/explanation")
-@role_required(Role.expert)
-def explanation(assignment_id: int):
+@operation("The expert's written explanation of their flagged (abnormal) rating; scores unchanged",
+           roles=(Role.expert,), body=Explanation, answers={
+               201: ("Recorded", Explained), 404: ("No such assignment of yours", ApiError),
+               409: ("Not submitted, not flagged, or the round is not in scoring or review", ApiError),
+               422: ("Empty or too long text", ApiError), 423: SIGNED})
+def explanation(assignment_id: int, body: Explanation):
     """The expert's written explanation of their flagged rating (scores unchanged)."""
     db, user = get_session(), current_user()
     row = assignment_for_expert(session=db, expert=user, assignment_id=assignment_id)
@@ -47,18 +106,18 @@ def explanation(assignment_id: int):
         return error(404, "not_found", "No such assignment of yours.")
     try:
         flag = operations.explain(session=db, expert=user, assignment=row.assignment, round_=row.round,
-                                  text=_text("text"))
+                                  text=body.text)
     except operations.PanelRefused as exc:
         return _refused(exc)
     db.commit()
-    # the expert sees only their own total: never the other experts' mean
-    return jsonify({"assignment_id": assignment_id, "explanation": flag.explanation,
-                    "explained_at": flag.explained_at.isoformat()}), 201
+    return Explained(assignment_id=assignment_id, explanation=flag.explanation, explained_at=flag.explained_at), 201
 
 
 @bp.post("/assignments/<int:assignment_id>/waiver")
-@role_required(Role.chair, Role.admin)
-def waiver(assignment_id: int):
+@operation("The chair waives a flagged rating's explanation with a written reason (audited)", roles=STAFF,
+           body=Waiver, answers={201: ("Waived", Flag), 404: ("No flag on this assignment (`not_flagged`)", ApiError),
+                                 409: NOT_OPEN, 422: ("Empty or too long reason", ApiError), 423: SIGNED})
+def waiver(assignment_id: int, body: Waiver):
     """The chair waives the explanation of a flagged rating with ``{"reason"}`` (audited)."""
     db = get_session()
     found = assignment_in_round(session=db, assignment_id=assignment_id)
@@ -66,20 +125,21 @@ def waiver(assignment_id: int):
     if flag is None:
         return error(404, "not_flagged", f"assignment {assignment_id} has no abnormal-rating flag")
     try:
-        operations.waive(session=db, chair=current_user(), flag=flag, round_=found[1], reason=_text("reason"))
+        operations.waive(session=db, chair=current_user(), flag=flag, round_=found[1], reason=body.reason)
     except operations.PanelRefused as exc:
         return _refused(exc)
     db.commit()
-    return jsonify(flag_json(flag)), 201
+    return Flag.model_validate(flag, from_attributes=True), 201
 
 
 @bp.get("/rounds/<key>/abnormal")
-@role_required(Role.chair, Role.admin)
+@operation("The round's abnormal ratings (畸高/畸低) with explanations and waivers (chair, admin)", roles=STAFF,
+           answers={200: ("The flags, and the assignment ids blocking the sign-off", RoundFlags)})
 def abnormal(key: str):
     """The round's abnormal ratings with their explanations and waivers, and which block sign-off."""
     db = get_session()
     round_ = round_or_404(db, key)
-    rows = queries.flag_rows(session=db, round_=round_)
-    return jsonify({"round": key, "unexplained": queries.unexplained(session=db, round_=round_),
-                    "flags": [flag_json(r.flag, expert=r.expert, title=r.title, category=r.category,
-                                        waived_by=r.waived_by, reason=r.reason) for r in rows]})
+    return RoundFlags(round=key, unexplained=queries.unexplained(session=db, round_=round_), flags=[
+        FlagOfRound(**Flag.model_validate(r.flag, from_attributes=True).model_dump(), expert=r.expert,
+                    title=r.title, category=r.category, waived_by=r.waived_by, reason=r.reason)
+        for r in queries.flag_rows(session=db, round_=round_)])

@@ -1,40 +1,79 @@
 """``/api/v1/rounds/{key}/rankings``: normalized scores, ranks and bands per category (chair, admin)."""
 from __future__ import annotations
 
-from flask import jsonify, request
+from typing import Annotated, Any, ClassVar
 
+from pydantic import AliasChoices, Field
+
+from scoring.normalize import METHODS
 from scoring.rules.config import load_rules
 
-from ..core.access import role_required
 from ..core.db import get_session
 from ..core.models import Role
 from ..review.console import parse_method, ranking_for
-from ..review.operations import ReviewError
 from ..review.queries import CASES_CATEGORY
-from .blueprint import bp, error, round_or_404
+from ..core.schemas import ApiError, Choices, Query, Refusal, Reply
+from .blueprint import bp, round_or_404
+from .registry import operation
 
-ROW_FIELDS = ("work_id", "category", "score", "se", "rank", "rank_low", "rank_high", "n_ratings", "title",
-              "raw_mean", "p_shortlist", "disagreement")
+Method = Annotated[str, Choices(lambda: ["", *METHODS])]
+"""A normalization method (``additive``, ``affine``, …); empty for the default."""
+
+
+def _categories() -> list[str]:
+    return [*load_rules().category_names, CASES_CATEGORY]
+
+
+class RankingQuery(Query):
+    """Which method, and which category (every category when none is named)."""
+
+    codes: ClassVar = {"method": "unknown_method", "category": "unknown_category"}
+
+    method: Method | None = Field(default=None, description="empty or absent: the default method")
+    category: Annotated[str, Choices(lambda: ["", *_categories()])] | None = Field(
+        default=None, description="empty or absent: every category")
+
+    @classmethod
+    def refusal(cls, error: dict[str, Any]) -> Refusal:
+        """An unknown category's refusal lists the known ones."""
+        refused = super().refusal(error)
+        if refused.code == "unknown_category":
+            return Refusal(refused.status, refused.code, refused.message, {"known": _categories()})
+        return refused
+
+
+class RankingRow(Reply):
+    """One ranked item, as in ``tuiyou analyze``, plus its title: ranks within its category (1 best,
+    ties share the lower number), the band, and the probability of making the shortlist."""
+
+    work_id: int = Field(validation_alias=AliasChoices("work_id", "item_id"),
+                         description="the work's id (the case's id in a dissemination round)")
+    category: str
+    score: float | None
+    se: float | None
+    rank: int
+    rank_low: int
+    rank_high: int
+    n_ratings: int
+    title: str
+    raw_mean: float | None
+    p_shortlist: float | None
+    disagreement: bool
 
 
 @bp.get("/rounds/<key>/rankings")
-@role_required(Role.chair, Role.admin)
-def rankings(key: str):
+@operation("Rankings per category (chair, admin): rows as in `tuiyou analyze`, plus title", query=RankingQuery,
+           roles=(Role.chair, Role.admin), answers={
+               200: ("The rows, by category then rank; the header X-Tuiyou-Method names the method",
+                     list[RankingRow]),
+               422: ("Unknown method or category (`unknown_category` lists the known ones)", ApiError)})
+def rankings(key: str, query: RankingQuery):
     """Rows as in ``tuiyou analyze`` plus title (and raw mean, P(shortlist)); every category unless one is named."""
     db = get_session()
     round_ = round_or_404(db, key)
-    try:
-        method = parse_method(request.args.get("method"))
-    except ReviewError as exc:
-        return error(exc.status, exc.code, exc.en)
-    category = (request.args.get("category") or "").strip()
-    if category and category not in (*load_rules().category_names, CASES_CATEGORY):
-        return error(422, "unknown_category", f"unknown category {category!r}",
-                     known=[*load_rules().category_names, CASES_CATEGORY])
+    method = parse_method(query.method)
     ranking = ranking_for(session=db, round_=round_, method=method)
     db.commit()  # the cache row, when this call computed it
-    rows = [{**row, "work_id": row["item_id"]} for row in ranking.rows
-            if not category or row["category"] == category]
-    response = jsonify([{name: row[name] for name in ROW_FIELDS} for row in rows])
-    response.headers["X-Tuiyou-Method"] = method
-    return response
+    rows = [RankingRow.model_validate(row, from_attributes=True) for row in ranking.rows]
+    return [row for row in rows if not query.category or row.category == query.category], 200, \
+        {"X-Tuiyou-Method": method}

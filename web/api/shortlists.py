@@ -9,18 +9,25 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, jsonify, request
+from flask import Response
 
-from ..core.access import current_user, role_required
+from ..core.access import current_user
 from ..core.db import get_session
-from ..core.inputs import MAX_ID, record_id
-from ..exports.build import SCOPES, export_document, render
+from ..exports.build import export_document, render
 from ..exports.fonts import FONT_PACKAGE, FontMissing
 from ..core.models import Role
 from ..panel import operations as panel_operations
 from ..review import console, operations, queries
 from ..rounds.queries import get_round
+from ..core.schemas import ApiError
 from .blueprint import bp, error, round_or_404
+from .registry import EXPORTS, operation
+from .shortlist_models import (ExportQuery, MemberSigned, Override, Overridden, Proposal, Proposed, Reopening,
+                               RoundReopened, Sealed, Shortlist, ShortlistQuery, SignedSnapshot, Signature,
+                               Unexplained, VersionSummary)
+
+STAFF = (Role.chair, Role.admin)
+LOCKED = ("The round is signed: every write is refused (`locked`)", ApiError)
 
 
 def _refused(exc: operations.ReviewError):
@@ -28,162 +35,162 @@ def _refused(exc: operations.ReviewError):
     return error(exc.status, exc.code, exc.en, message_zh=exc.zh, **exc.extra)
 
 
-def _body() -> dict:
-    body = request.get_json(silent=True)
-    return body if isinstance(body, dict) else {}
-
-
-def _versions(db, round_) -> list[dict]:
+def _versions(db, round_) -> list[VersionSummary]:
     versions = queries.result_versions(session=db, round_=round_)
     names = queries.user_names(session=db, ids={v.signed_by for v in versions} |
                                {v.reopened_by for v in versions if v.reopened_by})
-    return [{"version": v.version, "content_sha256": v.content_sha256, "method": v.method,
-             "signed_by": names.get(v.signed_by), "signed_at": v.signed_at.isoformat(),
-             "reopened_by": names.get(v.reopened_by) if v.reopened_by else None,
-             "reopened_at": v.reopened_at.isoformat() if v.reopened_at else None,
-             "reopen_reason": v.reopen_reason, "audit_anchor": v.audit_anchor} for v in versions]
+    return [VersionSummary(version=v.version, content_sha256=v.content_sha256, method=v.method,
+                           signed_by=names.get(v.signed_by), signed_at=v.signed_at,
+                           reopened_by=names.get(v.reopened_by) if v.reopened_by else None,
+                           reopened_at=v.reopened_at, reopen_reason=v.reopen_reason, audit_anchor=v.audit_anchor)
+            for v in versions]
 
 
 @bp.get("/rounds/<key>/shortlist")
-@role_required(Role.chair, Role.admin)
-def shortlist(key: str):
+@operation("The shortlist (stored, or the unsaved proposal); ?version=N a signed version's snapshot",
+           roles=STAFF, query=ShortlistQuery, answers={
+               200: ("The shortlist with its entries and signed versions, or one signed version",
+                     Shortlist | SignedSnapshot),
+               404: ("No such round, or no such signed version (`no_such_version`)", ApiError),
+               422: ("Unknown method, or a version that is not a whole number", ApiError)})
+def shortlist(key: str, query: ShortlistQuery):
     """The shortlist (stored, or the unsaved proposal); ``?version=N`` gives a signed version's snapshot."""
     db = get_session()
     round_ = round_or_404(db, key)
-    if request.args.get("version"):
-        version = record_id(request.args["version"])
-        if version is None:
-            return error(422, "bad_version", f"version must be a whole number from 0 to {MAX_ID}")
-        stored = queries.result_version(session=db, round_=round_, version=version)
+    if query.version is not None:
+        stored = queries.result_version(session=db, round_=round_, version=query.version)
         if stored is None:
-            return error(404, "no_such_version", f"round {key} has no signed version {request.args['version']}")
-        return jsonify({"round": key, "version": stored.version, "content_sha256": stored.content_sha256,
-                        "signed_at": stored.signed_at.isoformat(), "audit_anchor": stored.audit_anchor,
-                        "content": json.loads(stored.content)})
-    try:
-        view = console.shortlist_view(session=db, round_=round_, method=console.parse_method(request.args.get("method")))
-    except operations.ReviewError as exc:
-        return _refused(exc)
+            return error(404, "no_such_version", f"round {key} has no signed version {query.version}")
+        return SignedSnapshot(round=key, version=stored.version, content_sha256=stored.content_sha256,
+                              signed_at=stored.signed_at, audit_anchor=stored.audit_anchor,
+                              content=json.loads(stored.content))
+    view = console.shortlist_view(session=db, round_=round_, method=console.parse_method(query.method))
     db.commit()  # the rankings cache
-    return jsonify({"round": key, "round_state": round_.state.value, "state": view.state, "method": view.method,
-                    "content_sha256": view.content_sha256, "version": view.version,
-                    "entries": view.entries, "versions": _versions(db, round_)})
+    return Shortlist(round=key, round_state=round_.state, state=view.state, method=view.method,
+                     content_sha256=view.content_sha256, version=view.version, entries=view.entries,
+                     versions=_versions(db, round_))
 
 
 @bp.post("/rounds/<key>/shortlist")
-@role_required(Role.chair, Role.admin)
-def propose(key: str):
+@operation("(Re-)propose and store the shortlist by {method}; the chair's overrides are kept", roles=STAFF,
+           body=Proposal, optional_body=True, answers={
+               201: ("Stored", Proposed), 409: ("No submitted ratings yet (`no_ratings`)", ApiError),
+               422: ("Unknown method", ApiError), 423: LOCKED})
+def propose(key: str, body: Proposal):
     """(Re-)propose and store the shortlist by ``{"method"}``; the chair's overrides are kept."""
     db = get_session()
     round_ = round_or_404(db, key)
     try:
-        method = console.parse_method(_body().get("method"))
-        console.propose_and_save(session=db, round_=round_, method=method, actor=current_user())
+        console.propose_and_save(session=db, round_=round_, method=console.parse_method(body.method),
+                                 actor=current_user())
     except operations.ReviewError as exc:
         return _refused(exc)
     db.commit()
     view = console.shortlist_view(session=db, round_=round_)
-    return jsonify({"round": key, "state": view.state, "method": view.method, "entries": view.entries}), 201
+    return Proposed(round=key, state=view.state, method=view.method, entries=view.entries), 201
 
 
 @bp.post("/rounds/<key>/shortlist/entries/<int:entry_id>")
-@role_required(Role.chair, Role.admin)
-def override(key: str, entry_id: int):
+@operation("Move an entry in or out, with a written reason", roles=STAFF, body=Override, answers={
+    200: ("Moved and audited", Overridden), 404: ("No such round or entry (`no_such_entry`)", ApiError),
+    409: ("The entry is already there (`no_change`)", ApiError),
+    422: ("`included` is not true or false, or no reason", ApiError), 423: LOCKED})
+def override(key: str, entry_id: int, body: Override):
     """Move an entry in or out: ``{"included": true|false, "reason": "…"}`` (a reason is required)."""
     db = get_session()
     round_ = round_or_404(db, key)
-    body = _body()
     try:
         operations.ensure_writable(round_)
-        if not isinstance(body.get("included"), bool):
-            return error(422, "included_required", "send \"included\": true or false")
         shortlist = queries.get_shortlist(session=db, round_=round_)
         entry = next((e for e in queries.shortlist_entries(session=db, shortlist=shortlist) if e.id == entry_id),
                      None) if shortlist else None
         if entry is None:
             return error(404, "no_such_entry", f"round {key} has no shortlist entry {entry_id}")
-        operations.override_entry(session=db, round_=round_, entry=entry, include=body["included"],
-                                  reason=body.get("reason") or "", actor=current_user())
+        operations.override_entry(session=db, round_=round_, entry=entry, include=body.included,
+                                  reason=body.reason, actor=current_user())
     except operations.ReviewError as exc:
         return _refused(exc)
     db.commit()
-    return jsonify({"entry_id": entry.id, "included": entry.included, "override_reason": entry.override_reason})
+    return Overridden(entry_id=entry.id, included=entry.included, override_reason=entry.override_reason)
 
 
 @bp.post("/rounds/<key>/shortlist/signoff")
-@role_required(Role.chair, Role.admin, Role.expert)
-def signoff(key: str):
+@operation("The chair seals the result (snapshot, SHA-256; the round becomes signed); then each panel member "
+           "signs it", roles=(Role.chair, Role.admin, Role.expert), body=Signature,
+           description="Called by an expert on a signed round whose panel they belong to (experts assigned in "
+                       "the round), it records that member's signature with the optional dissent: 201. An expert "
+                       "not on the panel gets 403 `not_on_panel`, before the seal 409 `not_sealed`, signing twice "
+                       "409 `already_signed`; a wrong password 403 `wrong_password` and nothing is signed.",
+           answers={201: ("Signed", Sealed | MemberSigned),
+                    403: ("Wrong password (`wrong_password`), not on the panel, or not the chair", ApiError),
+                    404: ("No such round", ApiError),
+                    409: ("The round is not in review (`not_in_review`), abnormal ratings are neither explained "
+                          "nor waived (`unexplained_abnormal`, with `unexplained`), not sealed yet, or signed "
+                          "already", Unexplained),
+                    422: ("A dissent that is not text, or too long", ApiError), 423: LOCKED})
+def signoff(key: str, body: Signature):
     """The chair re-enters the password and seals the result; then each panel member signs it the same way."""
     db = get_session()
     round_ = get_round(session=db, key=key)  # an expert is told 403 either way (see _member_signature)
     user = current_user()
     if user.role == Role.expert:
-        return _member_signature(db, round_, key)
+        return _member_signature(db, round_, key, body)
     if round_ is None:
         return error(404, "not_found", f"no round {key!r}")
-    body = _body()
-    dissent = body.get("dissent")
-    if dissent is not None and not isinstance(dissent, str):
-        return error(422, "bad_dissent", "dissent must be text")
     try:
-        version = console.seal(session=db, round_=round_, signer=current_user(),
-                               password=str(body.get("password") or ""), dissent=dissent)
+        version = console.seal(session=db, round_=round_, signer=user, password=body.password,
+                               dissent=body.dissent)
     except operations.ReviewError as exc:
         return _refused(exc)
     db.commit()
-    return jsonify({"round": key, "state": "signed", "version": version.version,
-                    "content_sha256": version.content_sha256, "signed_at": version.signed_at.isoformat(),
-                    "audit_anchor": version.audit_anchor}), 201
+    return Sealed(round=key, state="signed", version=version.version, content_sha256=version.content_sha256,
+                  signed_at=version.signed_at, audit_anchor=version.audit_anchor), 201
 
 
-def _member_signature(db, round_, key: str):
+def _member_signature(db, round_, key: str, body: Signature):
     """An expert's signature on a sealed round of their panel (403 off the panel, 409 twice)."""
     if round_ is None:  # the same answer as off the panel: an expert learns nothing of other rounds
         return error(403, "not_on_panel", "you are not on this round's panel: nothing to sign")
-    body = _body()
     try:
         signature = panel_operations.member_sign(session=db, round_=round_, member=current_user(),
-                                                 password=str(body.get("password") or ""),
-                                                 dissent=body.get("dissent"))
+                                                 password=body.password, dissent=body.dissent)
     except panel_operations.PanelRefused as exc:
         db.rollback()
         return error(exc.status, exc.code, exc.en, message_zh=exc.zh)
     db.commit()
-    return jsonify({"round": key, "state": "signed", "signer": "member",
-                    "content_sha256": signature.content_sha256, "signed_at": signature.signed_at.isoformat(),
-                    "dissent": signature.dissent}), 201
+    return MemberSigned(round=key, state="signed", signer="member", content_sha256=signature.content_sha256,
+                        signed_at=signature.signed_at, dissent=signature.dissent), 201
 
 
 @bp.post("/rounds/<key>/reopen", endpoint="reopen_round")
-@role_required(Role.admin)
-def reopen(key: str):
+@operation("An admin re-opens a signed round with a reason (a new version follows)", roles=(Role.admin,),
+           body=Reopening, answers={200: ("Back in review; the signed version stays readable", RoundReopened),
+                                    409: ("The round is not signed", ApiError), 422: ("No reason", ApiError)})
+def reopen(key: str, body: Reopening):
     """An admin re-opens a signed round with ``{"reason"}``; the signed version stays readable."""
     db = get_session()
     round_ = round_or_404(db, key)
     try:
-        version = operations.reopen(session=db, round_=round_, actor=current_user(), reason=_body().get("reason") or "")
+        version = operations.reopen(session=db, round_=round_, actor=current_user(), reason=body.reason)
     except operations.ReviewError as exc:
         return _refused(exc)
     db.commit()
-    return jsonify({"round": key, "state": round_.state.value,
-                    "reopened_version": version.version if version else None})
+    return RoundReopened(round=key, state=round_.state, reopened_version=version.version if version else None)
 
 
 @bp.get("/rounds/<key>/shortlist.<any(csv, xlsx, pdf):fmt>")
-@role_required(Role.chair, Role.admin)
-def export(key: str, fmt: str):
+@operation("Export: CSV (UTF-8 with BOM), XLSX (a sheet per category, method and hash), PDF (A4, Chinese text)",
+           roles=STAFF, query=ExportQuery, answers={
+               200: ("The file", EXPORTS), 404: ("No such round or signed version (`no_such_version`)", ApiError),
+               422: ("Unknown scope, or a version that is not a whole number", ApiError),
+               503: ("No CJK font for the PDF (`cjk_font_missing`, names the package)", ApiError)})
+def export(key: str, fmt: str, query: ExportQuery):
     """The shortlist (``?scope=rankings``: the full rankings) as CSV, XLSX or PDF; ``?version=N`` an older version."""
     db = get_session()
     round_ = round_or_404(db, key)
-    scope = request.args.get("scope", "shortlist")
-    if scope not in SCOPES:
-        return error(422, "bad_scope", f"scope must be one of {', '.join(SCOPES)}")
-    version = request.args.get("version")
-    if version is not None and record_id(version) is None:
-        return error(422, "bad_version", f"version must be a whole number from 0 to {MAX_ID}")
-    doc = export_document(session=db, round_=round_, scope=scope, version=record_id(version) if version else None)
+    doc = export_document(session=db, round_=round_, scope=query.scope, version=query.version)
     if doc is None:
-        return error(404, "no_such_version", f"round {key} has no signed version {version}")
+        return error(404, "no_such_version", f"round {key} has no signed version {query.version}")
     try:
         rendered = render(doc, fmt)
     except FontMissing as exc:

@@ -1,7 +1,7 @@
 """Error pages in the user's language, and JSON errors under ``/api/`` (never an HTML page)."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -43,7 +43,9 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         message = _messages().get(error.code) or error.description or error.name
-        return _respond(error.code or 500, error.name.lower().replace(" ", "_"), message)
+        response = make_response(_respond(error.code or 500, error.name.lower().replace(" ", "_"), message))
+        response.headers.extend((k, v) for k, v in error.get_headers() if k != "Content-Type")  # 405's Allow
+        return response
 
     @app.errorhandler(500)
     def server_error(error):

@@ -156,9 +156,10 @@ def save_scores(*, session: Session, expert: User, assignment: Assignment, round
     for name, value in (("version", new_version), ("status", AssignmentStatus.in_progress), ("updated_at", now),
                         *((("confidence", change.confidence),) if set_confidence else ())):
         set_committed_value(assignment, name, value)
-    connection.execute(_INSERT_RATINGS, [{"assignment_id": assignment.id, "criterion": key, "value": float(value),
-                                          "version": new_version, "created_at": now}
-                                         for key, value in values.items()])
+    if values:  # a first save may carry only a comment: no rating to keep yet (an empty insert is no insert)
+        connection.execute(_INSERT_RATINGS, [{"assignment_id": assignment.id, "criterion": key,
+                                              "value": float(value), "version": new_version, "created_at": now}
+                                             for key, value in values.items()])
     if idempotency_key is not None:
         connection.execute(_INSERT_SAVE, {"user_id": expert.id, "key": idempotency_key,
                                           "assignment_id": assignment.id, "version": new_version, "created_at": now})

@@ -12,9 +12,11 @@ from ..core.access import current_user, role_required
 from ..core.db import get_session
 from ..core.models import AssignmentStatus, Role, RoundState
 from ..panel.queries import open_flags_of_expert
+from ..core.schemas import accepts
 from . import actions
 from .queries import (assignment_for_expert, assignment_scores, current_comment, highlights,
                       own_scale)
+from .schemas import Recusal, ScoreSave
 
 bp = Blueprint("rating", __name__, template_folder="templates")
 
@@ -68,10 +70,11 @@ def form(assignment_id: int):
 
 @bp.put("/assignments/<int:assignment_id>/scores")
 @_expert_json
-def save(assignment_id: int):
+@accepts(ScoreSave)
+def save(assignment_id: int, body: ScoreSave):
     """The form's autosave: the same action as ``PUT /api/v1/assignments/{id}/scores``."""
-    return actions.response(actions.save(get_session(), current_user(), assignment_id, request.get_json(silent=True),
-                                request.headers.get("Idempotency-Key")))
+    return actions.response(actions.save(get_session(), current_user(), assignment_id, body,
+                                         request.headers.get("Idempotency-Key")))
 
 
 @bp.post("/assignments/<int:assignment_id>/submit")
@@ -83,9 +86,10 @@ def submit(assignment_id: int):
 
 @bp.post("/assignments/<int:assignment_id>/recuse")
 @_expert_json
-def recuse(assignment_id: int):
+@accepts(Recusal)
+def recuse(assignment_id: int, body: Recusal):
     """The form's recuse dialog."""
-    return actions.response(actions.recuse(get_session(), current_user(), assignment_id, request.get_json(silent=True)))
+    return actions.response(actions.recuse(get_session(), current_user(), assignment_id, body))
 
 
 @bp.post("/assignments/<int:assignment_id>/reopen")
