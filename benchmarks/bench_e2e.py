@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -81,7 +82,7 @@ def main():
     print("| round | run | wall s | ratio to reference | CPU s | peak RSS MiB | load average |")
     print("|---|---|---:|---:|---:|---:|---|")
     trees = [("before", args.before), ("", None)] if args.before else [("", None)]
-    breakdowns, references = [], []
+    breakdowns, references, ratios = [], [], {}
     for k in range(args.rounds):
         ref = run_reference(path, args.reference_blas_threads)
         references.append((k + 1, ref))
@@ -93,18 +94,40 @@ def main():
                 run = run_analyze(path, [*extra, "--out", out], tree=tree)
                 name = f"{label}{', ' + side if side else ''}"
                 breakdowns.append((f"{k + 1}: {name}", run))
+                ratios.setdefault(name, []).append((run["wall"] / ref["wall"], run["cpu"] / ref["cpu"], run))
                 print(f"| {k + 1} | {name} | {run['wall']:.2f} | {run['wall'] / ref['wall']:.2f} | {run['cpu']:.2f} | "
                       f"{run['rss_mib']:.0f} | {load()} |", flush=True)
-    print("\nSeconds per stage, wall (CPU):\n")
+    print("\nMedians over the rounds (ratios to each round's reference; the read's rate is rows over its "
+          "wall and over its CPU seconds):\n")
+    print("| run | wall s | CPU s | ratio, wall | ratio, CPU | read s | read: million rows/s (wall, CPU) | "
+          "peak RSS MiB |\n|---|---:|---:|---:|---:|---:|---:|---:|")
+    med = statistics.median
+    for name, values in ratios.items():
+        runs = [v[2] for v in values]
+        read_wall, read_cpu = med(r["stages"]["read"][0] for r in runs), med(r["stages"]["read"][1] for r in runs)
+        print(f"| {name} | {med(r['wall'] for r in runs):.2f} | {med(r['cpu'] for r in runs):.2f} | "
+              f"{med(v[0] for v in values):.2f} | {med(v[1] for v in values):.2f} | {read_wall:.2f} ({read_cpu:.2f}) | "
+              f"{rows / read_wall / 1e6:.1f}, {rows / read_cpu / 1e6:.1f} | {max(r['rss_mib'] for r in runs):.0f} |")
+    print(f"| reference | {med(r['wall'] for _, r in references):.2f} | {med(r['cpu'] for _, r in references):.2f} | "
+          f"1.00 | 1.00 | {med(r['read'] for _, r in references):.2f} | "
+          f"{rows / med(r['read'] for _, r in references) / 1e6:.1f} (wall) | "
+          f"{max(r['rss_mib'] for _, r in references):.0f} |")
+    print("\nSeconds per stage, medians over the rounds, wall (CPU):\n")
+    print(BREAKDOWN_HEADER)
+    for name, values in ratios.items():
+        runs = [v[2] for v in values]
+        stages = {stage: (med(r["stages"][stage][0] for r in runs),
+                          None if stage == "other" else med(r["stages"][stage][1] for r in runs))
+                  for stage in runs[0]["stages"]}
+        print(breakdown_row(name, {"stages": stages, "wall": med(r["wall"] for r in runs),
+                                   "cpu": med(r["cpu"] for r in runs)}))
+    print("\nSeconds per stage, each run, wall (CPU):\n")
     print(BREAKDOWN_HEADER)
     for label, run in breakdowns:
         print(breakdown_row(label, run))
     print("\n| round | reference: read (loadtxt + unique) | solve (lsqr) |\n|---|---:|---:|")
     for k, ref in references:
         print(f"| {k} | {ref['read']:.2f} | {ref['solve']:.2f} |")
-    print("\n| run | read: million rows/s |\n|---|---:|")
-    for label, run in breakdowns:
-        print(f"| {label} | {rows / run['stages']['read'][0] / 1e6:.1f} |")
 
 
 if __name__ == "__main__":

@@ -3,9 +3,9 @@
 Two readers give the same table. Large files (``COLUMNAR_MIN_BYTES`` and up) go through
 pyarrow's multi-threaded CSV reader, whose parser dictionary-encodes the id and category
 columns as it goes (they arrive as :class:`scoring.panel.CodedLabels`, so no Python string
-is made per row and the panel sorts only the distinct ids): a 1,000,000-row file is read
-in about 0.15-0.2 s, at least 5 million rows a second (docs/benchmarks.md), against about
-3 s for the Python reader. The columnar path only takes files it can check completely
+is made per row and the panel sorts only the distinct ids): a 1,000,000-row file takes
+0.2-0.3 s of CPU in a fresh process, pyarrow's import included, against about 2 s for the
+Python reader (docs/benchmarks.md, (f)). The columnar path only takes files it can check completely
 (UTF-8, no quotes, no blank lines, every row as wide as the header, finite numbers,
 non-empty ids without surrounding spaces, positive confidences); anything else, and every
 error, falls back to the Python reader, which splits the CSV in one pass (plain
