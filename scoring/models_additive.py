@@ -62,6 +62,8 @@ class AdditiveSolver:
     The structure (which rater rated which work) is built once; :meth:`solve` only
     re-accumulates weights, so IRLS iterations are cheap. ``ridge`` may be 0: the level of
     each connected component is then pinned by deflation (see the module docstring).
+    After a :meth:`solve`, ``work_weight`` holds each rating's weight times its slope squared
+    (its part of its work's total) and ``work_total`` each work's total, for that solve.
     """
 
     panel: Panel
