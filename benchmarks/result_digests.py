@@ -69,7 +69,8 @@ def scenario_digests(seeds=range(3)) -> dict:
                 shrunk = res.unshrunk_score is not None
                 ranking = rank_within_category(res.unshrunk_score if shrunk else res.score,
                                                res.unshrunk_se if shrunk else res.se, res.category,
-                                               rng=np.random.default_rng(seed), rank_score=res.score if shrunk else None)
+                                               rng=np.random.default_rng(seed),
+                                               rank_score=res.score if shrunk else None)
                 out[f"{name} | seed {seed} | {method}"] = result_digest(res, ranking)
     return out
 
@@ -95,7 +96,8 @@ def cli_digests() -> dict:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cli", action="store_true", help="also digest analyze's output on the 1,000,000-row file")
-    parser.add_argument("--seeds", type=int, default=3, help="seeds 0 .. N-1 of every scenario (the accuracy tables use 20)")
+    parser.add_argument("--seeds", type=int, default=3,
+                        help="seeds 0 .. N-1 of every scenario (the accuracy tables use 20)")
     args = parser.parse_args()
     out = scenario_digests(range(args.seeds))
     if args.cli:

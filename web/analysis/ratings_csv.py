@@ -1,14 +1,14 @@
 """Reading a long-form ratings CSV (``work_id,rater_id,score`` and optional columns) into numpy columns.
 
 Two readers give the same table. Large files (``COLUMNAR_MIN_BYTES`` and up) go through
-pyarrow's multi-threaded CSV reader, whose parser dictionary-encodes the id and category
-columns as it goes (they arrive as :class:`scoring.panel.CodedLabels`, so no Python string
-is made per row and the panel sorts only the distinct ids): a 1,000,000-row file takes
-0.2-0.3 s of CPU in a fresh process, pyarrow's import included, against about 2 s for the
-Python reader (docs/benchmarks.md, (f)). The columnar path only takes files it can check completely
-(UTF-8, no quotes, no blank lines, every row as wide as the header, finite numbers,
-non-empty ids without surrounding spaces, positive confidences); anything else, and every
-error, falls back to the Python reader, which splits the CSV in one pass (plain
+pyarrow's CSV reader, whose parser dictionary-encodes the id and category columns as it goes
+(they arrive as :class:`scoring.panel.CodedLabels`, so no Python string is made per row and
+the panel sorts only the distinct ids): a 1,000,000-row file takes 0.2-0.3 s of CPU in a
+fresh process, pyarrow's import included, against about 2 s for the Python reader
+(docs/benchmarks.md, (f)). The columnar path only takes files it can check completely (UTF-8,
+no quotes, no blank lines, every row as wide as the header, finite numbers, non-empty ids
+without surrounding spaces, positive confidences); anything else, and every error, falls
+back to the Python reader, which splits the CSV in one pass (plain
 ``str.split`` when the file has no quotes, the csv module otherwise) and reports every bad
 row by its data row and file line as a ``click.ClickException`` (exit code 1, no
 traceback). So error messages are the Python reader's, whatever the file size. Loads
@@ -37,7 +37,7 @@ OPTIONAL = ("category", "confidence", "criterion")
 #: Files from this size on are read by pyarrow (importing it costs about 0.5 s, which a
 #: small file does not repay; the Python reader takes about 3 s per million rows).
 COLUMNAR_MIN_BYTES = 4 * 2**20
-#: pyarrow parses the file in blocks of this size, in parallel (1-8 MiB measured within noise)
+#: pyarrow parses the file in blocks of this size (1, 4 and 16 MiB measured within the noise)
 BLOCK_BYTES = 4 * 2**20
 
 
@@ -160,7 +160,7 @@ def _read_columnar(path: Path, required, optional) -> RatingsTable | None:
     if header_end < 0:
         return None
     try:
-        header = [h.strip().lower() for h in bytes(raw[start:header_end]).rstrip(b"\r").decode("utf-8").split(",")]
+        header = [h.strip().lower() for h in raw[start:header_end].rstrip(b"\r").decode("utf-8").split(",")]
     except UnicodeDecodeError:
         return None
     if any(c not in header for c in required):
