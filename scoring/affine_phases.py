@@ -68,9 +68,11 @@ class FitState:
 def setup(panel: Panel, *, robust: bool, huber_c: float) -> tuple[AffineProblem, FitState]:
     """The robust additive start, its solver (reused by every sweep) and the fit's constants."""
     # the robust additive fit without its standard errors and diagnostics, which the start does
-    # not need; every solve (the start's and the sweeps') has the same pattern, so its Schur
+    # not need (nor its last solve, at the final weights, for them: every phase solves before it
+    # reads the solver); every solve (the start's and the sweeps') has the same pattern, so its Schur
     # matrix is summed over a rater-pair list built once (scoring/affine_solver.py)
-    start = _additive_core(panel, ridge=0.0, robust=robust, huber_c=huber_c, solver=PairPatternSolver(panel, 0.0))
+    start = _additive_core(panel, ridge=0.0, robust=robust, huber_c=huber_c, solver=PairPatternSolver(panel, 0.0),
+                           for_errors=False)
     y, conf = panel.score, panel.weight
     spread = float(np.std(y)) or 1.0
     # the model is centred on the panel: y - m = a (theta - m) + c, so c is a rater's severity
@@ -96,28 +98,41 @@ def estimate_prior(problem: AffineProblem, theta: np.ndarray, weight: np.ndarray
     return RaterPrior(float(c_sd), float(a_sd))
 
 
-def studentized(problem: AffineProblem, resid, a: np.ndarray, weight: np.ndarray, sigma: float) -> np.ndarray:
+def studentized(problem: AffineProblem, resid, a: np.ndarray, weight: np.ndarray, sigma: float,
+                solved: bool = False) -> np.ndarray:
     """Residuals over their sd sigma sqrt(1 - h): a rating pulls its own work's score toward it
-    by its share h of the work's weight, which hides a wild rating most on works with few ratings."""
+    by its share h of the work's weight, which hides a wild rating most on works with few ratings.
+
+    ``solved``: the solver's last solve had exactly these weights and slopes (p.weight * weight, a),
+    so its per-rating weights conf * weight * a^2 and their work totals are taken from it.
+    """
     p = problem.panel
     conf = p.weight
-    wa2 = conf * weight * a * a
-    h = wa2 / np.bincount(p.work, wa2, minlength=p.n_works)[p.work]
+    if solved:
+        solver = problem.solver
+        h = solver.work_weight / solver.work_total[p.work]
+    else:
+        wa2 = conf * weight * a * a
+        h = wa2 / np.bincount(p.work, wa2, minlength=p.n_works)[p.work]
     return resid * np.sqrt(conf) / (sigma * np.sqrt(np.maximum(1.0 - h, 0.05)))
 
 
 def slopes_from(problem: AffineProblem, theta: np.ndarray, weight: np.ndarray, lam_c: float,
-                lam_a: float) -> np.ndarray:
-    """Log-slopes of each rater's ridge regression of y - m on theta - m (a -> 1, c -> 0)."""
+                lam_a: float, x: np.ndarray | None = None) -> np.ndarray:
+    """Log-slopes of each rater's ridge regression of y - m on theta - m (a -> 1, c -> 0).
+
+    ``x``: theta - m at each rating, when the caller has it already.
+    """
     p, m = problem.panel, problem.centre
     r_idx, n_r = p.rater, p.n_raters
-    x = theta[p.work] - m
+    x = theta[p.work] - m if x is None else x
     yc = p.score - m
+    wx = weight * x
     sw = np.bincount(r_idx, weight, minlength=n_r) + lam_c
-    sx = np.bincount(r_idx, weight * x, minlength=n_r)
-    sxx = np.bincount(r_idx, weight * x * x, minlength=n_r) + lam_a
+    sx = np.bincount(r_idx, wx, minlength=n_r)
+    sxx = np.bincount(r_idx, wx * x, minlength=n_r) + lam_a
     sy = np.bincount(r_idx, weight * yc, minlength=n_r)
-    sxy = np.bincount(r_idx, weight * x * yc, minlength=n_r) + lam_a
+    sxy = np.bincount(r_idx, wx * yc, minlength=n_r) + lam_a
     # a non-positive slope would invert a rater's ranking: keep the scale use positive
     den = sxx * sw - sx * sx
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -146,10 +161,11 @@ class Phase:
     lam_c: float
     lam_a: float
 
-    def per_rating(self, a: np.ndarray, weight: np.ndarray) -> np.ndarray:
-        """The factor that turns a residual into the residual the robust loss reads."""
+    def per_rating(self, a: np.ndarray, weight: np.ndarray, solved: bool = False) -> np.ndarray:
+        """The factor that turns a residual into the residual the robust loss reads (``solved``: see
+        :func:`studentized`)."""
         if self.studentize:
-            return studentized(self.problem, 1.0, a, weight, self.sigma)
+            return studentized(self.problem, 1.0, a, weight, self.sigma, solved=solved)
         return np.sqrt(self.problem.panel.weight) / self.sigma
 
     def sweep(self, log_a: np.ndarray):
@@ -160,11 +176,14 @@ class Phase:
         slope = np.exp(normalized(problem, np.clip(log_a, -5, 5)))
         a = slope[p.rater]
         th, c = problem.solver.solve(p.weight * state.weight, p.score - m * (1 - a), slope=a)
+        x = th[p.work] - m
         if self.robust:
-            resid = p.score - m - a * (th[p.work] - m) - c[p.rater]
-            per = self.per_rating(a, state.weight)
+            resid = p.score - m - a * x - c[p.rater]
+            # the solve above had these weights and slopes: its work totals give the leverages
+            per = self.per_rating(a, state.weight, solved=True)
             state.weight = self.reweight(resid * per, per)
-        return normalized(problem, slopes_from(problem, th, p.weight * state.weight, self.lam_c, self.lam_a)), th, c, slope
+        log_a = slopes_from(problem, th, p.weight * state.weight, self.lam_c, self.lam_a, x=x)
+        return normalized(problem, log_a), th, c, slope
 
     def reweigh(self, resid, a, weight_prev, derivative=True):
         """The sweep's robust weights of these residuals and, for Newton, d(weight * resid)/d resid."""

@@ -20,7 +20,7 @@ than ``PAIRS_PER_RATING_MAX`` pairs a rating keep the generic solve of the paren
 from __future__ import annotations
 
 import numpy as np
-from scipy import linalg, sparse
+from scipy import linalg
 
 from scoring import models_additive
 from scoring.models_additive import AdditiveSolver, deflated_cholesky
@@ -55,30 +55,36 @@ class PairPatternSolver(AdditiveSolver):
         # (n x m); the pairs are taken diagonal by diagonal, (k, k + d) for d = 0 .. m - 1, so
         # each diagonal's products are one product of two column slices, written in place. Each
         # pair's cell is in the lower triangle (row = the larger rater code), the only part the
-        # Cholesky factorisation reads, so the matrix is never symmetrized
+        # Cholesky factorisation reads, so the matrix is never symmetrized. The cells are written
+        # straight into one array: the sliced groups' pairs in that order, then the listed ones
         self._groups = []
-        cells, first_pos, second_pos = [], [], []
+        self._cells = cells = np.empty(n_pairs, dtype=np.intp)
+        first_pos, second_pos = [], []
+        start = 0
         for m in np.unique(self._counts):
             pos = self._indptr[np.flatnonzero(self._counts == m)][:, None] + np.arange(m)[None, :]
             # a group of few works would cost one small product per diagonal: list its pairs'
             # positions instead, and gather them all at once
-            sliced = pos.shape[0] >= SLICED_WORKS_MIN
+            if pos.shape[0] < SLICED_WORKS_MIN:
+                for d in range(m):
+                    first_pos.append(pos[:, :m - d].ravel())
+                    second_pos.append(pos[:, d:].ravel())
+                continue
+            self._groups.append(pos)
+            raters = self._indices[pos]
             for d in range(m):
-                first, second = pos[:, :m - d], pos[:, d:]
-                if not sliced:
-                    first_pos.append(first.ravel())
-                    second_pos.append(second.ravel())
-                    continue
-                rf, rs = self._indices[first].astype(np.intp), self._indices[second].astype(np.intp)
-                cells.append((np.maximum(rf, rs) * n_r + np.minimum(rf, rs)).ravel())
-            if sliced:
-                self._groups.append(pos)
+                rf, rs = raters[:, :m - d], raters[:, d:]
+                size = rf.size
+                out = cells[start:start + size].reshape(rf.shape)
+                np.maximum(rf, rs, out=out)
+                out *= n_r
+                out += np.minimum(rf, rs)
+                start += size
         self._first = np.concatenate(first_pos) if first_pos else np.zeros(0, dtype=np.intp)
         self._second = np.concatenate(second_pos) if second_pos else np.zeros(0, dtype=np.intp)
-        rf, rs = self._indices[self._first].astype(np.intp), self._indices[self._second].astype(np.intp)
-        cells.append(np.maximum(rf, rs) * n_r + np.minimum(rf, rs))
-        self._cells = np.concatenate(cells)
-        self._terms = np.empty(self._cells.size)
+        rf, rs = self._indices[self._first], self._indices[self._second]
+        cells[start:] = np.maximum(rf, rs) * n_r + np.minimum(rf, rs)
+        self._terms = np.empty(n_pairs)
         self._work_of_ordered = np.repeat(np.arange(p.n_works), self._counts)
 
     def solve(self, weight: np.ndarray, y: np.ndarray | None = None,
@@ -90,14 +96,15 @@ class PairPatternSolver(AdditiveSolver):
         n_r = p.n_raters
         y = p.score if y is None else y
         wa = weight if slope is None else weight * slope
-        dq = np.bincount(p.work, wa if slope is None else wa * slope, minlength=p.n_works)
+        # each rating's weight in its work's total (the affine fit's leverages read it, and dq)
+        self.work_weight = wa if slope is None else wa * slope
+        dq = np.bincount(p.work, self.work_weight, minlength=p.n_works)
         sq = np.bincount(p.work, wa * y, minlength=p.n_works)
         db = np.bincount(p.rater, weight, minlength=n_r)
         sb = np.bincount(p.rater, weight * y, minlength=n_r)
-        wa_ordered = wa[self._order]
         # theta_variance reads the weighted slopes in work order and the work totals from here
-        self._c = sparse.csr_matrix((wa_ordered, self._indices, self._indptr), shape=(p.n_works, n_r))
-        self._dq = dq
+        self._ordered_weight = wa_ordered = wa[self._order]
+        self.work_total = dq
         v = wa_ordered / np.sqrt(dq)[self._work_of_ordered]
         terms, start = self._terms, 0
         for pos in self._groups:

@@ -62,6 +62,8 @@ class AdditiveSolver:
     The structure (which rater rated which work) is built once; :meth:`solve` only
     re-accumulates weights, so IRLS iterations are cheap. ``ridge`` may be 0: the level of
     each connected component is then pinned by deflation (see the module docstring).
+    After a :meth:`solve`, ``work_weight`` holds each rating's weight times its slope squared
+    (its part of its work's total) and ``work_total`` each work's total, for that solve.
     """
 
     panel: Panel
@@ -74,10 +76,7 @@ class AdditiveSolver:
         self._indptr = indptr
         self._counts = np.diff(indptr)
         self._indices = p.rater[self._order]
-        # the transposed pattern (raters x works), so C' is built directly in CSR form
-        self._order_t = np.argsort(p.rater, kind="stable")
-        self._indptr_t = np.concatenate(([0], np.cumsum(p.ratings_per_rater())))
-        self._indices_t = p.work[self._order_t]
+        self._transposed = None  # (order, indptr, indices) of C', built by the first generic solve
         self.connectivity = conn = components_from_codes(p.work, p.rater, p.n_works, p.n_raters)
         self._rater_comp, self._work_comp = conn.rater_component, conn.work_component
         self._n_comp = conn.n_components
@@ -92,21 +91,25 @@ class AdditiveSolver:
         p = self.panel
         y = p.score if y is None else y
         wa = weight if slope is None else weight * slope
-        dq = np.bincount(p.work, wa if slope is None else wa * slope, minlength=p.n_works)
+        # each rating's weight in its work's total (the affine fit's leverages read it, and dq)
+        self.work_weight = wa if slope is None else wa * slope
+        dq = np.bincount(p.work, self.work_weight, minlength=p.n_works)
         sq = np.bincount(p.work, wa * y, minlength=p.n_works)
         db = np.bincount(p.rater, weight, minlength=p.n_raters)
         sb = np.bincount(p.rater, weight * y, minlength=p.n_raters)
-        c = sparse.csr_matrix(
-            (wa[self._order], self._indices, self._indptr), shape=(p.n_works, p.n_raters)
-        )
-        self._c, self._dq = c, dq
+        self._ordered_weight = wa[self._order]  # the values of C (work order), for theta_variance
+        self.work_total = dq
+        c = sparse.csr_matrix((self._ordered_weight, self._indices, self._indptr), shape=(p.n_works, p.n_raters))
         # D^-1 C by scaling the stored values row by row (a sparse product would cost as much as C'C)
         u = sparse.csr_matrix(
             (c.data * np.repeat(1.0 / dq, self._counts), self._indices, self._indptr), shape=c.shape
         )
-        ct = sparse.csr_matrix(
-            (wa[self._order_t], self._indices_t, self._indptr_t), shape=(p.n_raters, p.n_works)
-        )
+        if self._transposed is None:
+            # the transposed pattern (raters x works), so C' is built directly in CSR form
+            order_t = np.argsort(p.rater, kind="stable")
+            self._transposed = (order_t, np.concatenate(([0], np.cumsum(p.ratings_per_rater()))), p.work[order_t])
+        order_t, indptr_t, indices_t = self._transposed
+        ct = sparse.csr_matrix((wa[order_t], indices_t, indptr_t), shape=(p.n_raters, p.n_works))
         schur = (ct @ u).toarray() if p.n_raters <= DENSE_RATERS_MAX else (ct @ u)
         rhs = sb - ct @ (sq / dq)
         # the null direction of the unpenalized Schur matrix: each rater's slope, per component
@@ -146,9 +149,9 @@ class AdditiveSolver:
         (X'WX + ridge)^-1 under the constraint, i.e. without the uncertainty of the level.
         """
         p = self.panel
-        dq = self._dq
+        dq = self.work_total
         out = 1.0 / dq
-        ordered_w = self._c.data
+        ordered_w = self._ordered_weight
         counts = np.diff(self._indptr)
         if isinstance(self._factor, tuple):
             s_inv = linalg.cho_solve(self._factor, np.eye(p.n_raters), check_finite=False)
@@ -182,13 +185,14 @@ def _huber_objective(resid, conf, sigma, bias, ridge, c=HUBER_C):
 _NEWTON_FLOOR = 1e-3
 
 
-def _huber_newton(solver, theta, bias, *, ridge, n_params, max_iter, tol, c=HUBER_C):
+def _huber_newton(solver, theta, bias, *, ridge, n_params, max_iter, tol, c=HUBER_C, refactor: bool = True):
     """Minimize the Huber objective by semismooth Newton steps with backtracking.
 
     The Huber loss is piecewise quadratic, so after one IRLS step, Newton steps whose Hessian
     counts only the ratings inside the quadratic zone reach the optimum in a handful of
     solves (plain IRLS takes tens). Ratings outside the zone keep a tiny Hessian weight so every work stays solvable.
-    The scale is the MAD of the least-squares residuals, held fixed.
+    The scale is the MAD of the least-squares residuals, held fixed. ``refactor``: end with a
+    solve at the solution's IRLS weights, whose factor the standard errors read.
     """
     panel = solver.panel
     y, conf = panel.score, panel.weight
@@ -225,8 +229,9 @@ def _huber_newton(solver, theta, bias, *, ridge, n_params, max_iter, tol, c=HUBE
             converged = True
             break
     huber = huber_weights(resid * np.sqrt(conf) / sigma, c)
-    # refactor at the IRLS weights of the solution, for standard errors
-    solver.solve(conf * huber)
+    if refactor:
+        # refactor at the IRLS weights of the solution, for standard errors
+        solver.solve(conf * huber)
     return theta, bias, huber, it, converged
 
 
@@ -246,9 +251,13 @@ class _AdditiveFit:
 
 def _additive_core(
     panel: Panel, *, ridge: float = 0.0, robust: bool = True, huber_c: float = HUBER_C,
-    max_iter: int = 50, tol: float = 1e-4, solver: AdditiveSolver | None = None,
+    max_iter: int = 50, tol: float = 1e-4, solver: AdditiveSolver | None = None, for_errors: bool = True,
 ) -> _AdditiveFit:
-    """``solver``: a solver already built for ``panel`` and ``ridge`` (the affine fit passes its own)."""
+    """``solver``: a solver already built for ``panel`` and ``ridge`` (the affine fit passes its own).
+
+    ``for_errors=False`` leaves the solver factored wherever the fit ended (a start that solves
+    again before anything reads the factor: the affine fit), saving the solve at the final weights.
+    """
     if not ridge >= 0:
         raise ValueError(f"ridge must be zero or positive, got {ridge!r}")
     if not huber_c > 0:
@@ -262,8 +271,8 @@ def _additive_core(
     iterations, converged = 1, True
     if robust:
         theta, bias, huber, iterations, converged = _huber_newton(
-            solver, theta, bias, ridge=ridge, n_params=n_params, max_iter=max_iter, tol=tol * spread, c=huber_c
-        )
+            solver, theta, bias, ridge=ridge, n_params=n_params, max_iter=max_iter, tol=tol * spread, c=huber_c,
+            refactor=for_errors)
     resid = panel.score - theta[panel.work] - bias[panel.rater]
     dof = panel.n_ratings - n_params
     if dof > 0:

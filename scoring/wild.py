@@ -90,20 +90,37 @@ class WildMixture:
         """Share of wild ratings in all."""
         return self.pi_uniform + self.pi_low + self.pi_high
 
-    def _likelihoods(self, z: np.ndarray, per: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(genuine, wild) likelihood of each rating: densities inside the scale, masses at its ends."""
-        genuine = (1 - self.pi) * np.exp(-0.5 * z * z) / (_SQRT_2PI * self.sigma) * self.sqrt_conf
-        wild = np.full(z.shape, self.pi_uniform / self.width)
+    def _kernels(self, z: np.ndarray, per: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """The parts of the genuine likelihood that do not depend on the shares: the normal kernel
+        exp(-z^2 / 2) of each rating, and the normal tail of the ratings at each end of the scale."""
+        kernel = np.exp(-0.5 * z * z)
         shift = self.half_step * per
+        high = low = None
         if self.at_high.any():
             k = self.at_high
-            genuine[k] = (1 - self.pi) * ndtr(-(z[k] - shift[k]))  # P(impression >= end - half step)
-            wild[k] = self.pi_high
+            high = ndtr(-(z[k] - shift[k]))  # P(impression >= end - half step)
         if self.at_low.any():
             k = self.at_low
-            genuine[k] = (1 - self.pi) * ndtr(z[k] + shift[k])
-            wild[k] = self.pi_low
+            low = ndtr(z[k] + shift[k])
+        return kernel, high, low
+
+    def _likelihoods(self, kernels) -> tuple[np.ndarray, np.ndarray]:
+        """(genuine, wild) likelihood of each rating: densities inside the scale, masses at its ends."""
+        kernel, high, low = kernels
+        genuine = (1 - self.pi) * kernel / (_SQRT_2PI * self.sigma) * self.sqrt_conf
+        wild = np.full(kernel.shape, self.pi_uniform / self.width)
+        if high is not None:
+            genuine[self.at_high] = (1 - self.pi) * high
+            wild[self.at_high] = self.pi_high
+        if low is not None:
+            genuine[self.at_low] = (1 - self.pi) * low
+            wild[self.at_low] = self.pi_low
         return genuine, wild
+
+    def _posterior(self, kernels) -> np.ndarray:
+        g, w = self._likelihoods(kernels)
+        total = g + w
+        return np.divide(g, total, out=np.zeros_like(g), where=total > 0)
 
     def genuine(self, z: np.ndarray, per) -> np.ndarray:
         """Posterior probability that each rating is genuine.
@@ -112,17 +129,17 @@ class WildMixture:
         (residual × per = z), which converts half a scale step to the same units.
         """
         per = np.broadcast_to(np.asarray(per, dtype=float), z.shape)
-        g, w = self._likelihoods(z, per)
-        total = g + w
-        return np.divide(g, total, out=np.zeros_like(g), where=total > 0)
+        return self._posterior(self._kernels(z, per))
 
     def estimate(self, resid: np.ndarray, per, *, max_iter: int = 200) -> WildMixture:
         """EM for the wild shares given the residuals of a fit (the fit itself held fixed)."""
         per = np.broadcast_to(np.asarray(per, dtype=float), resid.shape)
         z = resid * per
         n = z.size
+        # the residuals stay fixed: only the shares change from one EM step to the next
+        kernels = self._kernels(z, per)
         for _ in range(max_iter):
-            wild = 1.0 - self.genuine(z, per)
+            wild = 1.0 - self._posterior(kernels)
             low, high = float(wild[self.at_low].sum()) / n, float(wild[self.at_high].sum()) / n
             uniform = max(float(wild[~(self.at_low | self.at_high)].sum()) / n, 1e-4)
             total = uniform + low + high

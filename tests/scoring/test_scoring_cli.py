@@ -174,6 +174,41 @@ def test_analyze_bad_input_is_a_clear_error(tmp_path, text, message):
     assert "Traceback" not in result.output and result.exception is None or isinstance(result.exception, SystemExit)
 
 
+def test_analyze_output_rows_are_the_fit_and_ranking_cell_for_cell(tmp_path):
+    # labels that need quoting, and a category of one rater (raw mean, no standard error: empty cell, null)
+    lines = ["work_id,rater_id,score,category"]
+    rng = np.random.default_rng(2)
+    for w in range(30):
+        lines += [f'"Film, {w}",E{r},{rng.integers(0, 21) / 2:g},"cat ""{w % 2}"""'
+                  for r in rng.choice(8, 3, replace=False)]
+    lines += ['"solo, a",S,7,solo', '"solo, b",S,5,solo']
+    path = write(tmp_path, "\n".join(lines) + "\n")
+    from scoring.normalize import normalize
+    from scoring.ranking import rank_within_category
+
+    rows = list(csv.reader(io.StringIO("\n".join(lines))))[1:]
+    res = normalize([r[0] for r in rows], [r[1] for r in rows], [float(r[2]) for r in rows],
+                    categories=[r[3] for r in rows])
+    rank = rank_within_category(res.unshrunk_score, res.unshrunk_se, res.category, rng=np.random.default_rng(5),
+                                rank_score=res.score)
+    score, se = np.clip(res.score, 0, 10), np.minimum(res.se, 10)
+    expected = sorted(
+        (str(res.category[i]), int(rank.rank[i]), str(res.work_id[i]), f"{score[i]:.6f}",
+         "" if np.isnan(se[i]) else f"{se[i]:.6f}", int(rank.rank_low[i]), int(rank.rank_high[i]),
+         int(res.n_ratings[i]), float(rank.p_top_k[i]))
+        for i in range(len(res.work_id)))
+    out = run(analyze_command, [path, "--seed", "5"]).output
+    got = [(r["category"], int(r["rank"]), r["work_id"], r["score"], r["se"], int(r["rank_low"]),
+            int(r["rank_high"]), int(r["n_ratings"])) for r in csv.DictReader(io.StringIO(out))]
+    assert got == [e[:8] for e in expected]
+    assert any(e[4] == "" for e in expected) and any('"' in e[0] for e in expected)
+    works = json.loads(run(analyze_command, [path, "--seed", "5", "--format", "json"]).output)["works"]
+    assert [(w["category"], w["rank"], w["work_id"], w["score"], w["se"], w["rank_low"], w["rank_high"],
+             w["n_ratings"], w["p_top_k"]) for w in works] == [
+        (c, k, w, round(float(s), 6), None if e == "" else round(float(e), 6), lo, hi, n,
+         None if np.isnan(p) else round(p, 4)) for c, k, w, s, e, lo, hi, n, p in expected]
+
+
 def test_analyze_quoted_fields_and_trailing_blank_lines(tmp_path):
     path = write(tmp_path, 'work_id,rater_id,score\n"Film, part 1",a,7\n"Film, part 1",b,8\nw2,a,5\nw2,b,6\n\n\n')
     rows = list(csv.DictReader(io.StringIO(run(analyze_command, [path, "--method", "raw"]).output)))

@@ -60,6 +60,22 @@ def test_columnar_reader_gives_the_same_table_and_panel(tmp_path, seed, confiden
             np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
 
 
+def test_columnar_reader_unifies_the_dictionaries_of_its_blocks(tmp_path, monkeypatch):
+    # small blocks: every block has its own dictionary, in its own order of first appearance
+    monkeypatch.setattr(ratings_csv, "BLOCK_BYTES", 256)
+    rng = np.random.default_rng(3)
+    lines = ["work_id,rater_id,score,category"]
+    for w in rng.permutation(200):
+        lines += [f"W{w:03d},E{r},{rng.integers(0, 11)},{'AB'[w % 2]}" for r in rng.choice(30, 4, replace=False)]
+    path = tmp_path / "blocks.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    new = ratings_csv.read_ratings_csv(path, engine="columnar")
+    old = ratings_csv.read_ratings_csv(path, engine="python")
+    assert isinstance(new.work, CodedLabels)
+    for field in ("work", "rater", "category"):
+        assert np.asarray(getattr(new, field)).tolist() == np.asarray(getattr(old, field)).tolist()
+
+
 BAD_FILES = {
     "non-numeric score": "work_id,rater_id,score\nw1,a,7\nw1,b,seven\nw2,a,5\nw2,b,6\n",
     "infinite score": "work_id,rater_id,score\nw1,a,7\nw1,b,6\nw2,a,inf\nw2,b,6\n",
@@ -68,6 +84,9 @@ BAD_FILES = {
     "short row": "work_id,rater_id,score\nw1,a,7\nw1,b\nw2,a,5\nw2,b,6\n",
     "long row": "work_id,rater_id,score\nw1,a,7\nw1,b,6,9\nw2,a,5\nw2,b,6\n",
     "blank line": "work_id,rater_id,score\nw1,a,7\n\nw1,b,6\nw2,a,5\nw2,b,6\n",
+    "blank line, CRLF": "work_id,rater_id,score\r\nw1,a,7\r\n\r\nw1,b,6\r\nw2,a,5\r\nw2,b,6\r\n",
+    "line of spaces": "work_id,rater_id,score\nw1,a,7\n   \nw1,b,6\nw2,a,5\nw2,b,6\n",
+    "line of commas and tabs": "work_id,rater_id,score\nw1,a,7\n\t, ,\t\nw1,b,6\nw2,a,5\nw2,b,6\n",
     "duplicate rating": "work_id,rater_id,score\nw1,a,7\nw1,b,6\nw2,a,5\nw1,a,6\n",
     "bad confidence": "work_id,rater_id,score,confidence\nw1,a,7,1\nw1,b,6,0\nw2,a,5,1\nw2,b,6,1\n",
     "missing column": "work_id,rater,score\nw1,a,7\nw1,b,6\n",

@@ -132,3 +132,47 @@ def test_normalize_passes_the_scale_ends_only_to_methods_that_weigh_wild_taps():
     plain = normalize(works, raters, scores, method="additive", **alone)
     np.testing.assert_allclose(normalize(works, raters, scores, method="additive", scale_ends=(0, 10), **alone).score,
                                plain.score, atol=0)
+
+
+def _genuine_by_the_formula(mix: WildMixture, z: np.ndarray, per: np.ndarray) -> np.ndarray:
+    """The posterior written out in one piece, each likelihood computed where it is used."""
+    from scipy.special import ndtr
+
+    genuine = (1 - mix.pi) * np.exp(-0.5 * z * z) / (np.sqrt(2 * np.pi) * mix.sigma) * mix.sqrt_conf
+    wild = np.full(z.shape, mix.pi_uniform / mix.width)
+    shift = mix.half_step * per
+    high, low = mix.at_high, mix.at_low
+    genuine[high] = (1 - mix.pi) * ndtr(-(z[high] - shift[high]))
+    wild[high] = mix.pi_high
+    genuine[low] = (1 - mix.pi) * ndtr(z[low] + shift[low])
+    wild[low] = mix.pi_low
+    total = genuine + wild
+    return np.divide(genuine, total, out=np.zeros_like(genuine), where=total > 0)
+
+
+def test_mixture_posterior_and_em_are_the_formula_bit_for_bit():
+    # the EM keeps each rating's kernel and end tails from one step to the next (only the shares
+    # change): its steps must still be exactly the formula's
+    rng = np.random.default_rng(11)
+    y = np.clip(np.round(rng.normal(6, 2.5, 4000) * 2) / 2, 0, 10)
+    conf = rng.uniform(0.5, 2, y.size)
+    resid = rng.standard_t(3, y.size)
+    per = rng.uniform(0.5, 1.5, y.size)
+    mix = WildMixture.from_scores(y, conf, 0.9, ends=(0, 10))
+    assert mix.at_low.any() and mix.at_high.any()
+    np.testing.assert_array_equal(mix.genuine(resid * per, per), _genuine_by_the_formula(mix, resid * per, per))
+    reference = WildMixture.from_scores(y, conf, 0.9, ends=(0, 10))
+    z, n = resid * per, y.size
+    for _ in range(200):  # the EM of WildMixture.estimate, step by step with the formula
+        wild = 1.0 - _genuine_by_the_formula(reference, z, per)
+        low, high = float(wild[reference.at_low].sum()) / n, float(wild[reference.at_high].sum()) / n
+        uniform = max(float(wild[~(reference.at_low | reference.at_high)].sum()) / n, 1e-4)
+        total = uniform + low + high
+        if total > 0.5:
+            uniform, low, high = (0.5 * v / total for v in (uniform, low, high))
+        change = abs(uniform - reference.pi_uniform) + abs(low - reference.pi_low) + abs(high - reference.pi_high)
+        reference.pi_uniform, reference.pi_low, reference.pi_high = uniform, low, high
+        if change < 1e-7:
+            break
+    mix.estimate(resid, per)
+    assert (mix.pi_uniform, mix.pi_low, mix.pi_high) == (reference.pi_uniform, reference.pi_low, reference.pi_high)

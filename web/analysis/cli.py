@@ -141,16 +141,28 @@ def _reported(result, scale):
     return on_scale(result.score, *scale), spread_on_scale(result.se, *scale)
 
 
+def _in_order(order: np.ndarray, *columns) -> list[list]:
+    """Each column in output order as a Python list: one conversion per column, not a numpy scalar per cell."""
+    return [np.asarray(c)[order].tolist() for c in columns]
+
+
+def _num6(values: list[float]) -> list:
+    """``_num`` of each value (6 digits), ``None`` where not finite."""
+    return [round(v, 6) if math.isfinite(v) else None for v in values]
+
+
 def _csv_output(result, ranking, work_labels, cat_labels, order, work, rater, score_in, method, scale):
+    score, se = _reported(result, scale)
+    works, cats, score, se, rank, low, high, n = _in_order(
+        order, work_labels, cat_labels, score, se, ranking.rank, ranking.rank_low, ranking.rank_high,
+        result.n_ratings)
+    six = "{:.6f}".format
+    score = list(map(six, score))
+    se = ["" if not math.isfinite(v) else six(v) for v in se]
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(OUTPUT_COLUMNS)
-    work_labels, cat_labels = work_labels.tolist(), cat_labels.tolist()
-    score, se = _reported(result, scale)
-    for i in order.tolist():
-        w.writerow((work_labels[i], cat_labels[i], f"{score[i]:.6f}",
-                    "" if not math.isfinite(se[i]) else f"{se[i]:.6f}",
-                    ranking.rank[i], ranking.rank_low[i], ranking.rank_high[i], result.n_ratings[i]))
+    w.writerows(zip(works, cats, score, se, rank, low, high, n))
     return buf.getvalue()
 
 
@@ -158,14 +170,14 @@ def _json_output(result, ranking, work_labels, cat_labels, order, work, rater, s
     rater_labels = result.raters.rater_id.astype(str)
     d = result.diagnostics
     shown, shown_se = _reported(result, scale)
-    works = [
-        {"work_id": work_labels[i], "category": cat_labels[i], "score": _num(shown[i]),
-         "se": _num(shown_se[i]), "rank": int(ranking.rank[i]), "rank_low": int(ranking.rank_low[i]),
-         "rank_high": int(ranking.rank_high[i]), "n_ratings": int(result.n_ratings[i]),
-         "p_top_k": _num(ranking.p_top_k[i], 4), "top_k": int(ranking.top_k[i]),
-         "component": int(result.connectivity.work_component[i]), "disagreement": bool(d.disagreement[i])}
-        for i in order.tolist()
-    ]
+    columns = _in_order(order, work_labels, cat_labels, shown, shown_se, ranking.rank, ranking.rank_low,
+                        ranking.rank_high, result.n_ratings, ranking.p_top_k, ranking.top_k,
+                        result.connectivity.work_component, d.disagreement)
+    columns[2], columns[3] = _num6(columns[2]), _num6(columns[3])
+    columns[8] = [round(v, 4) if math.isfinite(v) else None for v in columns[8]]
+    keys = ("work_id", "category", "score", "se", "rank", "rank_low", "rank_high", "n_ratings", "p_top_k", "top_k",
+            "component", "disagreement")
+    works = [dict(zip(keys, row)) for row in zip(*columns)]
     r = result.raters
     width = scale[1] - scale[0]
     # a bias the ratings cannot estimate (a fixed effect from one rating) is null, as is its se

@@ -1,13 +1,14 @@
 """Reading a long-form ratings CSV (``work_id,rater_id,score`` and optional columns) into numpy columns.
 
 Two readers give the same table. Large files (``COLUMNAR_MIN_BYTES`` and up) go through
-pyarrow's multi-threaded CSV reader, which also encodes the id columns (work and rater ids
-arrive as :class:`scoring.panel.CodedLabels`, so the panel sorts only the distinct ids): a
-1,000,000-row file is read in about 1.1 s including pyarrow's import, against 3.2 s for the
-Python reader (docs/benchmarks.md). The columnar path only takes files it can check
-completely (UTF-8, no quotes, no blank lines, every row as wide as the header, finite
-numbers, non-empty ids without surrounding spaces, positive confidences); anything else,
-and every error, falls back to the Python reader, which splits the CSV in one pass (plain
+pyarrow's CSV reader, whose parser dictionary-encodes the id and category columns as it goes
+(they arrive as :class:`scoring.panel.CodedLabels`, so no Python string is made per row and
+the panel sorts only the distinct ids): a 1,000,000-row file takes 0.2-0.3 s of CPU in a
+fresh process, pyarrow's import included, against about 2 s for the Python reader
+(docs/benchmarks.md, (f)). The columnar path only takes files it can check completely (UTF-8,
+no quotes, no blank lines, every row as wide as the header, finite numbers, non-empty ids
+without surrounding spaces, positive confidences); anything else, and every error, falls
+back to the Python reader, which splits the CSV in one pass (plain
 ``str.split`` when the file has no quotes, the csv module otherwise) and reports every bad
 row by its data row and file line as a ``click.ClickException`` (exit code 1, no
 traceback). So error messages are the Python reader's, whatever the file size. Loads
@@ -36,6 +37,8 @@ OPTIONAL = ("category", "confidence", "criterion")
 #: Files from this size on are read by pyarrow (importing it costs about 0.5 s, which a
 #: small file does not repay; the Python reader takes about 3 s per million rows).
 COLUMNAR_MIN_BYTES = 4 * 2**20
+#: pyarrow parses the file in blocks of this size (1, 4 and 16 MiB measured within the noise)
+BLOCK_BYTES = 4 * 2**20
 
 
 @dataclass
@@ -120,6 +123,19 @@ def _arrow_numpy(array, dtype) -> np.ndarray:
     return np.frombuffer(array.buffers()[1], dtype=dtype, count=len(array), offset=array.offset * itemsize)
 
 
+def _coded(column, *, allow_empty: bool) -> CodedLabels | None:
+    """A dictionary-encoded column (its chunks sharing one dictionary) as codes and labels.
+
+    None when a label is one the Python reader would change by stripping it, or an empty id.
+    """
+    labels = column.chunk(0).dictionary.to_pylist() if column.num_chunks else []
+    if any(v != v.strip() for v in labels) or (not allow_empty and "" in labels):
+        return None
+    # the indices of every chunk point into that one dictionary (Table.unify_dictionaries)
+    codes = np.concatenate([_arrow_numpy(chunk.indices, np.int32) for chunk in column.chunks])
+    return CodedLabels(codes.astype(np.intp), np.array(labels, dtype=np.str_))
+
+
 def _read_columnar(path: Path, required, optional) -> RatingsTable | None:
     """The table read by pyarrow, or None when the file needs the Python reader (see the module docstring)."""
     try:
@@ -129,16 +145,22 @@ def _read_columnar(path: Path, required, optional) -> RatingsTable | None:
     except ImportError:  # pragma: no cover - pyarrow is a dependency; the Python reader still works
         return None
     raw = path.read_bytes()
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
-    body = raw.rstrip(b"\r\n")
-    if b'"' in body or b"\r" in body.replace(b"\r\n", b"") or re.search(rb"\n[ \t,]*\r?\n", body):
+    start = 3 if raw.startswith(b"\xef\xbb\xbf") else 0
+    end = len(raw)
+    while end > start and raw[end - 1] in b"\r\n":  # trailing line ends (blank lines at the end)
+        end -= 1
+    # a view, not a copy of the file: every scan below is a memchr over it
+    body = memoryview(raw)[start:end]
+    if raw.find(b'"', start, end) >= 0:
         return None
-    end = body.find(b"\n")
-    if end < 0:
+    # a lone carriage return ends a line for Python, not for pyarrow (rare: look only when there is one)
+    if raw.find(b"\r", start, end) >= 0 and raw.count(b"\r", start, end) != raw.count(b"\r\n", start, end):
+        return None
+    header_end = raw.find(b"\n", start, end)
+    if header_end < 0:
         return None
     try:
-        header = [h.strip().lower() for h in body[:end].rstrip(b"\r").decode("utf-8").split(",")]
+        header = [h.strip().lower() for h in raw[start:header_end].rstrip(b"\r").decode("utf-8").split(",")]
     except UnicodeDecodeError:
         return None
     if any(c not in header for c in required):
@@ -147,38 +169,41 @@ def _read_columnar(path: Path, required, optional) -> RatingsTable | None:
     names = [f"c{j}" for j in range(len(header))]
     col = {c: names[header.index(c)] for c in wanted}
     numeric = {"score", "confidence"}
-    types = {col[c]: (pa.float64() if c in numeric else pa.string()) for c in wanted}
+    # ids and categories arrive dictionary-encoded from the parser: no million Python strings, and
+    # the panel sorts only the distinct labels
+    coded = pa.dictionary(pa.int32(), pa.string())
+    types = {col[c]: (pa.float64() if c in numeric else pa.string() if c == "criterion" else coded) for c in wanted}
     try:
         table = pcsv.read_csv(
             pa.py_buffer(body),
-            read_options=pcsv.ReadOptions(skip_rows=1, column_names=names),
-            parse_options=pcsv.ParseOptions(delimiter=",", quote_char=False, newlines_in_values=False),
+            # a blank line (or one of spaces and commas) is a row pyarrow refuses (too few fields, an
+            # empty score) or whose id is blank, which the checks below refuse: the Python reader then
+            # names its line
+            read_options=pcsv.ReadOptions(skip_rows=1, column_names=names, block_size=BLOCK_BYTES),
+            parse_options=pcsv.ParseOptions(delimiter=",", quote_char=False, newlines_in_values=False,
+                                            ignore_empty_lines=False),
             convert_options=pcsv.ConvertOptions(
                 column_types=types, include_columns=list(types), null_values=[], strings_can_be_null=False,
                 true_values=[], false_values=[], check_utf8=True),
-        )
+        ).unify_dictionaries()
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
     if table.num_rows == 0 or any(table[name].null_count for name in types):
         return None
     out: dict[str, object] = {}
     for c in wanted:
-        column = table[col[c]].combine_chunks()
+        column = table[col[c]]
         if c in numeric:
             values = _arrow_numpy(column, np.float64)
             if not np.isfinite(values).all() or (c == "confidence" and not (values > 0).all()):
                 return None
             out[c] = values
-            continue
-        if c == "criterion":
+        elif c == "criterion":
             out[c] = [v.strip() for v in column.to_pylist()]
-            continue
-        encoded = column.dictionary_encode()
-        labels = np.array(encoded.dictionary.to_pylist(), dtype=np.str_)
-        # the Python reader strips the values; a label it would change (or an empty id) takes that path
-        if any(v != v.strip() for v in labels.tolist()) or (c != "category" and "" in labels.tolist()):
-            return None
-        out[c] = CodedLabels(_arrow_numpy(encoded.indices, np.int32).astype(np.intp), labels)
+        else:
+            out[c] = _coded(column, allow_empty=c == "category")
+            if out[c] is None:
+                return None
     return RatingsTable(out["work_id"], out["rater_id"], out["score"], out.get("category"),
                         out.get("confidence"), out.get("criterion"))
 
