@@ -36,7 +36,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the Tuiyou app."""
     from flask import Flask
 
-    from .core import access, db, errors, i18n, inputs, labels, limits, security
+    from .core import access, db, errors, i18n, inputs, labels, limits, security, timefmt
     from .core.commands import COMMANDS
     from .core.lazy_group import lazy_app_group
 
@@ -85,6 +85,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     i18n.init_app(app)
     labels.init_app(app)
+    timefmt.init_app(app)
     access.init_app(app)
     errors.init_app(app)
     security.init_app(app)
