@@ -131,15 +131,9 @@ def main() -> None:
     page = [timed(lambda: client.get(page_path)) for _ in range(args.runs)]
     page_one = [timed(lambda: client.get(page_path + "&category=网络剧")) for _ in range(args.runs)]
 
-    from web.exports.document import ExportDocument
+    from benchmarks.bench_exports import document
     from web.exports.pdf import to_pdf
-    rows = [{"rank": i % 50 + 1, "title": f"网络视听精品作品第{i:03d}号·山河岁月", "category": CATEGORIES[i % 11],
-             "score": 8.5 - i / 1000, "se": 0.12, "rank_low": 1, "rank_high": 3, "n_ratings": 5,
-             "p_shortlist": 0.9, "included": True, "proposed": True, "straddles_cut": i % 7 == 0,
-             "override_reason": "组长调入：紧扣主题" if i % 50 == 0 else None} for i in range(500)]
-    doc = ExportDocument("2025Q1", "2025Q1（总局评审）", "affine", {"band": 0.9, "seed": 1}, "signed", "shortlist",
-                         "a" * 64, 1, "2026-11-29T12:00:00+00:00", "2026-11-29T12:00:00+00:00", rows,
-                         [{"role": "评审组组长", "name": "李组长", "signed_at": "2026-11-29", "dissent": None}])
+    doc = document(500, "shortlist")  # the same 500-entry document as benchmarks/bench_exports.py
     with app.app_context():
         pdf_times = [timed(lambda: to_pdf(doc)) for _ in range(3)]
         size = len(to_pdf(doc))

@@ -105,7 +105,7 @@ def test_page_and_xlsx_for_the_admin(app, client, session, make_user, login):
     flags = list(book["畸高畸低说明"].iter_rows(min_row=2, values_only=True))
     assert flags == [("赵专家", KEY, "山河作品3", flags[0][3], "畸高", EXPLANATION, None)]  # empty cells read back as None
     deadlines = list(book["轮次与截止时间"].iter_rows(min_row=2, values_only=True))
-    assert deadlines == [(KEY, "review", "2025-04-30 23:59")]
+    assert deadlines == [(KEY, "复核", "2025年4月30日 23:59 北京时间")]  # Chinese state, Beijing time (#21)
     year_book = load_workbook(io.BytesIO(client.get("/admin/conduct/year/2025/export.xlsx").data))
     assert year_book["履职评价"]["A1"].value.endswith("（全年）")
 

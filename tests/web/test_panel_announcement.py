@@ -37,7 +37,7 @@ def test_the_announcement_lists_the_signed_shortlist_by_category(client, session
     included = [e for e in included if e["included"]]
     text = client.get(f"/api/v1/rounds/{KEY}/announcement.csv", headers=chair).get_data().decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0] == ["序号", "类别", "作品名称", "出品/制作机构", "播出平台"]
+    assert rows[0] == ["序号", "类别", "作品名称", "出品/制作机构", "推荐单位", "播出平台"]
     body = rows[1:]
     assert len(body) == len(included) and [int(r[0]) for r in body] == list(range(1, len(body) + 1))
     order = load_rules().category_names
@@ -45,12 +45,13 @@ def test_the_announcement_lists_the_signed_shortlist_by_category(client, session
     assert categories == sorted(categories, key=order.index) and categories[0] == "网络纪录片"
     by_title = {r[2]: r for r in body}
     first = session.get(Work, works[0].id)
-    assert by_title[first.title][3:] == ["某某影业", "腾讯视频"]  # no copyright holder: the submitter
+    assert by_title[first.title][3:] == ["某某影业", first.unit, "腾讯视频"]  # no copyright holder: the submitter
     other = next(w for w in works[1:] if w.title in by_title)
     assert by_title[other.title][3] == other.copyright_holder
     book = load_workbook(io.BytesIO(client.get(f"/api/v1/rounds/{KEY}/announcement.xlsx", headers=chair).data))
     sheet = list(book["公示名单"].iter_rows(values_only=True))
-    assert [list(r) for r in sheet[2:]] == [[int(r[0]), *r[1:]] for r in body]
+    assert [list(r) for r in sheet[2:2 + len(body)]] == [[int(r[0]), *r[1:]] for r in body]
+    assert sheet[-2][4] == "国家广播电视总局网络视听节目管理司" and sheet[-1][4].endswith("日")  # issuer and date (#21)
     require_tool("pdftotext")
     pdf = client.get(f"/api/v1/rounds/{KEY}/announcement.pdf", headers=chair)
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"

@@ -7,7 +7,7 @@ from flask import Response
 from ..core.db import get_session
 from ..exports.fonts import FONT_PACKAGE, FontMissing
 from ..core.models import Role
-from ..panel.announcement import announcement, render
+from ..exports.announcement import announcement, render
 from ..core.schemas import ApiError
 from .blueprint import bp, error, round_or_404
 from .registry import EXPORTS, operation

@@ -12,7 +12,8 @@ from ..core.access import role_required
 from ..core.db import get_session
 from ..core.models import Role
 from ..rounds.queries import get_round
-from . import charts, export, queries
+from ..exports import conduct as export
+from . import charts, queries
 from .report import ConductReport, round_report, year_report
 
 bp = Blueprint("conduct", __name__, url_prefix="/admin/conduct", template_folder="templates")

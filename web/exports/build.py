@@ -1,4 +1,8 @@
-"""Build an export of a round (the signed version, or the current proposal) and render it."""
+"""Build an export of a round (the signed version, or the current proposal) and render it.
+
+Gathers from the review and panel features what the document prints: the entries with every
+override, the method used per category, the whole panel's signatures, the abnormal-score
+explanations and waivers the sign-off relied on, and the audit log's head."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,12 +10,17 @@ from urllib.parse import quote
 
 from sqlmodel import Session
 
+from scoring.rules.documents import DocumentRule, load_document_rule
+
+from ..core.audit import read_head
 from ..core.models import Round
+from ..panel.queries import flag_rows, panel_members
 from ..panel.queries import signatures as panel_signatures
 from ..review import console, queries
-from .document import ExportDocument, from_snapshot, from_view
+from .document import AnnexItem, ExportDocument, Member, from_snapshot, from_view
 from .pdf import to_pdf
 from .tabular import to_csv, to_xlsx
+from .titles import round_title
 
 FORMATS = {"csv": ("text/csv; charset=utf-8", to_csv),
            "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", to_xlsx),
@@ -19,10 +28,34 @@ FORMATS = {"csv": ("text/csv; charset=utf-8", to_csv),
 SCOPES = ("shortlist", "rankings")
 
 
-def round_label(round_: Round) -> str:
-    """The round as printed on exports: key, stage and unit."""
-    stage = "省级初审" if round_.stage.value == "provincial" else "总局评审"
-    return f"{round_.key}（{stage}{'·' + round_.unit if round_.unit else ''}）"
+def issuer_of(round_: Round, rule: DocumentRule | None = None) -> str:
+    """The body that issues the round's documents (config/documents.toml)."""
+    return (rule or load_document_rule()).issuer(provincial=round_.stage.value == "provincial", unit=round_.unit)
+
+
+def _annex(session: Session, round_: Round) -> list[AnnexItem]:
+    """Abnormal ratings with an explanation or a waiver (active ones: what the sign-off relied on)."""
+    return [AnnexItem(r.expert, r.title, r.category, r.flag.direction, r.flag.explanation, r.flag.explained_at,
+                      r.flag.waiver_reason, r.waived_by, r.flag.waived_at)
+            for r in flag_rows(session=session, round_=round_)
+            if r.flag.active and (r.flag.explanation or r.flag.waiver_reason)]
+
+
+def _members_signed(session: Session, round_: Round, chosen) -> list[Member]:
+    """Chair first, then the members in the order they signed, then every member who has not."""
+    shortlist = queries.get_shortlist(session=session, round_=round_)
+    if shortlist is not None and shortlist.content_sha256 == chosen.content_sha256:
+        signed, waiting = panel_signatures(session=session, round_=round_)
+        members = [Member(s.name, s.role, s.signed_at, s.dissent) for s in signed]
+        members.sort(key=lambda m: m.role != "chair")  # stable: the chair first, then in signing order
+        return members + [Member(s.name, "member") for s in waiting]
+    # an older version (the round was re-opened since): its chair's signature is what is kept
+    names = queries.user_names(session=session, ids={chosen.signed_by})
+    return [Member(names.get(chosen.signed_by, ""), "chair", chosen.signed_at)]
+
+
+def _categories_used(session: Session, round_: Round, method: str) -> list[dict]:
+    return console.ranking_for(session=session, round_=round_, method=method).categories
 
 
 def export_document(*, session: Session, round_: Round, scope: str = "shortlist",
@@ -33,6 +66,8 @@ def export_document(*, session: Session, round_: Round, scope: str = "shortlist"
     """
     if scope not in SCOPES:
         raise ValueError(f"unknown scope {scope!r} (shortlist or rankings)")
+    rule = load_document_rule()
+    title = round_title(round_, scope)
     versions = queries.result_versions(session=session, round_=round_)
     chosen = None
     if version is not None:
@@ -42,24 +77,22 @@ def export_document(*, session: Session, round_: Round, scope: str = "shortlist"
     elif queries.round_is_locked(round_) and versions:
         chosen = versions[-1]
     if chosen is not None:
-        names = queries.user_names(session=session, ids={chosen.signed_by})
-        signatures = [{"role": "评审组组长", "name": names.get(chosen.signed_by, ""),
-                       "signed_at": chosen.signed_at.isoformat(timespec="seconds"), "dissent": None}]
-        shortlist = queries.get_shortlist(session=session, round_=round_)
-        unsigned: list[str] = []
-        if shortlist is not None and shortlist.content_sha256 == chosen.content_sha256:
-            unsigned = [s.name for s in panel_signatures(session=session, round_=round_)[1]]
-            signatures = [{"role": "评审组组长" if user.role.value != "expert" else "评审专家",
-                           "name": user.display_name or user.username,
-                           "signed_at": s.signed_at.isoformat(timespec="seconds"), "dissent": s.dissent}
-                          for s, user in queries.sign_offs(session=session, shortlist=shortlist)]
-        return from_snapshot(round_key=round_.key, round_label=round_label(round_), content_text=chosen.content,
-                             sha256=chosen.content_sha256, version=chosen.version, signed_at=chosen.signed_at,
-                             signatures=signatures, scope=scope, unsigned=unsigned,
-                             audit_anchor=chosen.audit_anchor)
+        latest = chosen.version == versions[-1].version
+        return from_snapshot(round_key=round_.key, title=title, issuer=issuer_of(round_, rule),
+                             content_text=chosen.content, sha256=chosen.content_sha256, version=chosen.version,
+                             signed_at=chosen.signed_at, members=_members_signed(session, round_, chosen),
+                             scope=scope, audit_head=chosen.audit_anchor,
+                             categories_used=_categories_used(session, round_, chosen.method) if latest else [],
+                             annex=_annex(session, round_) if latest else [], rule=rule)
     view = console.shortlist_view(session=session, round_=round_)
-    return from_view(round_key=round_.key, round_label=round_label(round_), method=view.method,
-                     state=view.state, entries=view.entries, scope=scope)
+    ranking = console.ranking_for(session=session, round_=round_, method=view.method)
+    head = read_head(session)
+    members = [Member("", "chair")] + [Member(u.display_name or u.username, "member")
+                                       for u in panel_members(session=session, round_=round_)]
+    return from_view(round_key=round_.key, title=title, issuer=issuer_of(round_, rule), method=view.method,
+                     params=ranking.params, state=view.state, entries=view.entries, scope=scope, members=members,
+                     audit_head=head.anchor if head else None, categories_used=ranking.categories,
+                     annex=_annex(session, round_), rule=rule)
 
 
 @dataclass(frozen=True)

@@ -1,35 +1,24 @@
-"""The PDF export (fpdf2): A4, Chinese as text in a system CJK font, a table per category, the
-method, date, round, snapshot hash, the audit anchor of a signed version (on every page), and
-signature lines."""
+"""The shortlist and rankings PDF: the official page (official.py), the state, the method used
+per category and its parameters, a table per category whose 说明 column gives every override's
+reason and why a skipped rank is skipped, the whole panel's signature block, an annex of the
+abnormal-score explanations and waivers, and the issuing body, date and seal at the end."""
 from __future__ import annotations
 
-from fpdf import FPDF
-
-from .document import ExportDocument, cell
+from .document import DRAFT_MARK, ExportDocument
 from .fonts import find_cjk_font
+from .labels import DIRECTIONS, params_lines
+from .official import MARGIN_X, OfficialPdf
 
-# (column, heading, width in mm); A4 portrait leaves 180 mm between 15 mm margins.
-TABLE = (("rank", "名次", 11), ("title", "作品名称", 62), ("score", "得分", 15), ("se", "标准误", 14),
-         ("band", "名次区间", 18), ("n_ratings", "评分数", 13), ("included", "入选", 11),
-         ("note", "说明", 36))
-ROW_H = 6.5
-
-
-class _Pdf(FPDF):
-    footer_text = ""
-
-    def footer(self):
-        self.set_y(-12)
-        self.set_font("cjk", size=7.5)
-        self.set_text_color(90)
-        self.cell(0, 5, f"{self.footer_text}    第 {self.page_no()}/{{nb}} 页", align="C")
+# (column, heading, width in mm, right-aligned); 170 mm between the 20 mm margins.
+TABLE = (("rank", "名次", 10, True), ("title", "作品名称", 52, False), ("score", "得分", 13, True),
+         ("se", "标准误", 12, True), ("band", "名次区间", 16, True), ("n_ratings", "评分数", 11, True),
+         ("included", "入选", 9, False), ("note", "说明", 47, False))
+LINE_H = 4.6
+PAD = 1.4
+SIZE = 8.5
 
 
-# A version signed before the log had a sealed head (migration 0009) has no anchor to print.
-NO_ANCHOR = "无（本版本签署时审计日志尚无封存的头部）"
-
-
-def _short_anchor(anchor: str | None) -> str:
+def _short(anchor: str | None) -> str:
     """COUNT:first 16 hex digits… (``tuiyou audit verify --anchor`` accepts this short form too)."""
     if not anchor:
         return "无"
@@ -37,107 +26,160 @@ def _short_anchor(anchor: str | None) -> str:
     return f"{count}:{digest[:16]}…"
 
 
-def _fit(pdf: FPDF, text: str, width: float) -> str:
-    if pdf.get_string_width(text) <= width - 1.5:
-        return text
-    while text and pdf.get_string_width(text + "…") > width - 1.5:
-        text = text[:-1]
-    return text + "…"
-
-
-def _note(row: dict) -> str:
-    parts = []
-    if row.get("override_reason"):
-        parts.append(("调入：" if row.get("included") else "调出：") + row["override_reason"])
-    if row.get("straddles_cut"):
-        parts.append("跨越入选线")
-    return "；".join(parts)
-
-
 def to_pdf(doc: ExportDocument) -> bytes:
     """The PDF bytes; FontMissing (naming the package to install) when no CJK font exists."""
-    font = find_cjk_font()
-    pdf = _Pdf(format="A4")
-    pdf.set_margins(15, 15, 15)
-    pdf.set_auto_page_break(True, margin=16)
-    pdf.add_font("cjk", "", str(font))
-    pdf.footer_text = f"{doc.round_label} · SHA-256 {doc.sha256[:16] + '…' if doc.sha256 else '未签署'}"
-    if doc.state == "signed":  # every page carries the audit log's head at the signing (short form)
-        pdf.footer_text += f" · 审计锚点 {_short_anchor(doc.audit_anchor)}"
-    pdf.alias_nb_pages()
+    footer = (f"快照 SHA-256 {doc.sha256}" if doc.sha256 else "未签署，无快照哈希") + \
+        f" · 审计日志头部 {_short(doc.audit_head)} ·"
+    pdf = OfficialPdf(find_cjk_font(), watermark=DRAFT_MARK if doc.draft else None, footer_note=footer)
     pdf.add_page()
-    pdf.set_font("cjk", size=16)
-    title = "入选名单" if doc.scope == "shortlist" else "完整排名"
-    pdf.cell(0, 10, f"{doc.round_label} 推优{title}", new_x="LMARGIN", new_y="NEXT", align="C")
-    pdf.set_font("cjk", size=9)
-    state = {"signed": f"已签署（第 {doc.version} 版，{doc.signed_at}）", "proposed": "建议名单，尚未签署",
-             "unsaved": "建议名单，尚未保存"}.get(doc.state, doc.state)
-    rows = [("轮次", doc.round_label), ("状态", state), ("标准化方法", doc.method_label),
-            ("导出日期", doc.generated_at[:10]), ("快照 SHA-256", doc.sha256 or "未签署，无快照哈希")]
-    if doc.state == "signed":
-        rows.append(("审计锚点", doc.audit_anchor or NO_ANCHOR))
-    for label, value in rows:
-        pdf.cell(28, 5.5, label)
-        pdf.cell(0, 5.5, str(value), new_x="LMARGIN", new_y="NEXT")
-    if doc.params.get("band"):
-        pdf.cell(28, 5.5, "名次区间")
-        pdf.cell(0, 5.5, f"{doc.params['band']:.0%} 区间（参数自助法，种子 {doc.params.get('seed')}）",
-                 new_x="LMARGIN", new_y="NEXT")
+    pdf.masthead(doc.issuer, doc.title.title, doc.title.stage)
+    _facts(pdf, doc)
     groups = doc.categories()
     if not groups:
-        pdf.ln(4)
-        pdf.cell(0, 8, "无入选（宁缺毋滥）" if doc.scope == "shortlist" else "无评分", new_x="LMARGIN", new_y="NEXT")
+        pdf.paragraph("无入选（宁缺毋滥）" if doc.scope == "shortlist" else "无评分", size=12)
     for category, rows in groups:
-        pdf.ln(3)
-        if pdf.will_page_break(ROW_H * 3 + 8):
-            pdf.add_page()
-        pdf.set_font("cjk", size=11.5)
-        pdf.cell(0, 8, f"{category}（{len(rows)}）", new_x="LMARGIN", new_y="NEXT")
-        _header(pdf)
-        for row in rows:
-            if pdf.will_page_break(ROW_H):
-                pdf.add_page()
-                _header(pdf)
-            values = {**{c: cell(row, c) for c, _h, _w in TABLE if c in row},
-                      "score": f"{row['score']:.2f}", "se": f"{row['se']:.2f}" if row.get("se") is not None else "",
-                      "band": f"{row['rank_low']}–{row['rank_high']}", "note": _note(row)}
-            for column, _heading, width in TABLE:
-                text = _fit(pdf, str(values.get(column, "")), width)
-                pdf.cell(width, ROW_H, text, border="B", align="R" if column in ("score", "se", "n_ratings", "rank") else "L")
-            pdf.ln(ROW_H)
+        _table(pdf, category, rows, doc)
     _signatures(pdf, doc)
+    _annex(pdf, doc)
+    date = doc.signed_at if not doc.draft else doc.generated_at
+    seal = (f"第 {doc.version} 版", "已签署") if not doc.draft else None
+    pdf.closing(doc.issuer, _day(doc, date), seal)
     return bytes(pdf.output())
 
 
-def _header(pdf: FPDF) -> None:
-    pdf.set_font("cjk", size=8.5)
+def _day(doc: ExportDocument, value) -> str:
+    from ..core.timefmt import day
+    return day(value, rule=doc.rule)
+
+
+def _facts(pdf: OfficialPdf, doc: ExportDocument) -> None:
+    facts = [("状态", doc.state_label + ("（本文件为草稿，不是评审结果）" if doc.draft else "")),
+             ("标准化方法", doc.method_label)]
+    facts += [("计算方法", f"{category}：{text}") for category, text in doc.method_lines()]
+    facts += [("方法参数", line) for line in params_lines(doc.params)]
+    facts += [("快照 SHA-256", doc.sha256 or "未签署，无快照哈希"),
+              ("审计日志头部", (doc.audit_head or "无") + ("（签署时；可用 tuiyou audit verify --anchor 核对）"
+                                                     if not doc.draft else "（导出时）")),
+              ("导出时间", doc.when(doc.generated_at))]
+    pdf.set_font("song", size=9)
+    for label, value in facts:
+        lines = pdf.wrap(str(value), 170 - 26)
+        pdf.need(len(lines) * 4.8)
+        pdf.text(MARGIN_X, pdf.y + 3.6, label)
+        for line in lines:
+            pdf.text(MARGIN_X + 26, pdf.y + 3.6, line)
+            pdf.y += 4.8
+    pdf.y += 2
+
+
+def _header(pdf: OfficialPdf) -> None:
+    pdf.set_font("song", size=SIZE)
     pdf.set_fill_color(238, 241, 244)
-    for _column, heading, width in TABLE:
-        pdf.cell(width, ROW_H, heading, border="B", fill=True)
-    pdf.ln(ROW_H)
+    pdf.rect(MARGIN_X, pdf.y, 170, LINE_H + 2 * PAD, style="F")
+    x = MARGIN_X
+    with pdf.bold(0.15):
+        for _column, heading, width, right in TABLE:
+            pdf.text(x + (width - 1 - pdf.width_of(heading) if right else 1), pdf.y + PAD + 3.4, heading)
+            x += width
+    pdf.y += LINE_H + 2 * PAD
 
 
-def _signatures(pdf: FPDF, doc: ExportDocument) -> None:
-    if pdf.will_page_break(60):
-        pdf.add_page()
-    pdf.ln(8)
-    pdf.set_font("cjk", size=10)
-    pdf.cell(0, 7, "签署", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("cjk", size=9)
-    for signature in doc.signatures:
-        line = f"{signature['role']}：{signature['name']}（系统签署 {signature['signed_at']}）"
-        if signature.get("dissent"):
-            line += f"  保留意见：{signature['dissent']}"
-        pdf.multi_cell(0, 5.5, line, new_x="LMARGIN", new_y="NEXT")
-    if doc.unsigned:
-        pdf.multi_cell(0, 5.5, f"尚未签署的评审组成员（{len(doc.unsigned)}）：{'、'.join(doc.unsigned)}",
-                       new_x="LMARGIN", new_y="NEXT")
-    if doc.state == "signed" and doc.audit_anchor:
-        pdf.multi_cell(0, 5.5, f"审计锚点（签署时审计日志的封存头部，可用 tuiyou audit verify --anchor 核对）："
-                               f"{doc.audit_anchor}", new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(6)
-    for label in ("评审组组长签字", "评审专家签字", "评审专家签字", "评审专家签字"):
-        pdf.cell(40, 10, f"{label}：")
-        pdf.cell(70, 10, "", border="B")
-        pdf.cell(18, 10, "  日期：")
-        pdf.cell(40, 10, "", border="B", new_x="LMARGIN", new_y="NEXT")
+def _values(row: dict) -> dict[str, str]:
+    se = row.get("se")
+    return {"rank": str(row.get("rank", "")), "title": str(row.get("title", "")),
+            "score": f"{row['score']:.2f}" if row.get("score") is not None else "–",
+            "se": f"{se:.2f}" if se is not None else "–",
+            "band": f"{row['rank_low']}–{row['rank_high']}" if row.get("rank_low") is not None else "",
+            "n_ratings": str(row.get("n_ratings", "")), "included": "是" if row.get("included") else "否",
+            "note": row.get("note", "")}
+
+
+def _table(pdf: OfficialPdf, category: str, rows: list[dict], doc: ExportDocument) -> None:
+    pdf.need(8 + 3 * (LINE_H + 2 * PAD))
+    pdf.y += 2
+    pdf.set_font("song", size=12)
+    included = sum(1 for r in rows if r.get("included"))
+    heading = f"{category}（入选 {included}）" if doc.scope == "shortlist" else f"{category}（{len(rows)}）"
+    with pdf.bold(0.2):
+        pdf.text(MARGIN_X, pdf.y + 5.5, heading)
+    pdf.y += 8
+    _header(pdf)
+    pdf.set_font("song", size=SIZE)
+    for row in rows:
+        values = _values(row)
+        cells = [(pdf.wrap(values[c], w - 2) if c in ("title", "note") else [values[c]], w, right)
+                 for c, _h, w, right in TABLE]
+        height = max(len(lines) for lines, _w, _r in cells) * LINE_H + 2 * PAD
+        if pdf.need(height):
+            _header(pdf)
+            pdf.set_font("song", size=SIZE)
+        grey = not row.get("included")
+        if grey:
+            pdf.set_text_color(110)
+        x, top = MARGIN_X, pdf.y
+        for lines, width, right in cells:
+            for i, line in enumerate(lines):
+                if line:
+                    pdf.text(x + (width - 1 - pdf.width_of(line) if right else 1), top + PAD + 3.3 + i * LINE_H, line)
+            x += width
+        if grey:
+            pdf.set_text_color(0)
+        pdf.y = top + height
+        pdf.set_draw_color(200)
+        pdf.line(MARGIN_X, pdf.y, MARGIN_X + 170, pdf.y)
+        pdf.set_draw_color(0)
+
+
+def _signatures(pdf: OfficialPdf, doc: ExportDocument) -> None:
+    """One line per member, chair first: the system signature's time or 未签署, the dissent beneath
+    (wrapped, no gap), and a line to sign by hand when paper signatures are on."""
+    pdf.need(30)
+    pdf.y += 6
+    pdf.set_font("song", size=12)
+    with pdf.bold(0.2):
+        pdf.text(MARGIN_X, pdf.y + 5, f"评审组签署（{len(doc.signed)} / {len([m for m in doc.members if m.name])} 已系统签署）")
+    pdf.y += 9
+    paper = doc.rule.paper_signatures
+    for member in doc.members:
+        pdf.set_font("song", size=10)
+        status = f"系统签署 {doc.when(member.signed_at)}" if member.signed_at else "未签署"
+        dissent = pdf.wrap(f"保留意见：{member.dissent}", 170 - 24) if member.dissent else []
+        line_h = 9 if paper else 6.5
+        pdf.need(line_h + len(dissent) * 4.8)
+        base = pdf.y + line_h - 2.2
+        pdf.text(MARGIN_X, base, member.role_label)
+        pdf.text(MARGIN_X + 22, base, member.name or "（组长）")
+        pdf.set_font("song", size=8.5)
+        pdf.text(MARGIN_X + 52, base, status)
+        if paper:
+            pdf.text(MARGIN_X + 108, base, "签字")
+            pdf.line(MARGIN_X + 116, base + 0.8, MARGIN_X + 146, base + 0.8)
+            pdf.text(MARGIN_X + 148, base, "日期")
+            pdf.line(MARGIN_X + 156, base + 0.8, MARGIN_X + 170, base + 0.8)
+        pdf.y += line_h
+        if dissent:
+            pdf.set_font("song", size=9)
+            pdf.set_text_color(60)
+            for text in dissent:
+                pdf.text(MARGIN_X + 24, pdf.y + 3.4, text)
+                pdf.y += 4.8
+            pdf.set_text_color(0)
+
+
+def _annex(pdf: OfficialPdf, doc: ExportDocument) -> None:
+    if not doc.annex:
+        return
+    pdf.need(30)
+    pdf.y += 8
+    pdf.set_font("song", size=12)
+    with pdf.bold(0.2):
+        pdf.text(MARGIN_X, pdf.y + 5, f"附件：签署所依据的畸高/畸低评分说明与豁免（{len(doc.annex)} 条）")
+    pdf.y += 9
+    for n, item in enumerate(doc.annex, 1):
+        head = f"{n}. {item.expert} · {item.category}《{item.title}》 · {DIRECTIONS.get(item.direction, item.direction)}"
+        pdf.paragraph(head, size=9.5, height=5)
+        if item.explanation:
+            pdf.paragraph(f"专家说明（{doc.when(item.explained_at)}）：{item.explanation}", size=9, height=4.8, indent=6)
+        if item.waiver:
+            pdf.paragraph(f"组长豁免（{item.waived_by or ''}，{doc.when(item.waived_at)}）：{item.waiver}",
+                          size=9, height=4.8, indent=6)

@@ -19,7 +19,7 @@ from ..review.queries import result_versions, round_is_locked
 from ..rounds.queries import get_round
 from ..exports.fonts import FontMissing
 from . import operations, queries
-from .announcement import announcement, render as render_announcement
+from ..exports.announcement import announcement, render as render_announcement
 
 bp = Blueprint("panel", __name__, template_folder="templates")
 CHAIR = (Role.chair, Role.admin)
