@@ -13,6 +13,8 @@ from .toml_reader import ConfigError, TableReader, read_toml
 __all__ = ["DocumentRule", "load_document_rule"]
 
 DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
+#: A unit ending so names a body that issues documents itself.
+BODY_ENDINGS = ("局", "厅", "委员会", "中心")
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,8 @@ class DocumentRule:
     def issuer(self, *, provincial: bool, unit: str | None) -> str:
         """The body that issues a round's documents."""
         if provincial:
+            if unit and unit.endswith(BODY_ENDINGS):  # the unit is already a body (浙江省广播电视局)
+                return unit
             return self.issuer_provincial.replace("{unit}", unit or "省级")
         return self.issuer_national
 

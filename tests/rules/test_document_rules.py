@@ -12,6 +12,7 @@ def test_the_shipped_file_is_the_documented_default():
     rule = load_document_rule()
     assert rule.issuer(provincial=False, unit=None) == "国家广播电视总局网络视听节目管理司"
     assert rule.issuer(provincial=True, unit="浙江省") == "浙江省广播电视局"
+    assert rule.issuer(provincial=True, unit="浙江省广播电视局") == "浙江省广播电视局"  # already a body
     assert str(rule.zone) == "Asia/Shanghai" and rule.zone_label == "北京时间" and rule.paper_signatures
 
 

@@ -138,6 +138,7 @@ def to_pdf(doc: Announcement) -> bytes:
             n += 1
             details = "　".join(part for part in (producer, f"推荐单位：{unit}" if unit and unit != producer else "",
                                                f"播出平台：{platform}" if platform else "") if part)
+            pdf.need(6.2 + (5.2 if details else 0))  # a work and its details stay on one page
             pdf.paragraph(f"{n}. 《{title}》", size=11, height=6.2, indent=4)
             if details:
                 pdf.paragraph(details, size=9.5, height=5.2, indent=10, color=(60, 60, 60))

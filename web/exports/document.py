@@ -124,6 +124,15 @@ class ExportDocument:
         used = {c["category"]: c for c in self.categories_used}
         return [(name, category_method_text(used.get(name, {}), self.method)) for name, _rows in self.categories()]
 
+    def method_summary(self) -> list[str]:
+        """The PDF's short form: one line when every category used the method asked for, else the
+        categories that fell back (with why) and one line for the rest."""
+        used = {c["category"]: c for c in self.categories_used}
+        fallen = [(name, text) for name, text in self.method_lines()
+                  if used.get(name, {}).get("method_used", self.method) != self.method]
+        rest = "其余类别" if fallen else "各类别均"
+        return [f"{name}：{text}" for name, text in fallen] + [f"{rest}按{self.method_label}计算"]
+
     @property
     def filename_stem(self) -> str:
         kind = "shortlist" if self.scope == "shortlist" else "rankings"

@@ -42,6 +42,13 @@ def category_method_text(category: dict, asked: str) -> str:
     return text
 
 
+def criterion_labels() -> dict[str, str]:
+    """Criterion key → its Chinese label, over every configured criteria set."""
+    from scoring.rules.config import load_rules
+
+    return {c.key: c.label for criteria in load_rules().criteria_sets.values() for c in criteria.criteria}
+
+
 def params_lines(params: dict) -> list[str]:
     """The method's parameters as lines a reader understands (never a raw dict)."""
     lines = []
@@ -52,8 +59,10 @@ def params_lines(params: dict) -> list[str]:
     if params.get("slots"):
         lines.append("各类别名额：" + "、".join(f"{name} {n}" for name, n in params["slots"].items()))
     if params.get("criteria"):
+        names = criterion_labels()
         lines.append("评分项（权重，分值范围）：" + "；".join(
-            f"{c['key']}（{float(c['weight']):.2f}，{c['min']:g}–{c['max']:g}）" for c in params["criteria"]))
+            f"{names.get(c['key'], c['key'])}（{float(c['weight']):.2f}，{c['min']:g}–{c['max']:g}）"
+            for c in params["criteria"]))
     if params.get("ineligible"):
         lines.append(f"不符合参评条件而不入选的作品：{len(params['ineligible'])} 件")
     if params.get("format"):

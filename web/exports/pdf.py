@@ -55,7 +55,7 @@ def _day(doc: ExportDocument, value) -> str:
 def _facts(pdf: OfficialPdf, doc: ExportDocument) -> None:
     facts = [("状态", doc.state_label + ("（本文件为草稿，不是评审结果）" if doc.draft else "")),
              ("标准化方法", doc.method_label)]
-    facts += [("计算方法", f"{category}：{text}") for category, text in doc.method_lines()]
+    facts += [("计算方法", line) for line in doc.method_summary()]
     facts += [("方法参数", line) for line in params_lines(doc.params)]
     facts += [("快照 SHA-256", doc.sha256 or "未签署，无快照哈希"),
               ("审计日志头部", (doc.audit_head or "无") + ("（签署时；可用 tuiyou audit verify --anchor 核对）"
@@ -111,6 +111,9 @@ def _table(pdf: OfficialPdf, category: str, rows: list[dict], doc: ExportDocumen
                  for c, _h, w, right in TABLE]
         height = max(len(lines) for lines, _w, _r in cells) * LINE_H + 2 * PAD
         if pdf.need(height):
+            pdf.set_font("song", size=10)
+            pdf.text(MARGIN_X, pdf.y + 4, f"{category}（续）")
+            pdf.y += 6
             _header(pdf)
             pdf.set_font("song", size=SIZE)
         grey = not row.get("included")
@@ -148,9 +151,12 @@ def _signatures(pdf: OfficialPdf, doc: ExportDocument) -> None:
         pdf.need(line_h + len(dissent) * 4.8)
         base = pdf.y + line_h - 2.2
         pdf.text(MARGIN_X, base, member.role_label)
-        pdf.text(MARGIN_X + 22, base, member.name or "（组长）")
+        name = member.name or "（组长）"
+        while pdf.width_of(name) > 33 and pdf.font_size_pt > 6:  # a long name is set smaller, never cut
+            pdf.set_font("song", size=pdf.font_size_pt - 0.5)
+        pdf.text(MARGIN_X + 20, base, name)
         pdf.set_font("song", size=8.5)
-        pdf.text(MARGIN_X + 52, base, status)
+        pdf.text(MARGIN_X + 55, base, status)
         if paper:
             pdf.text(MARGIN_X + 108, base, "签字")
             pdf.line(MARGIN_X + 116, base + 0.8, MARGIN_X + 146, base + 0.8)

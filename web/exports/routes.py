@@ -1,14 +1,17 @@
 """Export downloads for the chair's browser (cookie login): the same files as the API's
-``/api/v1/rounds/{key}/shortlist.csv|.xlsx|.pdf``."""
+``/api/v1/rounds/{key}/shortlist.csv|.xlsx|.pdf`` and ``announcement.csv|.xlsx|.pdf``."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from ..core.access import role_required
 from ..core.db import get_session
 from ..core.inputs import record_id
 from ..core.models import Role
 from ..rounds.queries import get_round
+from .announcement import announcement
+from .announcement import render as render_announcement
 from .build import SCOPES, export_document, render
 from .fonts import FontMissing
 
@@ -33,4 +36,23 @@ def download(key: str, fmt: str):
     except FontMissing as exc:
         return render_template("message.html", message=str(exc)), 503
     db.commit()
+    return Response(rendered.body, mimetype=rendered.mimetype, headers={"Content-Disposition": rendered.disposition})
+
+
+@bp.get("/<key>/announcement.<any(csv, xlsx, pdf):fmt>")
+@role_required(Role.chair, Role.admin)
+def announcement_download(key: str, fmt: str):
+    """The public announcement list (公示名单) of a signed round as a file."""
+    db = get_session()
+    round_ = get_round(session=db, key=key)
+    if round_ is None:
+        abort(404)
+    doc = announcement(session=db, round_=round_)
+    if doc is None:
+        flash(_("本轮尚未签署，暂无可公示的名单。"), "error")
+        return redirect(url_for("panel.signing", key=key)), 303
+    try:
+        rendered = render_announcement(doc, fmt)
+    except FontMissing as exc:
+        return render_template("message.html", message=str(exc)), 503
     return Response(rendered.body, mimetype=rendered.mimetype, headers={"Content-Disposition": rendered.disposition})

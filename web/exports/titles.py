@@ -35,7 +35,10 @@ def period_words(*, year: int, quarter: int | None, kind: str) -> str:
 def stage_words(*, stage: str, unit: str | None) -> str:
     """"总局评审", or a provincial round's unit and what it does: "浙江省推荐"."""
     if stage == "provincial":
-        return f"{unit or '省级'}推荐"
+        place = unit or "省级"
+        for body in ("广播电视局", "广电局"):  # a unit may be given as its bureau: 浙江省广播电视局 → 浙江省
+            place = place.removesuffix(body) or place
+        return f"{place}推荐"
     return "总局评审"
 
 

@@ -16,7 +16,8 @@ from scoring.rules.columns import CASE_COLUMNS, WORK_COLUMNS
 from ..core.cli_support import db_session, with_app
 from ..rounds.queries import get_round
 from .batches import ImportReport
-from .files import CASE_EXAMPLE, WORK_EXAMPLE, IntakeError, rejected_path, template_xlsx, write_rejected
+from ..exports.import_files import template_xlsx, write_rejected
+from .files import CASE_EXAMPLE, WORK_EXAMPLE, IntakeError, rejected_path
 from .operations import import_cases, import_works, recommend
 
 def print_report(report: ImportReport) -> None:

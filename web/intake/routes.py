@@ -22,7 +22,8 @@ from ..core.i18n import localized
 from ..core.models import Role, RoundKind, RoundState, Stage
 from ..rounds.queries import get_round, list_rounds
 from .batches import LATE_REASON_FIELD
-from .files import CASE_EXAMPLE, WORK_EXAMPLE, IntakeError, template_xlsx
+from ..exports.import_files import template_xlsx
+from .files import CASE_EXAMPLE, WORK_EXAMPLE, IntakeError
 from .operations import QuotaError, import_cases, import_works, recommend
 from .queries import FLAGS, latest_batches, round_works, search_works, work_units
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from scoring.normalize import DEFAULT_METHOD, METHODS
@@ -17,9 +17,7 @@ from ..core.models import Role
 from ..rating.queries import assignment_for_expert
 from ..review.queries import result_versions, round_is_locked
 from ..rounds.queries import get_round
-from ..exports.fonts import FontMissing
 from . import operations, queries
-from ..exports.announcement import announcement, render as render_announcement
 
 bp = Blueprint("panel", __name__, template_folder="templates")
 CHAIR = (Role.chair, Role.admin)
@@ -127,18 +125,3 @@ def sign(key: str):
         flash(_("已签署。"), "info")
     return redirect(url_for("panel.signing", key=key)), 303
 
-
-@bp.get("/review/<key>/announcement.<any(csv, xlsx, pdf):fmt>")
-@role_required(*CHAIR)
-def announcement_download(key: str, fmt: str):
-    """The public announcement list (公示名单) of a signed round as a file."""
-    db, round_ = get_session(), _round(key)
-    doc = announcement(session=db, round_=round_)
-    if doc is None:
-        flash(_("本轮尚未签署，暂无可公示的名单。"), "error")
-        return redirect(url_for("panel.signing", key=key)), 303
-    try:
-        rendered = render_announcement(doc, fmt)
-    except FontMissing as exc:
-        return render_template("message.html", message=str(exc)), 503
-    return Response(rendered.body, mimetype=rendered.mimetype, headers={"Content-Disposition": rendered.disposition})
