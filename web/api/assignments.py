@@ -12,7 +12,7 @@ from ..core.access import current_user
 from ..core.db import get_session
 from ..core.models import AssignmentStatus, Role
 from ..rating import actions
-from ..rating.operations import MAX_KEY, RatingRefused, allow_reopen
+from ..rating.operations import MAX_KEY, allow_reopen
 from ..rating.queries import assignment_in_round, current_scores, expert_assignments
 from ..rating.schemas import (Incomplete, Recused, Recusal, Reopened, Saved, ScoreSave, StaleVersion,
                               Submitted)
@@ -149,10 +149,5 @@ def allow_reopen_view(assignment_id: int):
     found = assignment_in_round(session=db, assignment_id=assignment_id)
     if found is None:
         return error(404, "not_found", "No such assignment.")
-    try:
-        allow_reopen(session=db, chair=current_user(), assignment=found[0], round_=found[1])
-    except RatingRefused as refused:
-        db.rollback()
-        return error(refused.status, refused.code, refused.message)
-    db.commit()
+    allow_reopen(session=db, chair=current_user(), assignment=found[0], round_=found[1])
     return ReopenAllowed(reopen_allowed=True)

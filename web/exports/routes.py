@@ -32,5 +32,4 @@ def download(key: str, fmt: str):
         rendered = render(doc, fmt)
     except FontMissing as exc:
         return render_template("message.html", message=str(exc)), 503
-    db.commit()
     return Response(rendered.body, mimetype=rendered.mimetype, headers={"Content-Disposition": rendered.disposition})

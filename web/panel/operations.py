@@ -13,19 +13,12 @@ from scoring.totals import CriterionScale, weighted_totals
 
 from ..accounts.passwords import check_password
 from ..core.audit import record_event
+from ..core.errors import Refused
 from ..core.models import (AbnormalFlag, Assignment, AssignmentStatus, Role, Round, RoundState, Shortlist, SignOff, User,
                       utcnow)
 from . import queries
 
 MAX_TEXT = 4000
-
-
-class PanelRefused(ValueError):
-    """A refused panel action: HTTP ``status``, a stable ``code``, the reason in zh and en."""
-
-    def __init__(self, status: int, code: str, zh: str, en: str):
-        self.status, self.code, self.zh, self.en = status, code, zh, en
-        super().__init__(en)
 
 
 def _totals(session: Session, round_: Round, item_id: int | None) -> list[tuple[int, int, float]]:
@@ -108,20 +101,20 @@ def _item_of(session: Session, assignment_id: int) -> int | None:
 
 def _clean(text: object, what_zh: str, what_en: str) -> str:
     if not isinstance(text, str) or not text.strip():
-        raise PanelRefused(422, "text_required", f"请填写{what_zh}", f"send the {what_en} as text")
+        raise Refused(422, "text_required", f"请填写{what_zh}", f"send the {what_en} as text")
     text = text.strip()
     if len(text) > MAX_TEXT:
-        raise PanelRefused(422, "text_too_long", f"{what_zh}不超过 {MAX_TEXT} 字",
+        raise Refused(422, "text_too_long", f"{what_zh}不超过 {MAX_TEXT} 字",
                            f"the {what_en} must be at most {MAX_TEXT} characters")
     return text
 
 
 def _check_round(round_: Round) -> None:
     if round_.state == RoundState.signed:
-        raise PanelRefused(423, "locked", f"轮次 {round_.key} 已签署，结果已冻结",
+        raise Refused(423, "locked", f"轮次 {round_.key} 已签署，结果已冻结",
                            f"round {round_.key} is signed and frozen")
     if round_.state not in (RoundState.scoring, RoundState.review):
-        raise PanelRefused(409, "round_not_open", f"轮次 {round_.key} 不在评分或复核阶段",
+        raise Refused(409, "round_not_open", f"轮次 {round_.key} 不在评分或复核阶段",
                            f"round {round_.key} is {round_.state.value}, not scoring or review")
 
 
@@ -129,11 +122,11 @@ def explain(*, session: Session, expert: User, assignment: Assignment, round_: R
     """The author's written explanation of a flagged rating (after submit or in review); scores unchanged."""
     _check_round(round_)
     if assignment.status != AssignmentStatus.submitted:
-        raise PanelRefused(409, "not_submitted", "评分提交后才能填写说明",
+        raise Refused(409, "not_submitted", "评分提交后才能填写说明",
                            "an explanation can be given once the rating is submitted")
     flag = queries.flag_of(session=session, assignment_id=assignment.id)
     if flag is None or not flag.active:
-        raise PanelRefused(409, "not_flagged", "该评分未被标记为畸高或畸低，无需说明",
+        raise Refused(409, "not_flagged", "该评分未被标记为畸高或畸低，无需说明",
                            "this rating is not flagged as abnormal: nothing to explain")
     flag.explanation, flag.explained_at = _clean(text, "书面说明", "explanation"), utcnow()
     session.add(flag)
@@ -145,7 +138,7 @@ def explain(*, session: Session, expert: User, assignment: Assignment, round_: R
 def waive(*, session: Session, chair: User, flag: AbnormalFlag, round_: Round, reason: object) -> AbnormalFlag:
     """The chair's written waiver of a flag (the author need not explain it); audited."""
     if chair.role not in (Role.chair, Role.admin):
-        raise PanelRefused(403, "not_chair", "只有评审组组长可以豁免", "only the chair can waive a flag")
+        raise Refused(403, "not_chair", "只有评审组组长可以豁免", "only the chair can waive a flag")
     _check_round(round_)
     flag.waiver_reason = _clean(reason, "豁免理由", "waiver reason")
     flag.waived_by, flag.waived_at = chair.id, utcnow()
@@ -158,23 +151,23 @@ def waive(*, session: Session, chair: User, flag: AbnormalFlag, round_: Round, r
 def member_sign(*, session: Session, round_: Round, member: User, password: str, dissent: object) -> SignOff:
     """A panel member signs the sealed result (password re-entered), with an optional dissent; audited."""
     if not queries.is_member(session=session, round_=round_, user=member):
-        raise PanelRefused(403, "not_on_panel", "您不是本轮评审组成员，不能签署",
+        raise Refused(403, "not_on_panel", "您不是本轮评审组成员，不能签署",
                            "you are not on this round's panel: nothing to sign")
     if round_.state != RoundState.signed:
-        raise PanelRefused(409, "not_sealed", "组长尚未签署封存本轮结果，暂不能签署",
+        raise Refused(409, "not_sealed", "组长尚未签署封存本轮结果，暂不能签署",
                            "the chair has not sealed this round's result yet")
     if not password or not check_password(member, password):
-        raise PanelRefused(403, "wrong_password", "密码不正确，未签署", "wrong password: nothing was signed")
+        raise Refused(403, "wrong_password", "密码不正确，未签署", "wrong password: nothing was signed")
     if dissent is not None and not isinstance(dissent, str):
-        raise PanelRefused(422, "bad_dissent", "保留意见须为文字", "dissent must be text")
+        raise Refused(422, "bad_dissent", "保留意见须为文字", "dissent must be text")
     dissent = (dissent or "").strip() or None
     if dissent and len(dissent) > MAX_TEXT:
-        raise PanelRefused(422, "text_too_long", f"保留意见不超过 {MAX_TEXT} 字",
+        raise Refused(422, "text_too_long", f"保留意见不超过 {MAX_TEXT} 字",
                            f"the dissent must be at most {MAX_TEXT} characters")
     shortlist = session.exec(select(Shortlist).where(Shortlist.round_id == round_.id)).one()
     if session.exec(select(SignOff).where(SignOff.shortlist_id == shortlist.id,
                                           SignOff.user_id == member.id)).first() is not None:
-        raise PanelRefused(409, "already_signed", "您已签署本轮结果", "you have already signed this result")
+        raise Refused(409, "already_signed", "您已签署本轮结果", "you have already signed this result")
     signature = SignOff(shortlist_id=shortlist.id, user_id=member.id, content_sha256=shortlist.content_sha256,
                         dissent=dissent)
     session.add(signature)

@@ -12,7 +12,7 @@ from scoring.normalize import DEFAULT_METHOD, METHODS
 
 from ..core.access import current_user, role_required
 from ..core.db import get_session
-from ..core.i18n import localized
+from ..core.errors import on_refusal
 from ..core.models import Role
 from ..rating.queries import assignment_for_expert
 from ..review.queries import result_versions, round_is_locked
@@ -33,6 +33,7 @@ def _round(key: str):
 
 
 @bp.post("/assignments/<int:assignment_id>/explanation")
+@on_refusal(lambda assignment_id: url_for("rating.form", assignment_id=assignment_id) + "#explanation")
 @role_required(Role.expert)
 def explain(assignment_id: int):
     """The expert's explanation form on the scoring page: record it, back to the form."""
@@ -40,15 +41,9 @@ def explain(assignment_id: int):
     row = assignment_for_expert(session=db, expert=user, assignment_id=assignment_id)
     if row is None:
         abort(404)
-    try:
-        operations.explain(session=db, expert=user, assignment=row.assignment, round_=row.round,
-                           text=request.form.get("text", ""))
-    except operations.PanelRefused as exc:
-        db.rollback()
-        flash(localized(exc), "error")
-    else:
-        db.commit()
-        flash(_("说明已提交，评审组组长可以看到。您的评分没有改变。"), "info")
+    operations.explain(session=db, expert=user, assignment=row.assignment, round_=row.round,
+                       text=request.form.get("text", ""))
+    flash(_("说明已提交，评审组组长可以看到。您的评分没有改变。"), "info")
     return redirect(url_for("rating.form", assignment_id=assignment_id) + "#explanation"), 303
 
 
@@ -65,6 +60,7 @@ def abnormal(key: str):
 
 
 @bp.post("/review/<key>/abnormal/<int:assignment_id>/waive")
+@on_refusal(lambda key, assignment_id: url_for("panel.abnormal", key=key))
 @role_required(*CHAIR)
 def waive(key: str, assignment_id: int):
     """The chair's written waiver of one flag."""
@@ -72,16 +68,16 @@ def waive(key: str, assignment_id: int):
     flag = queries.flag_of(session=db, assignment_id=assignment_id)
     if flag is None or flag.round_id != round_.id:
         abort(404)
-    try:
-        operations.waive(session=db, chair=current_user(), flag=flag, round_=round_,
-                         reason=request.form.get("reason", ""))
-    except operations.PanelRefused as exc:
-        db.rollback()
-        flash(localized(exc), "error")
-    else:
-        db.commit()
-        flash(_("已豁免任务 %(id)s 的说明（理由已记入审计日志）", id=assignment_id), "info")
+    operations.waive(session=db, chair=current_user(), flag=flag, round_=round_, reason=request.form.get("reason", ""))
+    flash(_("已豁免任务 %(id)s 的说明（理由已记入审计日志）", id=assignment_id), "info")
     return redirect(url_for("panel.abnormal", key=key)), 303
+
+
+def _off_the_panel(refused, key: str):
+    """Off the panel: the forbidden page, as for the signing page itself."""
+    if refused.code == "not_on_panel":
+        return render_template("errors/error.html", status=403, message=refused.message), 403
+    return None
 
 
 def _sealed_entries(round_) -> list[dict]:
@@ -110,21 +106,14 @@ def signing(key: str):
 
 
 @bp.post("/panel/<key>/sign")
+@on_refusal(lambda key: url_for("panel.signing", key=key), page=_off_the_panel)
 @role_required(Role.expert)
 def sign(key: str):
     """A panel member signs with their password and an optional dissent."""
     db, round_ = get_session(), _round(key)
-    try:
-        operations.member_sign(session=db, round_=round_, member=current_user(),
-                               password=request.form.get("password", ""), dissent=request.form.get("dissent"))
-    except operations.PanelRefused as exc:
-        db.rollback()
-        if exc.code == "not_on_panel":
-            abort(403)
-        flash(localized(exc), "error")
-    else:
-        db.commit()
-        flash(_("已签署。"), "info")
+    operations.member_sign(session=db, round_=round_, member=current_user(),
+                           password=request.form.get("password", ""), dissent=request.form.get("dissent"))
+    flash(_("已签署。"), "info")
     return redirect(url_for("panel.signing", key=key)), 303
 
 

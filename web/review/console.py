@@ -14,16 +14,17 @@ from scoring.totals import CriterionScale
 from ..core.models import Round, RoundKind, RoundState, ShortlistEntry, Stage, User
 from ..panel.operations import refresh_flags
 from ..panel.queries import unexplained
+from ..core.errors import Refused
 from . import operations, queries
 from . import snapshot
 from .rankings import RoundRanking, compute_ranking
 
 
 def parse_method(value: object) -> str:
-    """The method named in a request (the default when empty); ReviewError when unknown or not a string."""
+    """The method named in a request (the default when empty); Refused (422) when unknown or not a string."""
     method = (value.strip() if isinstance(value, str) else value) or DEFAULT_METHOD
     if not isinstance(method, str) or method not in METHODS:
-        raise operations.ReviewError(422, "unknown_method", f"未知方法“{method}”（可选：{'、'.join(METHODS)}）",
+        raise Refused(422, "unknown_method", f"未知方法“{method}”（可选：{'、'.join(METHODS)}）",
                                      f"unknown method {method!r} (choose one of {', '.join(METHODS)})")
     return method
 
@@ -144,7 +145,7 @@ def propose_and_save(*, session: Session, round_: Round, method: str, actor: Use
     operations.ensure_writable(round_)
     ranking = ranking_for(session=session, round_=round_, method=method)
     if not ranking.rows:
-        raise operations.ReviewError(409, "no_ratings", "本轮尚无已提交的评分，无法生成建议名单",
+        raise Refused(409, "no_ratings", "本轮尚无已提交的评分，无法生成建议名单",
                                      "no submitted ratings yet: nothing to propose")
     proposal = proposal_for(session=session, round_=round_, ranking=ranking)
     return operations.save_proposal(session=session, round_=round_, ranking=ranking, proposal=proposal, actor=actor)
@@ -158,7 +159,7 @@ def seal(*, session: Session, round_: Round, signer: User, password: str, dissen
         refresh_flags(session=session, round_=round_, actor=signer.username)
         waiting = unexplained(session=session, round_=round_)
         if waiting:
-            raise operations.ReviewError(
+            raise Refused(
                 409, "unexplained_abnormal",
                 f"仍有 {len(waiting)} 个畸高/畸低评分既无评审专家的书面说明、也无组长的书面豁免（任务编号："
                 f"{'、'.join(map(str, waiting))}），暂不能签署",

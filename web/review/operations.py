@@ -17,21 +17,14 @@ from ..accounts.passwords import check_password
 from ..core.audit import read_head, record_event
 from ..core.models import (RankingCache, ResultVersion, Role, Round, RoundState, Shortlist, ShortlistEntry,
                       SignOff, User, utcnow)
+from ..core.errors import Refused
 from .queries import (cache_entry, get_shortlist, is_case_round, result_versions, round_is_locked, sign_offs,
                       shortlist_entries)
 from .rankings import RoundRanking
 from .snapshot import canonical_json, content_sha256
 
 
-class ReviewError(ValueError):
-    """A refused chair action: ``status`` (HTTP), a stable ``code`` and the reason in zh and en."""
-
-    def __init__(self, status: int, code: str, zh: str, en: str, **extra):
-        self.status, self.code, self.zh, self.en, self.extra = status, code, zh, en, extra
-        super().__init__(en)
-
-
-class RoundLocked(ReviewError):
+class RoundLocked(Refused):
     """The round is signed: every write answers 423."""
 
     def __init__(self, round_: Round):
@@ -112,12 +105,12 @@ def override_entry(*, session: Session, round_: Round, entry: ShortlistEntry, in
     ensure_writable(round_)
     reason = (reason or "").strip()
     if not reason:
-        raise ReviewError(422, "reason_required", "调整入选名单须填写书面理由",
+        raise Refused(422, "reason_required", "调整入选名单须填写书面理由",
                           "moving a work in or out of the shortlist needs a written reason")
     if len(reason) > 2000:
-        raise ReviewError(422, "reason_too_long", "理由不超过 2000 字", "the reason must be at most 2000 characters")
+        raise Refused(422, "reason_too_long", "理由不超过 2000 字", "the reason must be at most 2000 characters")
     if entry.included == include:
-        raise ReviewError(409, "no_change", "该作品已处于所选状态", "the work is already where you asked to move it")
+        raise Refused(409, "no_change", "该作品已处于所选状态", "the work is already where you asked to move it")
     entry.included = include
     entry.override_reason, entry.override_by, entry.override_at = reason, actor.id, utcnow()
     session.add(entry)
@@ -130,7 +123,7 @@ def override_entry(*, session: Session, round_: Round, entry: ShortlistEntry, in
 def check_signer(user: User, password: str) -> None:
     """The signer must re-enter their password (403 when wrong)."""
     if not password or not check_password(user, password):
-        raise ReviewError(403, "wrong_password", "密码不正确，未签署", "wrong password: nothing was signed")
+        raise Refused(403, "wrong_password", "密码不正确，未签署", "wrong password: nothing was signed")
 
 
 def freeze(*, session: Session, round_: Round, shortlist: Shortlist, content: dict, signer: User,
@@ -138,10 +131,10 @@ def freeze(*, session: Session, round_: Round, shortlist: Shortlist, content: di
     """Seal the result: snapshot and hash, the chair's signature, the round becomes signed."""
     ensure_writable(round_)
     if round_.state != RoundState.review:
-        raise ReviewError(409, "not_in_review", f"轮次须处于“复核”状态才能签署（当前：{state_label_zh(round_.state.value)}）",
+        raise Refused(409, "not_in_review", f"轮次须处于“复核”状态才能签署（当前：{state_label_zh(round_.state.value)}）",
                           f"the round must be in review to be signed (it is {round_.state.value})")
     if signer.role not in (Role.chair, Role.admin):
-        raise ReviewError(403, "not_chair", "只有评审组组长可以签署结果", "only the chair can seal the result")
+        raise Refused(403, "not_chair", "只有评审组组长可以签署结果", "only the chair can seal the result")
     text = canonical_json(content)
     digest = content_sha256(content)
     number = len(result_versions(session=session, round_=round_)) + 1
@@ -177,12 +170,12 @@ def reopen(*, session: Session, round_: Round, actor: User, reason: str) -> Resu
     review all the same, and the audit event says that no sealed version was re-opened.
     """
     if actor.role != Role.admin:
-        raise ReviewError(403, "admin_only", "只有管理员可以重新开启已签署的轮次", "only an admin can re-open a signed round")
+        raise Refused(403, "admin_only", "只有管理员可以重新开启已签署的轮次", "only an admin can re-open a signed round")
     reason = (reason or "").strip()
     if not reason:
-        raise ReviewError(422, "reason_required", "重新开启须填写理由", "re-opening needs a written reason")
+        raise Refused(422, "reason_required", "重新开启须填写理由", "re-opening needs a written reason")
     if not round_is_locked(round_):
-        raise ReviewError(409, "not_signed", "轮次尚未签署", "the round is not signed")
+        raise Refused(409, "not_signed", "轮次尚未签署", "the round is not signed")
     versions = result_versions(session=session, round_=round_)
     # the sealed version this signing made: the last one, unless that one was already re-opened
     current = versions[-1] if versions and versions[-1].reopened_at is None else None
