@@ -6,8 +6,9 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from web.core.models import Assignment, AssignmentStatus, Rating, Round, RoundState, User, Work, utcnow
-from web.panel.operations import explain, member_sign, refresh_flags
-from web.panel.queries import panel_members, round_flags, unexplained
+from web.rating.flags import explain, refresh_flags, round_flags, unexplained
+from web.signing.operations import member_sign
+from web.signing.queries import panel_members
 from web.rounds.operations import create_annual, set_state
 
 from .demo_assignment import assign_demo

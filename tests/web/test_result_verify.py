@@ -91,7 +91,7 @@ def test_a_rewritten_snapshot_is_caught_by_its_hash_and_the_audit_log(app, sessi
     round_, _, _, _, version = signed
     content = json.loads(version.content)
     content["entries"][0]["included"] = not content["entries"][0]["included"]
-    from web.review.snapshot import canonical_json, content_sha256
+    from web.signing.snapshot import canonical_json, content_sha256
 
     with app.extensions["tuiyou.engine"].begin() as connection:  # text altered, hash left
         connection.execute(text("UPDATE resultversion SET content = :c WHERE id = :i"),
@@ -188,7 +188,7 @@ def test_differences_within_the_stated_tolerance_reproduce_but_not_bit_for_bit(s
     assert not report.reproduced and report.items() == [works[0].id]
     assert "score" in report.findings[0].en
     # the same difference after an upgrade of the numeric core: the report says the code moved, not the data
-    from web.review import snapshot
+    from web.signing import snapshot
 
     real_software = snapshot.software
     monkeypatch.setattr(snapshot, "software", lambda: {**real_software(), "code": "0123456789abcdef"})

@@ -14,8 +14,9 @@ from pydantic import Field
 from ..core.access import current_user
 from ..core.db import get_session
 from ..core.models import Role
-from ..panel import operations, queries
-from ..panel.operations import MAX_TEXT
+from ..rating import flags as operations
+from ..rating import flags as queries
+from ..rating.flags import MAX_TEXT
 from ..rating.queries import assignment_for_expert, assignment_in_round
 from ..core.schemas import ApiError, Body, Moment, Prose, Reply
 from .blueprint import bp, error, round_or_404

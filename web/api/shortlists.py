@@ -16,7 +16,8 @@ from ..core.db import get_session
 from ..exports.build import export_document, render
 from ..exports.fonts import FONT_PACKAGE, FontMissing
 from ..core.models import Role
-from ..panel import operations as panel_operations
+from ..signing import operations as signing
+from ..signing import queries as signing_queries
 from ..review import console, operations, queries
 from ..rounds.queries import get_round
 from ..core.schemas import ApiError
@@ -31,7 +32,7 @@ LOCKED = ("The round is signed: every write is refused (`locked`)", ApiError)
 
 
 def _versions(db, round_) -> list[VersionSummary]:
-    versions = queries.result_versions(session=db, round_=round_)
+    versions = signing_queries.result_versions(session=db, round_=round_)
     names = queries.user_names(session=db, ids={v.signed_by for v in versions} |
                                {v.reopened_by for v in versions if v.reopened_by})
     return [VersionSummary(version=v.version, content_sha256=v.content_sha256, method=v.method,
@@ -53,7 +54,7 @@ def shortlist(key: str, query: ShortlistQuery):
     db = get_session()
     round_ = round_or_404(db, key)
     if query.version is not None:
-        stored = queries.result_version(session=db, round_=round_, version=query.version)
+        stored = signing_queries.result_version(session=db, round_=round_, version=query.version)
         if stored is None:
             return error(404, "no_such_version", f"round {key} has no signed version {query.version}")
         return SignedSnapshot(round=key, version=stored.version, content_sha256=stored.content_sha256,
@@ -90,7 +91,7 @@ def override(key: str, entry_id: int, body: Override):
     """Move an entry in or out: ``{"included": true|false, "reason": "…"}`` (a reason is required)."""
     db = get_session()
     round_ = round_or_404(db, key)
-    operations.ensure_writable(round_)
+    signing.ensure_writable(round_)
     shortlist = queries.get_shortlist(session=db, round_=round_)
     entry = next((e for e in queries.shortlist_entries(session=db, shortlist=shortlist) if e.id == entry_id),
                  None) if shortlist else None
@@ -133,7 +134,7 @@ def _member_signature(db, round_, key: str, body: Signature):
     """An expert's signature on a sealed round of their panel (403 off the panel, 409 twice)."""
     if round_ is None:  # the same answer as off the panel: an expert learns nothing of other rounds
         return error(403, "not_on_panel", "you are not on this round's panel: nothing to sign")
-    signature = panel_operations.member_sign(session=db, round_=round_, member=current_user(),
+    signature = signing.member_sign(session=db, round_=round_, member=current_user(),
                                              password=body.password, dissent=body.dissent)
     return MemberSigned(round=key, state="signed", signer="member", content_sha256=signature.content_sha256,
                         signed_at=signature.signed_at, dissent=signature.dissent), 201

@@ -7,7 +7,8 @@ from urllib.parse import quote
 from sqlmodel import Session
 
 from ..core.models import Round
-from ..panel.queries import signatures as panel_signatures
+from ..signing import queries as signing
+from ..signing.queries import signatures as panel_signatures
 from ..review import console, queries
 from .document import ExportDocument, from_snapshot, from_view
 from .pdf import to_pdf
@@ -33,13 +34,13 @@ def export_document(*, session: Session, round_: Round, scope: str = "shortlist"
     """
     if scope not in SCOPES:
         raise ValueError(f"unknown scope {scope!r} (shortlist or rankings)")
-    versions = queries.result_versions(session=session, round_=round_)
+    versions = signing.result_versions(session=session, round_=round_)
     chosen = None
     if version is not None:
         chosen = next((v for v in versions if v.version == version), None)
         if chosen is None:
             return None
-    elif queries.round_is_locked(round_) and versions:
+    elif signing.round_is_locked(round_) and versions:
         chosen = versions[-1]
     if chosen is not None:
         names = queries.user_names(session=session, ids={chosen.signed_by})
@@ -52,7 +53,7 @@ def export_document(*, session: Session, round_: Round, scope: str = "shortlist"
             signatures = [{"role": "评审组组长" if user.role.value != "expert" else "评审专家",
                            "name": user.display_name or user.username,
                            "signed_at": s.signed_at.isoformat(timespec="seconds"), "dissent": s.dissent}
-                          for s, user in queries.sign_offs(session=session, shortlist=shortlist)]
+                          for s, user in signing.sign_offs(session=session, shortlist=shortlist)]
         return from_snapshot(round_key=round_.key, round_label=round_label(round_), content_text=chosen.content,
                              sha256=chosen.content_sha256, version=chosen.version, signed_at=chosen.signed_at,
                              signatures=signatures, scope=scope, unsigned=unsigned,

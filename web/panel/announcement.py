@@ -17,7 +17,7 @@ from scoring.rules.config import load_rules
 from ..exports.build import Rendered, round_label
 from ..exports.fonts import find_cjk_font
 from ..core.models import DisseminationCase, Round, RoundKind, Work
-from ..review.queries import result_versions
+from ..signing.queries import result_versions
 from ..core.spreadsheet import csv_row, xlsx_append
 
 HEADERS = ("序号", "类别", "作品名称", "出品/制作机构", "播出平台")

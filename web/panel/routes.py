@@ -1,24 +1,14 @@
-"""Panel practice pages: the expert's written explanation of an abnormal rating (on the scoring
-form), the chair's list of abnormal ratings (畸高/畸低) with a written waiver for each, and the
-signing page where panel members sign the sealed result and everyone sees who has signed."""
+"""The public announcement list (公示名单) of a signed round, as CSV, XLSX or PDF."""
 from __future__ import annotations
 
-import json
-
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from scoring.normalize import DEFAULT_METHOD, METHODS
-
-from ..core.access import current_user, role_required
+from ..core.access import role_required
 from ..core.db import get_session
-from ..core.errors import on_refusal
 from ..core.models import Role
-from ..rating.queries import assignment_for_expert
-from ..review.queries import result_versions, round_is_locked
 from ..rounds.queries import get_round
 from ..exports.fonts import FontMissing
-from . import operations, queries
 from .announcement import announcement, render as render_announcement
 
 bp = Blueprint("panel", __name__, template_folder="templates")
@@ -32,91 +22,6 @@ def _round(key: str):
     return round_
 
 
-@bp.post("/assignments/<int:assignment_id>/explanation")
-@on_refusal(lambda assignment_id: url_for("rating.form", assignment_id=assignment_id) + "#explanation")
-@role_required(Role.expert)
-def explain(assignment_id: int):
-    """The expert's explanation form on the scoring page: record it, back to the form."""
-    db, user = get_session(), current_user()
-    row = assignment_for_expert(session=db, expert=user, assignment_id=assignment_id)
-    if row is None:
-        abort(404)
-    operations.explain(session=db, expert=user, assignment=row.assignment, round_=row.round,
-                       text=request.form.get("text", ""))
-    flash(_("说明已提交，评审组组长可以看到。您的评分没有改变。"), "info")
-    return redirect(url_for("rating.form", assignment_id=assignment_id) + "#explanation"), 303
-
-
-@bp.get("/review/<key>/abnormal")
-@role_required(*CHAIR)
-def abnormal(key: str):
-    """Every abnormal rating of the round with its explanation or waiver; what blocks sign-off."""
-    db, round_ = get_session(), _round(key)
-    rows = queries.flag_rows(session=db, round_=round_)
-    return render_template("panel/abnormal.html", round=round_, rows=rows,
-                           unexplained=set(queries.unexplained(session=db, round_=round_)),
-                           method=DEFAULT_METHOD, methods=list(METHODS), default_method=DEFAULT_METHOD,
-                           locked=round_is_locked(round_), tab="abnormal", show_method=False)
-
-
-@bp.post("/review/<key>/abnormal/<int:assignment_id>/waive")
-@on_refusal(lambda key, assignment_id: url_for("panel.abnormal", key=key))
-@role_required(*CHAIR)
-def waive(key: str, assignment_id: int):
-    """The chair's written waiver of one flag."""
-    db, round_ = get_session(), _round(key)
-    flag = queries.flag_of(session=db, assignment_id=assignment_id)
-    if flag is None or flag.round_id != round_.id:
-        abort(404)
-    operations.waive(session=db, chair=current_user(), flag=flag, round_=round_, reason=request.form.get("reason", ""))
-    flash(_("已豁免任务 %(id)s 的说明（理由已记入审计日志）", id=assignment_id), "info")
-    return redirect(url_for("panel.abnormal", key=key)), 303
-
-
-def _off_the_panel(refused, key: str):
-    """Off the panel: the forbidden page, as for the signing page itself."""
-    if refused.code == "not_on_panel":
-        return render_template("errors/error.html", status=403, message=refused.message), 403
-    return None
-
-
-def _sealed_entries(round_) -> list[dict]:
-    versions = result_versions(session=get_session(), round_=round_)
-    if round_.state.value != "signed" or not versions:
-        return []
-    content = json.loads(versions[-1].content)
-    return [{"title": e["title"], "category": e["category"]} for e in content["entries"] if e["included"]]
-
-
-@bp.get("/panel/<key>/sign")
-@role_required(Role.expert, *CHAIR)
-def signing(key: str):
-    """Who has signed the sealed result, when, and who dissented; a panel member's signing form."""
-    db, round_, user = get_session(), _round(key), current_user()
-    member = queries.is_member(session=db, round_=round_, user=user)
-    if user.role == Role.expert and not member:
-        abort(403)
-    signed, waiting = queries.signatures(session=db, round_=round_)
-    versions = result_versions(session=db, round_=round_)
-    return render_template("panel/sign.html", round=round_, signed=signed, waiting=waiting,
-                           can_sign=user.role == Role.expert and any(w.user_id == user.id for w in waiting)
-                           and round_.state.value == "signed",
-                           sha=versions[-1].content_sha256 if versions and round_.state.value == "signed" else None,
-                           entries=_sealed_entries(round_))
-
-
-@bp.post("/panel/<key>/sign")
-@on_refusal(lambda key: url_for("panel.signing", key=key), page=_off_the_panel)
-@role_required(Role.expert)
-def sign(key: str):
-    """A panel member signs with their password and an optional dissent."""
-    db, round_ = get_session(), _round(key)
-    operations.member_sign(session=db, round_=round_, member=current_user(),
-                           password=request.form.get("password", ""), dissent=request.form.get("dissent"))
-    flash(_("已签署。"), "info")
-    return redirect(url_for("panel.signing", key=key)), 303
-
-
 @bp.get("/review/<key>/announcement.<any(csv, xlsx, pdf):fmt>")
 @role_required(*CHAIR)
 def announcement_download(key: str, fmt: str):
@@ -125,7 +30,7 @@ def announcement_download(key: str, fmt: str):
     doc = announcement(session=db, round_=round_)
     if doc is None:
         flash(_("本轮尚未签署，暂无可公示的名单。"), "error")
-        return redirect(url_for("panel.signing", key=key)), 303
+        return redirect(url_for("signing.signing", key=key)), 303
     try:
         rendered = render_announcement(doc, fmt)
     except FontMissing as exc:

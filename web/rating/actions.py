@@ -16,8 +16,8 @@ from sqlmodel import Session
 
 from scoring.rules.config import CriteriaSet, load_rules
 
-from ..panel.operations import refresh_flags
 from . import operations as ops
+from .flags import refresh_flags
 from ..core.db import unit_of_work
 from ..core.errors import Refused
 from ..core.schemas import Reply

@@ -5,15 +5,17 @@ import functools
 import json
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, jsonify, render_template, request
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, generate_csrf
 
 from ..core.access import current_user, role_required
 from ..core.db import get_session
+from ..core.errors import on_refusal
 from ..core.models import AssignmentStatus, Role, RoundState
-from ..panel.queries import open_flags_of_expert
 from ..core.schemas import accepts
-from . import actions
+from . import actions, flags
+from .flags import open_flags_of_expert
 from .queries import (assignment_for_expert, assignment_scores, current_comment, highlights,
                       own_scale)
 from .schemas import Recusal, ScoreSave
@@ -97,6 +99,21 @@ def recuse(assignment_id: int, body: Recusal):
 def reopen(assignment_id: int):
     """The form's reopen button (when the chair allowed it)."""
     return actions.response(actions.reopen(get_session(), current_user(), assignment_id))
+
+
+@bp.post("/assignments/<int:assignment_id>/explanation")
+@on_refusal(lambda assignment_id: url_for("rating.form", assignment_id=assignment_id) + "#explanation")
+@role_required(Role.expert)
+def explain(assignment_id: int):
+    """The expert's explanation form on the scoring page: record it, back to the form."""
+    db, user = get_session(), current_user()
+    row = assignment_for_expert(session=db, expert=user, assignment_id=assignment_id)
+    if row is None:
+        abort(404)
+    flags.explain(session=db, expert=user, assignment=row.assignment, round_=row.round,
+                       text=request.form.get("text", ""))
+    flash(_("说明已提交，评审组组长可以看到。您的评分没有改变。"), "info")
+    return redirect(url_for("rating.form", assignment_id=assignment_id) + "#explanation"), 303
 
 
 @bp.get("/rating/csrf")

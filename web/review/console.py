@@ -12,11 +12,12 @@ from scoring.rules.shortlist import Policy, Proposal, propose
 from scoring.totals import CriterionScale
 
 from ..core.models import Round, RoundKind, RoundState, ShortlistEntry, Stage, User
-from ..panel.operations import refresh_flags
-from ..panel.queries import unexplained
+from ..rating.flags import refresh_flags, unexplained
+from ..signing import operations as signing
+from ..signing import snapshot
+from ..signing.queries import result_versions
 from ..core.errors import Refused
 from . import operations, queries
-from . import snapshot
 from .rankings import RoundRanking, compute_ranking
 
 
@@ -119,7 +120,7 @@ def shortlist_view(*, session: Session, round_: Round, method: str | None = None
         ranking = ranking_for(session=session, round_=round_, method=shortlist.method)
         entries = queries.shortlist_entries(session=session, shortlist=shortlist)
         names = queries.user_names(session=session, ids={e.override_by for e in entries if e.override_by})
-        versions = queries.result_versions(session=session, round_=round_)
+        versions = result_versions(session=session, round_=round_)
         return ShortlistView(round_, shortlist.method, shortlist.state,
                              [_entry_dict(e, ranking.row(e.case_id or e.work_id), names) for e in entries],
                              shortlist.content_sha256, versions[-1].version if versions and
@@ -142,7 +143,7 @@ def shortlist_view(*, session: Session, round_: Round, method: str | None = None
 
 def propose_and_save(*, session: Session, round_: Round, method: str, actor: User):
     """(Re-)propose the shortlist by ``method`` and store it (overrides kept)."""
-    operations.ensure_writable(round_)
+    signing.ensure_writable(round_)
     ranking = ranking_for(session=session, round_=round_, method=method)
     if not ranking.rows:
         raise Refused(409, "no_ratings", "本轮尚无已提交的评分，无法生成建议名单",
@@ -153,8 +154,8 @@ def propose_and_save(*, session: Session, round_: Round, method: str, actor: Use
 
 def seal(*, session: Session, round_: Round, signer: User, password: str, dissent: str | None):
     """The chair's sign-off: check the password, freeze ratings, method, shortlist and overrides."""
-    operations.ensure_writable(round_)
-    operations.check_signer(signer, password)
+    signing.ensure_writable(round_)
+    signing.check_signer(signer, password)
     if round_.state == RoundState.review:
         refresh_flags(session=session, round_=round_, actor=signer.username)
         waiting = unexplained(session=session, round_=round_)
@@ -194,5 +195,5 @@ def seal(*, session: Session, round_: Round, signer: User, password: str, dissen
                     "criteria_set": round_.criteria_set},
         method=shortlist.method, params=params, ratings=inputs, rows=ranking.rows, proposal=proposal,
         overrides=overrides)
-    return operations.freeze(session=session, round_=round_, shortlist=shortlist, content=content,
+    return signing.freeze(session=session, round_=round_, shortlist=shortlist, content=content,
                              signer=signer, dissent=dissent)

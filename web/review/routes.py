@@ -17,6 +17,9 @@ from ..core.models import Role, RoundState
 from ..rating.operations import allow_reopen
 from ..rating.queries import assignment_in_round
 from ..rounds.queries import get_round, list_rounds
+from ..rating import flags
+from ..signing import queries as signing_queries
+from ..signing.operations import ensure_writable
 from . import charts, console, operations, panel_stats, queries
 from .rankings import DOWNWEIGHT_BADGE
 
@@ -52,7 +55,7 @@ def _locked_page(refused: Refused, key: str, **_args):
 
 def _common(round_, method: str) -> dict:
     return {"round": round_, "method": method, "methods": list(METHODS), "default_method": DEFAULT_METHOD,
-            "locked": queries.round_is_locked(round_)}
+            "locked": signing_queries.round_is_locked(round_)}
 
 
 @bp.get("/")
@@ -169,9 +172,9 @@ def shortlist(key: str):
     band_charts = {name: charts.rank_bands(rows, cut=sum(e["included"] for e in rows),
                                            label=_("%(category)s：名次区间与入选线", category=name))
                    for name, rows in groups.items()}
-    versions = queries.result_versions(session=db, round_=round_)
+    versions = signing_queries.result_versions(session=db, round_=round_)
     stored = queries.get_shortlist(session=db, round_=round_)
-    signatures = queries.sign_offs(session=db, shortlist=stored) if stored else []
+    signatures = signing_queries.sign_offs(session=db, shortlist=stored) if stored else []
     names = queries.user_names(session=db, ids={v.signed_by for v in versions} |
                                {v.reopened_by for v in versions if v.reopened_by})
     return render_template("review/shortlist.html", **_common(round_, view.method), view=view, groups=groups,
@@ -198,7 +201,7 @@ def propose(key: str):
 def override(key: str, entry_id: int):
     """Move one entry in or out with a written reason."""
     db, round_ = get_session(), _round(key)
-    operations.ensure_writable(round_)
+    ensure_writable(round_)
     stored = queries.get_shortlist(session=db, round_=round_)
     entry = next((e for e in queries.shortlist_entries(session=db, shortlist=stored) if e.id == entry_id),
                  None) if stored else None
@@ -232,3 +235,29 @@ def reopen(key: str):
     operations.reopen(session=db, round_=round_, actor=current_user(), reason=request.form.get("reason", ""))
     flash(_("轮次已重新开启，原签署版本仍可查阅"), "info")
     return redirect(url_for("review.shortlist", key=key)), 303
+
+
+@bp.get("/<key>/abnormal")
+@role_required(*CHAIR)
+def abnormal(key: str):
+    """Every abnormal rating of the round with its explanation or waiver; what blocks sign-off."""
+    db, round_ = get_session(), _round(key)
+    rows = flags.flag_rows(session=db, round_=round_)
+    return render_template("review/abnormal.html", round=round_, rows=rows,
+                           unexplained=set(flags.unexplained(session=db, round_=round_)),
+                           method=DEFAULT_METHOD, methods=list(METHODS), default_method=DEFAULT_METHOD,
+                           locked=signing_queries.round_is_locked(round_), tab="abnormal", show_method=False)
+
+
+@bp.post("/<key>/abnormal/<int:assignment_id>/waive")
+@on_refusal(lambda key, assignment_id: url_for("review.abnormal", key=key))
+@role_required(*CHAIR)
+def waive(key: str, assignment_id: int):
+    """The chair's written waiver of one flag."""
+    db, round_ = get_session(), _round(key)
+    flag = flags.flag_of(session=db, assignment_id=assignment_id)
+    if flag is None or flag.round_id != round_.id:
+        abort(404)
+    flags.waive(session=db, chair=current_user(), flag=flag, round_=round_, reason=request.form.get("reason", ""))
+    flash(_("已豁免任务 %(id)s 的说明（理由已记入审计日志）", id=assignment_id), "info")
+    return redirect(url_for("review.abnormal", key=key)), 303

@@ -13,7 +13,7 @@ from scoring.rules.states import TransitionError, check_transition
 from ..core.audit import record_event
 from ..core.errors import Refused
 from ..core.models import Round, RoundKind, RoundState, Shortlist, ShortlistEntry, Stage, Work
-from ..panel.operations import refresh_flags
+from ..rating.flags import refresh_flags
 from .keys import parse_round_key
 from .queries import get_round
 

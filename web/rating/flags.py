@@ -1,9 +1,11 @@
-"""Writes of panel practice: flagging abnormal ratings (畸高/畸低), the author's written
-explanation, the chair's written waiver, and panel members' signatures on the sealed
-result. Each records its audit event; the caller commits."""
+"""Abnormal ratings (畸高/畸低) beside the ratings they judge: which submitted ratings the panel's
+rule flags (refreshed from one place, ``refresh_flags``), the author's written explanation, the
+chair's written waiver, and the reads of them (what still blocks the chair's sign-off).
+Each write records its audit event; the caller's unit of work commits."""
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
@@ -11,12 +13,106 @@ from scoring.rules.abnormal import ROBUST_FIT, flag_abnormal, load_abnormal_rule
 from scoring.rules.config import load_rules
 from scoring.totals import CriterionScale, weighted_totals
 
-from ..accounts.passwords import check_password
 from ..core.audit import record_event
 from ..core.errors import Refused
-from ..core.models import (AbnormalFlag, Assignment, AssignmentStatus, Role, Round, RoundState, Shortlist, SignOff, User,
-                      utcnow)
-from . import queries
+from ..core.models import (AbnormalFlag, Assignment, AssignmentStatus, DisseminationCase, Rating, Role, Round,
+                           RoundKind, RoundState, User, Work, utcnow)
+
+CASE_CATEGORY = "优秀传播案例"
+
+
+@dataclass(frozen=True)
+class RatingValue:
+    """One current criterion value of a submitted rating."""
+
+    assignment_id: int
+    item_id: int
+    criterion: str
+    value: float
+
+
+def submitted_values(*, session: Session, round_: Round, item_id: int | None = None) -> list[RatingValue]:
+    """Current criterion values of the round's submitted ratings (of one work or case when given)."""
+    query = (select(Assignment.id, Assignment.work_id, Assignment.case_id, Rating.criterion, Rating.value)
+             .join(Rating, (Rating.assignment_id == Assignment.id) & (Rating.version == Assignment.version))
+             .where(Assignment.round_id == round_.id, Assignment.status == AssignmentStatus.submitted))
+    if item_id is not None:
+        item = Assignment.case_id if round_.kind == RoundKind.dissemination else Assignment.work_id
+        query = query.where(item == item_id)
+    rows = session.exec(query.order_by(Assignment.id, Rating.criterion)).all()
+    return [RatingValue(a, w if w is not None else c, k, float(v)) for a, w, c, k, v in rows
+            if (w if w is not None else c) is not None]
+
+
+def rating_context(*, session: Session, round_: Round) -> dict[int, tuple[int, str]]:
+    """Assignment id → (expert id, category) of the round's submitted ratings (cases: one category)."""
+    query = (select(Assignment.id, Assignment.expert_id, Work.category)
+             .join(Work, Work.id == Assignment.work_id, isouter=True)
+             .where(Assignment.round_id == round_.id, Assignment.status == AssignmentStatus.submitted))
+    return {a: (e, c or CASE_CATEGORY) for a, e, c in session.exec(query)}
+
+
+def round_flags(*, session: Session, round_: Round) -> list[AbnormalFlag]:
+    """Every flag of the round (active or not), by assignment id."""
+    return list(session.exec(select(AbnormalFlag).where(AbnormalFlag.round_id == round_.id)
+                             .order_by(AbnormalFlag.assignment_id)))
+
+
+def flag_of(*, session: Session, assignment_id: int) -> AbnormalFlag | None:
+    """The flag of one assignment, if it was ever flagged."""
+    return session.exec(select(AbnormalFlag).where(AbnormalFlag.assignment_id == assignment_id)).first()
+
+
+def unexplained(*, session: Session, round_: Round) -> list[int]:
+    """Assignment ids whose active flag has neither an explanation nor a waiver: they block sign-off."""
+    return [flag.assignment_id for flag in round_flags(session=session, round_=round_)
+            if flag.active and not flag.explanation and not flag.waiver_reason]
+
+
+def open_flags_of_expert(*, session: Session, expert: User) -> dict[int, AbnormalFlag]:
+    """The expert's active flags by assignment id (explained or not): their "explanation requested" items."""
+    rows = session.exec(select(AbnormalFlag).join(Assignment, Assignment.id == AbnormalFlag.assignment_id)
+                        .where(Assignment.expert_id == expert.id, AbnormalFlag.active)).all()
+    return {flag.assignment_id: flag for flag in rows}
+
+
+@dataclass(frozen=True)
+class FlagRow:
+    """A flag as the chair sees it: the rating's expert and the work, and why it is flagged
+    (``"relative"``: far from the others' mean; ``"robust fit"``: only the fit rejects it)."""
+
+    flag: AbnormalFlag
+    expert: str
+    title: str
+    category: str
+    waived_by: str | None
+    reason: str = "relative"
+
+
+def flag_rows(*, session: Session, round_: Round) -> list[FlagRow]:
+    """The round's flags with expert name, title and category, active first, then by category and title."""
+    flags = round_flags(session=session, round_=round_)
+    if not flags:
+        return []
+    assignments = {a.id: a for a in session.exec(
+        select(Assignment).where(Assignment.id.in_([f.assignment_id for f in flags])))}
+    user_ids = {a.expert_id for a in assignments.values()} | {f.waived_by for f in flags if f.waived_by}
+    users = {u.id: u.display_name or u.username for u in session.exec(select(User).where(User.id.in_(user_ids)))}
+    works = {w.id: (w.title, w.category) for w in session.exec(select(Work).where(Work.id.in_(
+        [a.work_id for a in assignments.values() if a.work_id])))}
+    cases = {c.id: (c.name, CASE_CATEGORY) for c in session.exec(select(DisseminationCase).where(
+        DisseminationCase.id.in_([a.case_id for a in assignments.values() if a.case_id])))}
+    rule = load_abnormal_rule()
+    rows = []
+    for flag in flags:
+        a = assignments[flag.assignment_id]
+        title, category = works.get(a.work_id) or cases.get(a.case_id) or ("", "")
+        rows.append(FlagRow(flag, users.get(a.expert_id, ""), title, category,
+                            users.get(flag.waived_by) if flag.waived_by else None,
+                            reason_of(rule, flag.total, flag.others_mean, flag.others_n)))
+    rows.sort(key=lambda r: (not r.flag.active, r.category, r.title, r.flag.assignment_id))
+    return rows
+
 
 MAX_TEXT = 4000
 
@@ -27,7 +123,7 @@ def _totals(session: Session, round_: Round, item_id: int | None) -> list[tuple[
     wanted = {c.key for c in criteria}
     by_rating: dict[int, dict[str, float]] = defaultdict(dict)
     item_of: dict[int, int] = {}
-    for row in queries.submitted_values(session=session, round_=round_, item_id=item_id):
+    for row in submitted_values(session=session, round_=round_, item_id=item_id):
         if row.criterion in wanted:
             by_rating[row.assignment_id][row.criterion] = row.value
             item_of[row.assignment_id] = row.item_id
@@ -43,7 +139,7 @@ def _totals(session: Session, round_: Round, item_id: int | None) -> list[tuple[
 
 def _rejected_by_fit(session: Session, round_: Round, totals: list[tuple[int, int, float]]) -> set[int]:
     """Assignments whose rating the default normalization's robust fit rejects (whole round)."""
-    context = queries.rating_context(session=session, round_=round_)
+    context = rating_context(session=session, round_=round_)
     rows = [(a, item, context[a][0], total, context[a][1]) for a, item, total in totals if a in context]
     first = load_rules().criteria_sets[round_.criteria_set].criteria[0]  # totals are on the first criterion's scale
     return robust_rejections(rows, scale_ends=(first.min, first.max))
@@ -65,7 +161,7 @@ def refresh_flags(*, session: Session, round_: Round, item_id: int | None = None
     rejected = _rejected_by_fit(session, round_, totals) if rule.robust_fit and item_id is None else set()
     abnormal = {f.rating: f for f in flag_abnormal(totals, rule, rejected)}
     considered = {a for a, _i, _t in totals}
-    existing = {f.assignment_id: f for f in queries.round_flags(session=session, round_=round_)}
+    existing = {f.assignment_id: f for f in round_flags(session=session, round_=round_)}
     raised = []
     for assignment_id, found in abnormal.items():
         flag = existing.get(assignment_id)
@@ -124,7 +220,7 @@ def explain(*, session: Session, expert: User, assignment: Assignment, round_: R
     if assignment.status != AssignmentStatus.submitted:
         raise Refused(409, "not_submitted", "评分提交后才能填写说明",
                            "an explanation can be given once the rating is submitted")
-    flag = queries.flag_of(session=session, assignment_id=assignment.id)
+    flag = flag_of(session=session, assignment_id=assignment.id)
     if flag is None or not flag.active:
         raise Refused(409, "not_flagged", "该评分未被标记为畸高或畸低，无需说明",
                            "this rating is not flagged as abnormal: nothing to explain")
@@ -146,32 +242,3 @@ def waive(*, session: Session, chair: User, flag: AbnormalFlag, round_: Round, r
     record_event(session, "rating.flag_waived", actor=chair.username, round_id=round_.id,
                  subject=f"assignment:{flag.assignment_id}", detail={"reason": flag.waiver_reason})
     return flag
-
-
-def member_sign(*, session: Session, round_: Round, member: User, password: str, dissent: object) -> SignOff:
-    """A panel member signs the sealed result (password re-entered), with an optional dissent; audited."""
-    if not queries.is_member(session=session, round_=round_, user=member):
-        raise Refused(403, "not_on_panel", "您不是本轮评审组成员，不能签署",
-                           "you are not on this round's panel: nothing to sign")
-    if round_.state != RoundState.signed:
-        raise Refused(409, "not_sealed", "组长尚未签署封存本轮结果，暂不能签署",
-                           "the chair has not sealed this round's result yet")
-    if not password or not check_password(member, password):
-        raise Refused(403, "wrong_password", "密码不正确，未签署", "wrong password: nothing was signed")
-    if dissent is not None and not isinstance(dissent, str):
-        raise Refused(422, "bad_dissent", "保留意见须为文字", "dissent must be text")
-    dissent = (dissent or "").strip() or None
-    if dissent and len(dissent) > MAX_TEXT:
-        raise Refused(422, "text_too_long", f"保留意见不超过 {MAX_TEXT} 字",
-                           f"the dissent must be at most {MAX_TEXT} characters")
-    shortlist = session.exec(select(Shortlist).where(Shortlist.round_id == round_.id)).one()
-    if session.exec(select(SignOff).where(SignOff.shortlist_id == shortlist.id,
-                                          SignOff.user_id == member.id)).first() is not None:
-        raise Refused(409, "already_signed", "您已签署本轮结果", "you have already signed this result")
-    signature = SignOff(shortlist_id=shortlist.id, user_id=member.id, content_sha256=shortlist.content_sha256,
-                        dissent=dissent)
-    session.add(signature)
-    session.flush()
-    record_event(session, "shortlist.member_signed", actor=member.username, round_id=round_.id,
-                 subject=round_.key, detail={"sha256": shortlist.content_sha256, "dissent": dissent})
-    return signature
