@@ -63,12 +63,6 @@ def flag_of(*, session: Session, assignment_id: int) -> AbnormalFlag | None:
     return session.exec(select(AbnormalFlag).where(AbnormalFlag.assignment_id == assignment_id)).first()
 
 
-def unexplained(*, session: Session, round_: Round) -> list[int]:
-    """Assignment ids whose active flag has neither an explanation nor a waiver: they block sign-off."""
-    return [flag.assignment_id for flag in round_flags(session=session, round_=round_)
-            if flag.active and not flag.explanation and not flag.waiver_reason]
-
-
 def open_flags_of_expert(*, session: Session, expert: User) -> dict[int, AbnormalFlag]:
     """The expert's active flags by assignment id (explained or not): their "explanation requested" items."""
     rows = session.exec(select(AbnormalFlag).join(Assignment, Assignment.id == AbnormalFlag.assignment_id)
@@ -112,6 +106,21 @@ def flag_rows(*, session: Session, round_: Round) -> list[FlagRow]:
                             reason_of(rule, flag.total, flag.others_mean, flag.others_n)))
     rows.sort(key=lambda r: (not r.flag.active, r.category, r.title, r.flag.assignment_id))
     return rows
+
+
+def abnormal_ratings(*, session: Session, round_: Round) -> list[FlagRow]:
+    """The round's abnormal ratings (畸高/畸低): its active flags, as ``refresh_flags`` last set them.
+
+    The one definition every page counts from: the diagnostics, the 畸高/畸低 tab and the API list
+    these; the chair's sign-off is refused over the ones of them still unexplained (``unexplained``).
+    """
+    return [row for row in flag_rows(session=session, round_=round_) if row.flag.active]
+
+
+def unexplained(*, session: Session, round_: Round) -> list[int]:
+    """Assignment ids of the abnormal ratings with neither an explanation nor a waiver: they block sign-off."""
+    return sorted(row.flag.assignment_id for row in abnormal_ratings(session=session, round_=round_)
+                  if not row.flag.explanation and not row.flag.waiver_reason)
 
 
 MAX_TEXT = 4000

@@ -144,7 +144,8 @@ def diagnostics(key: str):
     return render_template("review/diagnostics.html", **_common(round_, method), ranking=ranking,
                            by_expert=by_expert, by_category=by_category, names=names, titles=titles,
                            reliability=panel_stats.reliability(ranking) if ranking.rows else [],
-                           flagged=panel_stats.flagged_ratings(ranking),
+                           outliers=panel_stats.outlier_ratings(ranking),
+                           abnormal=flags.abnormal_ratings(session=db, round_=round_),
                            disagreements=[r for r in ranking.rows if r["disagreement"]],
                            chart=charts.rater_effects(ranking.raters, names, label=_("评委偏差与尺度（95% 区间）")))
 
@@ -242,8 +243,9 @@ def reopen(key: str):
 def abnormal(key: str):
     """Every abnormal rating of the round with its explanation or waiver; what blocks sign-off."""
     db, round_ = get_session(), _round(key)
-    rows = flags.flag_rows(session=db, round_=round_)
+    rows = flags.flag_rows(session=db, round_=round_)  # active first, then the ones no longer abnormal
     return render_template("review/abnormal.html", round=round_, rows=rows,
+                           abnormal=[r for r in rows if r.flag.active],
                            unexplained=set(flags.unexplained(session=db, round_=round_)),
                            method=DEFAULT_METHOD, methods=list(METHODS), default_method=DEFAULT_METHOD,
                            locked=signing_queries.round_is_locked(round_), tab="abnormal", show_method=False)
