@@ -17,15 +17,15 @@ from seed.demo_panel import explain_flags
 from testkit import PASSWORD
 from web.core.models import Assignment, AuditEvent, Rating, ResultVersion, Round, RoundState, User
 from web.rating.operations import ScoreChange, allow_reopen, reopen, save_scores, submit
-from web.review import console, operations
+from web.review import services, operations
 from web.review.verify import verify_result
 from web.rounds.operations import set_state
 
 
 def _sign(session, round_, chair):
-    console.propose_and_save(session=session, round_=round_, method="affine", actor=chair)
+    services.propose_and_save(session=session, round_=round_, method="affine", actor=chair)
     explain_flags(session, round_)
-    version = console.seal(session=session, round_=round_, signer=chair, password=PASSWORD, dissent=None)
+    version = services.seal(session=session, round_=round_, signer=chair, password=PASSWORD, dissent=None)
     session.commit()
     return version
 

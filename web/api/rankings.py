@@ -10,7 +10,7 @@ from scoring.rules.config import load_rules
 
 from ..core.db import get_session
 from ..core.models import Role
-from ..review.console import parse_method, ranking_for
+from ..review.services import parse_method, ranking_for
 from ..review.queries import CASES_CATEGORY
 from ..core.schemas import ApiError, Choices, Query, Refused, Reply
 from .blueprint import bp, round_or_404

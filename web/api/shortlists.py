@@ -18,7 +18,7 @@ from ..exports.fonts import FONT_PACKAGE, FontMissing
 from ..core.models import Role
 from ..signing import operations as signing
 from ..signing import queries as signing_queries
-from ..review import console, operations, queries
+from ..review import services, operations, queries
 from ..rounds.queries import get_round
 from ..core.schemas import ApiError
 from .blueprint import bp, error, round_or_404
@@ -60,7 +60,7 @@ def shortlist(key: str, query: ShortlistQuery):
         return SignedSnapshot(round=key, version=stored.version, content_sha256=stored.content_sha256,
                               signed_at=stored.signed_at, audit_anchor=stored.audit_anchor,
                               content=json.loads(stored.content))
-    view = console.shortlist_view(session=db, round_=round_, method=console.parse_method(query.method))
+    view = services.shortlist_view(session=db, round_=round_, method=services.parse_method(query.method))
     return Shortlist(round=key, round_state=round_.state, state=view.state, method=view.method,
                      content_sha256=view.content_sha256, version=view.version, entries=view.entries,
                      versions=_versions(db, round_))
@@ -75,10 +75,10 @@ def propose(key: str, body: Proposal):
     """(Re-)propose and store the shortlist by ``{"method"}``; the chair's overrides are kept."""
     db = get_session()
     round_ = round_or_404(db, key)
-    console.propose_and_save(session=db, round_=round_, method=console.parse_method(body.method),
+    services.propose_and_save(session=db, round_=round_, method=services.parse_method(body.method),
                              actor=current_user())
     db.flush()
-    view = console.shortlist_view(session=db, round_=round_)
+    view = services.shortlist_view(session=db, round_=round_)
     return Proposed(round=key, state=view.state, method=view.method, entries=view.entries), 201
 
 
@@ -125,7 +125,7 @@ def signoff(key: str, body: Signature):
         return _member_signature(db, round_, key, body)
     if round_ is None:
         return error(404, "not_found", f"no round {key!r}")
-    version = console.seal(session=db, round_=round_, signer=user, password=body.password, dissent=body.dissent)
+    version = services.seal(session=db, round_=round_, signer=user, password=body.password, dissent=body.dissent)
     return Sealed(round=key, state="signed", version=version.version, content_sha256=version.content_sha256,
                   signed_at=version.signed_at, audit_anchor=version.audit_anchor), 201
 

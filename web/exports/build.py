@@ -9,7 +9,7 @@ from sqlmodel import Session
 from ..core.models import Round
 from ..signing import queries as signing
 from ..signing.queries import signatures as panel_signatures
-from ..review import console, queries
+from ..review import services, queries
 from .document import ExportDocument, from_snapshot, from_view
 from .pdf import to_pdf
 from .tabular import to_csv, to_xlsx
@@ -58,7 +58,7 @@ def export_document(*, session: Session, round_: Round, scope: str = "shortlist"
                              sha256=chosen.content_sha256, version=chosen.version, signed_at=chosen.signed_at,
                              signatures=signatures, scope=scope, unsigned=unsigned,
                              audit_anchor=chosen.audit_anchor)
-    view = console.shortlist_view(session=session, round_=round_)
+    view = services.shortlist_view(session=session, round_=round_)
     return from_view(round_key=round_.key, round_label=round_label(round_), method=view.method,
                      state=view.state, entries=view.entries, scope=scope)
 

@@ -20,7 +20,7 @@ from ..rounds.queries import get_round, list_rounds
 from ..rating import flags
 from ..signing import queries as signing_queries
 from ..signing.operations import ensure_writable
-from . import charts, console, operations, panel_stats, queries
+from . import charts, operations, panel_stats, queries, services
 from .rankings import DOWNWEIGHT_BADGE
 
 bp = Blueprint("review", __name__, url_prefix="/review", template_folder="templates")
@@ -37,7 +37,7 @@ def _round(key: str):
 
 def _method() -> str:
     try:
-        return console.parse_method(request.args.get("method") or request.form.get("method"))
+        return services.parse_method(request.args.get("method") or request.form.get("method"))
     except Refused:
         abort(400)
 
@@ -71,7 +71,7 @@ def index():
 def rankings(key: str):
     """Rankings per category with bands, raw mean, P(shortlist) and flags; method switchable."""
     db, round_, method = get_session(), _round(key), _method()
-    ranking = console.ranking_for(session=db, round_=round_, method=method)
+    ranking = services.ranking_for(session=db, round_=round_, method=method)
     category = request.args.get("category") or ""
     groups: dict[str, list[dict]] = {}
     for row in ranking.rows:
@@ -79,7 +79,7 @@ def rankings(key: str):
             groups.setdefault(row["category"], []).append(row)
     # A national-scale round (thousands of works) shows the head of each category; one category shows all.
     shown = PAGE_HEAD if not category and len(ranking.rows) > PAGE_ALL_UP_TO else None
-    policy = console.policy_for(round_, received=len(ranking.rows))
+    policy = services.policy_for(round_, received=len(ranking.rows))
     threshold = max([t for t in (policy.min_score, policy.bar) if t is not None], default=None)
     chart = charts.score_distribution([(name, [r["score"] for r in rows]) for name, rows in groups.items()],
                                       threshold=threshold, label=_("各类别得分分布"))
@@ -94,7 +94,7 @@ def work(key: str, item_id: int):
     """Every rating of one work by every expert per criterion, with residuals, flags, comments, tags."""
     db, round_, method = get_session(), _round(key), _method()
     try:
-        ranking = console.ranking_for(session=db, round_=round_, method=method)
+        ranking = services.ranking_for(session=db, round_=round_, method=method)
     except ValueError as exc:  # early in scoring (e.g. one expert submitted): the ratings, without a fit
         db.rollback()
         ranking, unfitted = None, str(exc)
@@ -137,7 +137,7 @@ def allow_reopen_rating(key: str, item_id: int, assignment_id: int):
 def diagnostics(key: str):
     """Completion, rater bias and scale with intervals, reliability, flags, connectivity."""
     db, round_, method = get_session(), _round(key), _method()
-    ranking = console.ranking_for(session=db, round_=round_, method=method)
+    ranking = services.ranking_for(session=db, round_=round_, method=method)
     by_expert, by_category = queries.completion(session=db, round_=round_)
     names = queries.user_names(session=db, ids={r["expert_id"] for r in ranking.raters})
     titles = {row["item_id"]: row["title"] for row in ranking.rows}
@@ -155,7 +155,7 @@ def diagnostics(key: str):
 def sensitivity(key: str):
     """The works whose proposed status changes between normalization methods."""
     db, round_ = get_session(), _round(key)
-    methods, rows = console.sensitivity(session=db, round_=round_)
+    methods, rows = services.sensitivity(session=db, round_=round_)
     return render_template("review/sensitivity.html", **_common(round_, DEFAULT_METHOD), all_methods=methods,
                            rows=rows)
 
@@ -165,8 +165,8 @@ def sensitivity(key: str):
 def shortlist(key: str):
     """The proposal per category, straddling works flagged, overrides with reasons, sign-off, versions."""
     db, round_ = get_session(), _round(key)
-    view = console.shortlist_view(session=db, round_=round_, method=_method())
-    ranking = console.ranking_for(session=db, round_=round_, method=view.method)
+    view = services.shortlist_view(session=db, round_=round_, method=_method())
+    ranking = services.ranking_for(session=db, round_=round_, method=view.method)
     groups: dict[str, list[dict]] = {}
     for entry in view.entries:
         groups.setdefault(entry["category"], []).append(entry)
@@ -182,7 +182,7 @@ def shortlist(key: str):
                            ranking=ranking,
                            band_charts=band_charts, versions=versions, names=names, signatures=signatures,
                            events=queries.review_events(session=db, round_=round_),
-                           policy=console.policy_for(round_, received=len(view.entries)))
+                           policy=services.policy_for(round_, received=len(view.entries)))
 
 
 @bp.post("/<key>/shortlist")
@@ -191,7 +191,7 @@ def shortlist(key: str):
 def propose(key: str):
     """Store the proposal by the chosen method (overrides kept)."""
     db, round_ = get_session(), _round(key)
-    console.propose_and_save(session=db, round_=round_, method=_method(), actor=current_user())
+    services.propose_and_save(session=db, round_=round_, method=_method(), actor=current_user())
     flash(_("已保存建议名单"), "info")
     return redirect(url_for("review.shortlist", key=key)), 303
 
@@ -220,7 +220,7 @@ def override(key: str, entry_id: int):
 def signoff(key: str):
     """The chair re-enters the password and seals the result."""
     db, round_ = get_session(), _round(key)
-    version = console.seal(session=db, round_=round_, signer=current_user(),
+    version = services.seal(session=db, round_=round_, signer=current_user(),
                            password=request.form.get("password", ""), dissent=request.form.get("dissent"))
     flash(_("已签署第 %(version)s 版，SHA-256：%(sha)s；审计锚点：%(anchor)s", version=version.version,
             sha=version.content_sha256, anchor=version.audit_anchor), "info")

@@ -238,7 +238,7 @@ def verify_result(*, session: Session, round_: Round, version: int | None = None
                           [r[3] for r in stored], [r[4] for r in stored],
                           {} if legacy else {r[0]: r[6] for r in stored if r[6] is not None})
     if legacy:
-        from .console import policy_for  # format 1 did not record the policy: today's config
+        from .services import policy_for  # format 1 did not record the policy: today's config
         confidence = dict(session.exec(select(Assignment.id, Assignment.confidence).where(
             Assignment.id.in_(sorted(set(ratings.assignment_id))), Assignment.confidence.is_not(None))).all()) \
             if ratings.assignment_id else {}
