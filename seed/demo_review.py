@@ -120,7 +120,7 @@ def build_review_demo(session: Session, *, rng: np.random.Generator, works_facto
             operations.override_entry(session=session, round_=round_, entry=outside, include=True,
                                       reason="紧扣抗战胜利80周年主题，专家组合议调入", actor=chair)
             explain_flags(session, round_)  # abnormal ratings are explained before the chair signs (#12)
-            version = services.seal(session=session, round_=round_, signer=chair, password=password, dissent=None)
+            version = services.sign_off_shortlist(session=session, round_=round_, signer=chair, password=password, dissent=None)
             lines.append(f"round {key}: {len(works)} works, {n} ratings, signed (SHA-256 {version.content_sha256[:12]}…)")
         else:
             lines.append(f"round {key}: {len(works)} works, {n} ratings, in review")

@@ -25,7 +25,7 @@ from web.rounds.operations import set_state
 def _sign(session, round_, chair):
     services.propose_and_save(session=session, round_=round_, method="affine", actor=chair)
     explain_flags(session, round_)
-    version = services.seal(session=session, round_=round_, signer=chair, password=PASSWORD, dissent=None)
+    version = services.sign_off_shortlist(session=session, round_=round_, signer=chair, password=PASSWORD, dissent=None)
     session.commit()
     return version
 

@@ -44,7 +44,7 @@ def test_annual_round_proposes_only_works_from_signed_quarters(chair, client, se
 
     quarter, _works, _ = scored_round(session, make_user, works_per_category={"网络剧": 6})
     user = make_user("chair2", role="chair")
-    services.seal(session=session, round_=quarter, signer=user, password=PASSWORD, dissent=None)
+    services.sign_off_shortlist(session=session, round_=quarter, signer=user, password=PASSWORD, dissent=None)
     session.commit()
     build = create_annual(session=session, year=2025, actor="t")
     annual = build.round

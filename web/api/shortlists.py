@@ -125,7 +125,7 @@ def signoff(key: str, body: Signature):
         return _member_signature(db, round_, key, body)
     if round_ is None:
         return error(404, "not_found", f"no round {key!r}")
-    version = services.seal(session=db, round_=round_, signer=user, password=body.password, dissent=body.dissent)
+    version = services.sign_off_shortlist(session=db, round_=round_, signer=user, password=body.password, dissent=body.dissent)
     return Sealed(round=key, state="signed", version=version.version, content_sha256=version.content_sha256,
                   signed_at=version.signed_at, audit_anchor=version.audit_anchor), 201
 
@@ -134,7 +134,7 @@ def _member_signature(db, round_, key: str, body: Signature):
     """An expert's signature on a sealed round of their panel (403 off the panel, 409 twice)."""
     if round_ is None:  # the same answer as off the panel: an expert learns nothing of other rounds
         return error(403, "not_on_panel", "you are not on this round's panel: nothing to sign")
-    signature = signing.member_sign(session=db, round_=round_, member=current_user(),
+    signature = signing.member_signature(session=db, round_=round_, member=current_user(),
                                              password=body.password, dissent=body.dissent)
     return MemberSigned(round=key, state="signed", signer="member", content_sha256=signature.content_sha256,
                         signed_at=signature.signed_at, dissent=signature.dissent), 201

@@ -30,7 +30,7 @@ def announcement_download(key: str, fmt: str):
     doc = announcement(session=db, round_=round_)
     if doc is None:
         flash(_("本轮尚未签署，暂无可公示的名单。"), "error")
-        return redirect(url_for("signing.signing", key=key)), 303
+        return redirect(url_for("signing.signatures", key=key)), 303
     try:
         rendered = render_announcement(doc, fmt)
     except FontMissing as exc:

@@ -217,10 +217,10 @@ def override(key: str, entry_id: int):
 @bp.post("/<key>/signoff")
 @on_refusal(_back_to_shortlist, page=_locked_page)
 @role_required(*CHAIR)
-def signoff(key: str):
+def sign_off(key: str):
     """The chair re-enters the password and seals the result."""
     db, round_ = get_session(), _round(key)
-    version = services.seal(session=db, round_=round_, signer=current_user(),
+    version = services.sign_off_shortlist(session=db, round_=round_, signer=current_user(),
                            password=request.form.get("password", ""), dissent=request.form.get("dissent"))
     flash(_("已签署第 %(version)s 版，SHA-256：%(sha)s；审计锚点：%(anchor)s", version=version.version,
             sha=version.content_sha256, anchor=version.audit_anchor), "info")

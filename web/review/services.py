@@ -152,7 +152,7 @@ def propose_and_save(*, session: Session, round_: Round, method: str, actor: Use
     return operations.save_proposal(session=session, round_=round_, ranking=ranking, proposal=proposal, actor=actor)
 
 
-def seal(*, session: Session, round_: Round, signer: User, password: str, dissent: str | None):
+def sign_off_shortlist(*, session: Session, round_: Round, signer: User, password: str, dissent: str | None):
     """The chair's sign-off: check the password, freeze ratings, method, shortlist and overrides."""
     signing.ensure_writable(round_)
     signing.check_signer(signer, password)
@@ -195,5 +195,5 @@ def seal(*, session: Session, round_: Round, signer: User, password: str, dissen
                     "criteria_set": round_.criteria_set},
         method=shortlist.method, params=params, ratings=inputs, rows=ranking.rows, proposal=proposal,
         overrides=overrides)
-    return signing.freeze(session=session, round_=round_, shortlist=shortlist, content=content,
+    return signing.sign_off(session=session, round_=round_, shortlist=shortlist, content=content,
                              signer=signer, dissent=dissent)

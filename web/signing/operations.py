@@ -38,7 +38,7 @@ def check_signer(user: User, password: str) -> None:
         raise Refused(403, "wrong_password", "密码不正确，未签署", "wrong password: nothing was signed")
 
 
-def freeze(*, session: Session, round_: Round, shortlist: Shortlist, content: dict, signer: User,
+def sign_off(*, session: Session, round_: Round, shortlist: Shortlist, content: dict, signer: User,
            dissent: str | None) -> ResultVersion:
     """Seal the result: snapshot and hash, the chair's signature, the round becomes signed."""
     ensure_writable(round_)
@@ -74,7 +74,7 @@ def freeze(*, session: Session, round_: Round, shortlist: Shortlist, content: di
     return version
 
 
-def member_sign(*, session: Session, round_: Round, member: User, password: str, dissent: object) -> SignOff:
+def member_signature(*, session: Session, round_: Round, member: User, password: str, dissent: object) -> SignOff:
     """A panel member signs the sealed result (password re-entered), with an optional dissent; audited."""
     if not queries.is_member(session=session, round_=round_, user=member):
         raise Refused(403, "not_on_panel", "您不是本轮评审组成员，不能签署",

@@ -43,7 +43,7 @@ def _sealed_entries(round_) -> list[dict]:
 
 @bp.get("/panel/<key>/sign")
 @role_required(Role.expert, *CHAIR)
-def signing(key: str):
+def signatures(key: str):
     """Who has signed the sealed result, when, and who dissented; a panel member's signing form."""
     db, round_, user = get_session(), _round(key), current_user()
     member = queries.is_member(session=db, round_=round_, user=user)
@@ -59,12 +59,12 @@ def signing(key: str):
 
 
 @bp.post("/panel/<key>/sign")
-@on_refusal(lambda key: url_for("signing.signing", key=key), page=_off_the_panel)
+@on_refusal(lambda key: url_for("signing.signatures", key=key), page=_off_the_panel)
 @role_required(Role.expert)
-def sign(key: str):
+def member_signature(key: str):
     """A panel member signs with their password and an optional dissent."""
     db, round_ = get_session(), _round(key)
-    operations.member_sign(session=db, round_=round_, member=current_user(),
+    operations.member_signature(session=db, round_=round_, member=current_user(),
                            password=request.form.get("password", ""), dissent=request.form.get("dissent"))
     flash(_("已签署。"), "info")
-    return redirect(url_for("signing.signing", key=key)), 303
+    return redirect(url_for("signing.signatures", key=key)), 303
