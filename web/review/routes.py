@@ -96,7 +96,6 @@ def work(key: str, item_id: int):
     try:
         ranking = services.ranking_for(session=db, round_=round_, method=method)
     except ValueError as exc:  # early in scoring (e.g. one expert submitted): the ratings, without a fit
-        db.rollback()
         ranking, unfitted = None, str(exc)
     else:
         unfitted = ""
