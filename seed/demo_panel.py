@@ -6,8 +6,9 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from web.core.models import Assignment, AssignmentStatus, Rating, Round, RoundState, User, Work, utcnow
-from web.panel.operations import explain, member_sign, refresh_flags
-from web.panel.queries import panel_members, round_flags, unexplained
+from web.rating.flags import explain, refresh_flags, round_flags, unexplained
+from web.signing.operations import member_signature
+from web.signing.queries import panel_members
 from web.rounds.operations import create_annual, set_state
 
 from .demo_assignment import assign_demo
@@ -51,7 +52,7 @@ def build_panel_demo(session: Session, *, password: str) -> list[str]:
     signed = session.exec(select(Round).where(Round.key == SIGNED_KEY)).one()
     members = panel_members(session=session, round_=signed)
     for index, member in enumerate(members[:-2]):  # two members have not signed yet
-        member_sign(session=session, round_=signed, member=member, password=password,
+        member_signature(session=session, round_=signed, member=member, password=password,
                     dissent=DISSENT if index == 1 else None)
     lines.append(f"round {SIGNED_KEY}: {len(members) - 2} of {len(members)} panel members signed, one dissent")
     review = session.exec(select(Round).where(Round.key == REVIEW_KEY)).one()

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from scoring.rules.config import load_rules
 from web.core.models import (Assignment, AssignmentStatus, Comment, DisseminationCase, HighlightTag, Rating,
                         Role, Round, RoundState, User, utcnow)
-from web.review import console, operations, queries
+from web.review import services, operations, queries
 from web.rounds.operations import create_round, set_state
 from .demo_assignment import assign_demo
 from .demo_panel import explain_flags
@@ -112,7 +112,7 @@ def build_review_demo(session: Session, *, rng: np.random.Generator, works_facto
         _to_review(session, round_, "admin")
         session.flush()
         if sign:
-            console.propose_and_save(session=session, round_=round_, method="affine", actor=chair)
+            services.propose_and_save(session=session, round_=round_, method="affine", actor=chair)
             stored = queries.get_shortlist(session=session, round_=round_)
             entries = queries.shortlist_entries(session=session, shortlist=stored)
             outside = next(e for e in entries if not e.included and e.straddles_cut) if any(
@@ -120,7 +120,7 @@ def build_review_demo(session: Session, *, rng: np.random.Generator, works_facto
             operations.override_entry(session=session, round_=round_, entry=outside, include=True,
                                       reason="紧扣抗战胜利80周年主题，专家组合议调入", actor=chair)
             explain_flags(session, round_)  # abnormal ratings are explained before the chair signs (#12)
-            version = console.seal(session=session, round_=round_, signer=chair, password=password, dissent=None)
+            version = services.sign_off_shortlist(session=session, round_=round_, signer=chair, password=password, dissent=None)
             lines.append(f"round {key}: {len(works)} works, {n} ratings, signed (SHA-256 {version.content_sha256[:12]}…)")
         else:
             lines.append(f"round {key}: {len(works)} works, {n} ratings, in review")

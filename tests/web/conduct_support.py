@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from review_support import CRITERIA
 from web.core.models import Assignment, AssignmentStatus, Rating, Round, RoundState, Work
-from web.panel import operations as panel_operations
+from web.rating import flags as panel_operations
 from web.rounds.operations import create_round, set_state
 
 UTC = dt.timezone.utc

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from conduct_support import EXPLANATION, conduct_panel
 from scoring.normalize import DEFAULT_METHOD
 from web.conduct.report import round_report, year_report
-from web.review import console
+from web.review import services
 
 KEY = "2025Q1"
 
@@ -22,7 +22,7 @@ def _by_name(report):
 
 def test_round_figures_match_hand_computed_values(app, session, make_user):
     panel = conduct_panel(session, make_user)
-    ranking = console.ranking_for(session=session, round_=panel.round, method=DEFAULT_METHOD)
+    ranking = services.ranking_for(session=session, round_=panel.round, method=DEFAULT_METHOD)
     # the consensus the agreement is measured against: work 1 > 2 > 3 > 4 (precondition of the figures)
     scores = [ranking.row(w.id)["score"] for w in panel.works[:4]]
     assert scores == sorted(scores, reverse=True)

@@ -13,7 +13,7 @@ import pytest
 
 from review_support import scored_round
 from testkit import PASSWORD, require_tool
-from web.review.snapshot import FROZEN_FIELDS, canonical_json, content_sha256
+from web.signing.snapshot import FROZEN_FIELDS, canonical_json, content_sha256
 
 KEY = "2025Q1"
 

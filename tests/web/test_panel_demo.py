@@ -7,7 +7,8 @@ import pytest
 from sqlmodel import select
 
 from web.core.models import Assignment, Round, RoundKind, RoundState, SignOff
-from web.panel.queries import panel_members, unexplained
+from web.rating.flags import unexplained
+from web.signing.queries import panel_members
 
 pytestmark = pytest.mark.slow
 

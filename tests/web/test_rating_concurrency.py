@@ -65,7 +65,8 @@ def test_a_save_read_before_a_submit_does_not_reopen_the_submitted_form(app, cli
     writes nothing: the compare-and-set also requires the form to be still open."""
     from scoring.rules.config import load_rules
     from web.core.models import Assignment, AssignmentStatus, Round, User
-    from web.rating.operations import RatingRefused, ScoreChange, save_scores
+    from web.core.errors import Refused
+    from web.rating.operations import ScoreChange, save_scores
 
     auth, a = token(client), scene.mine[0]
     criteria = load_rules().criteria_sets["works"]
@@ -78,7 +79,7 @@ def test_a_save_read_before_a_submit_does_not_reopen_the_submitted_form(app, cli
         expert, round_ = late.get(User, stale.expert_id), late.get(Round, stale.round_id)
         late.commit()  # end the read (PostgreSQL would otherwise hold the snapshot)
         assert client.post(f"/api/v1/assignments/{a.id}/submit", headers=auth).status_code == 200
-        with pytest.raises(RatingRefused) as refused:
+        with pytest.raises(Refused) as refused:
             save_scores(session=late, expert=expert, assignment=stale, round_=round_, criteria=criteria,
                         change=ScoreChange(scores={criteria.criteria[0].key: criteria.criteria[0].min}, version=1))
         assert refused.value.status == 423

@@ -17,15 +17,15 @@ from seed.demo_panel import explain_flags
 from testkit import PASSWORD
 from web.core.models import Assignment, AuditEvent, Rating, ResultVersion, Round, RoundState, User
 from web.rating.operations import ScoreChange, allow_reopen, reopen, save_scores, submit
-from web.review import console, operations
+from web.review import services, operations
 from web.review.verify import verify_result
 from web.rounds.operations import set_state
 
 
 def _sign(session, round_, chair):
-    console.propose_and_save(session=session, round_=round_, method="affine", actor=chair)
+    services.propose_and_save(session=session, round_=round_, method="affine", actor=chair)
     explain_flags(session, round_)
-    version = console.seal(session=session, round_=round_, signer=chair, password=PASSWORD, dissent=None)
+    version = services.sign_off_shortlist(session=session, round_=round_, signer=chair, password=PASSWORD, dissent=None)
     session.commit()
     return version
 
@@ -91,7 +91,7 @@ def test_a_rewritten_snapshot_is_caught_by_its_hash_and_the_audit_log(app, sessi
     round_, _, _, _, version = signed
     content = json.loads(version.content)
     content["entries"][0]["included"] = not content["entries"][0]["included"]
-    from web.review.snapshot import canonical_json, content_sha256
+    from web.signing.snapshot import canonical_json, content_sha256
 
     with app.extensions["tuiyou.engine"].begin() as connection:  # text altered, hash left
         connection.execute(text("UPDATE resultversion SET content = :c WHERE id = :i"),
@@ -188,7 +188,7 @@ def test_differences_within_the_stated_tolerance_reproduce_but_not_bit_for_bit(s
     assert not report.reproduced and report.items() == [works[0].id]
     assert "score" in report.findings[0].en
     # the same difference after an upgrade of the numeric core: the report says the code moved, not the data
-    from web.review import snapshot
+    from web.signing import snapshot
 
     real_software = snapshot.software
     monkeypatch.setattr(snapshot, "software", lambda: {**real_software(), "code": "0123456789abcdef"})

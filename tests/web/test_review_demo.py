@@ -30,7 +30,7 @@ def test_demo_review_rounds(demo, app, session, client, login):
     assert client.get(f"/review/{SIGNED_KEY}/export.xlsx").status_code == 200
     # issue 22: the cases round is drawn as a panel, so every rater's bias rests on all six cases
     from web.assignment.queries import round_report
-    from web.review.console import ranking_for
+    from web.review.services import ranking_for
 
     figures = round_report(session=session, round_=rounds[CASES_KEY], per_work=5).categories[0].figures
     assert (figures.design, figures.ratings_per_rater_min, figures.ratings_per_rater_max) == ("complete", 6, 6)

@@ -39,12 +39,12 @@ def test_disconnected_panel_is_flagged(chair, session, make_user):
 
 
 def test_annual_round_proposes_only_works_from_signed_quarters(chair, client, session, make_user):
-    from web.review import console
+    from web.review import services
     from web.rounds.operations import create_annual
 
     quarter, _works, _ = scored_round(session, make_user, works_per_category={"网络剧": 6})
     user = make_user("chair2", role="chair")
-    console.seal(session=session, round_=quarter, signer=user, password=PASSWORD, dissent=None)
+    services.sign_off_shortlist(session=session, round_=quarter, signer=user, password=PASSWORD, dissent=None)
     session.commit()
     build = create_annual(session=session, year=2025, actor="t")
     annual = build.round
@@ -58,8 +58,8 @@ def test_annual_round_proposes_only_works_from_signed_quarters(chair, client, se
     for state in ("intake", "scoring", "review"):
         set_state(session=session, round_=annual, state=state, actor="t")
     session.commit()
-    ranking = console.ranking_for(session=session, round_=annual, method="raw")
-    proposal = console.proposal_for(session=session, round_=annual, ranking=ranking)
+    ranking = services.ranking_for(session=session, round_=annual, method="raw")
+    proposal = services.proposal_for(session=session, round_=annual, ranking=ranking)
     decision = next(e for e in proposal.entries if e.candidate.key == stray.id)
     assert not decision.proposed and decision.reason == "ineligible"
     assert decision.candidate.ineligible_reason == "not_from_quarter"

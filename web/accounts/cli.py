@@ -8,7 +8,7 @@ import click
 from scoring.rules.config import load_rules
 
 from ..core.audit import record_event
-from ..core.cli_support import db_session, with_app
+from ..core.cli_support import db_session, unit_of_work, with_app
 from .operations import create_user
 
 
@@ -37,7 +37,7 @@ def user_add_command(name, role, password_stdin, display_name, org, province, ca
     if unknown:
         raise click.BadParameter(f"unknown category {unknown[0]!r}; known: "
                                  + ", ".join(rules.category_names), param_hint="--categories")
-    with db_session() as session:
+    with db_session() as session, unit_of_work(session):
         try:
             user = create_user(session=session, username=name, password=password, role=role,
                                display_name=display_name, organisation=org, province=province,
@@ -46,5 +46,4 @@ def user_add_command(name, role, password_stdin, display_name, org, province, ca
             raise click.ClickException(str(exc)) from None
         record_event(session, "user.added", actor="cli", subject=user.username,
                      detail={"role": role})
-        session.commit()
     click.echo(f"added {role} {user.username}")

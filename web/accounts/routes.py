@@ -5,6 +5,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from flask_babel import gettext as _
 
 from ..core.access import current_user, end_browser_session, login_required, start_session
+from ..core.errors import Refused, on_refusal
 from ..core.audit import record_event
 from ..core.db import get_session
 from .operations import change_own_password, end_sessions
@@ -31,14 +32,12 @@ def login():
     user = authenticate(session=db, username=username, password=request.form.get("password", ""))
     if user is None:
         record_event(db, "login.failed", actor=username.strip().lower()[:100],
-                     detail={"address": request.remote_addr})
-        db.commit()
+                     detail={"address": request.remote_addr})  # kept: the answer commits it
         flash(_("用户名或密码不正确。"), "error")
         return render_template("accounts/login.html", next=request.form.get("next", ""),
                                username=username), 401
     start_session(user)
     record_event(db, "login", actor=user.username)
-    db.commit()
     return redirect(_safe_next(request.form.get("next")))
 
 
@@ -49,7 +48,6 @@ def logout():
     if user is not None:
         db = get_session()
         end_sessions(session=db, user=user, actor=user.username, why="logout")
-        db.commit()
     end_browser_session()
     flash(_("您已退出登录。"), "info")
     return redirect(url_for("accounts.login"))
@@ -60,7 +58,13 @@ _PROBLEMS = {"current": lambda: _("当前密码不正确，密码未修改。"),
              "same": lambda: _("新密码不能与当前密码相同。")}
 
 
+def _password_refused(refused: Refused):
+    flash(refused.message, "error")
+    return render_template("accounts/password.html", min_length=MIN_PASSWORD_LENGTH), refused.status
+
+
 @bp.route("/account/password", methods=["GET", "POST"])
+@on_refusal(page=_password_refused)
 @login_required
 def password():
     """Change one's own password; every other session and token of the user ends with it."""
@@ -71,12 +75,10 @@ def password():
         change_own_password(session=db, user=user, current=request.form.get("current", ""),
                             new=request.form.get("new", ""), repeated=request.form.get("repeat", ""))
     except ValueError as exc:
-        db.rollback()
         g.password_refused = str(exc) == "current"  # counts as a failed login of this account (web.core.limits)
         problem = _PROBLEMS.get(str(exc))
-        flash(problem() if problem else _("新密码不符合要求：%(why)s", why=str(exc)), "error")
-        return render_template("accounts/password.html", min_length=MIN_PASSWORD_LENGTH), 422
-    db.commit()
+        raise Refused(422, f"password_{exc}" if problem else "weak_password",
+                      problem() if problem else _("新密码不符合要求：%(why)s", why=str(exc))) from None
     start_session(user)  # this browser stays logged in with the new epoch; every other session has ended
     flash(_("密码已修改。其他设备上的登录和 API 令牌均已失效。"), "info")
     return redirect(url_for("home.index")), 303

@@ -11,13 +11,14 @@ from scoring.rules.config import load_rules
 
 from ..core.access import current_user
 from ..accounts.queries import get_user_by_name
-from ..assignment.operations import (MAX_SEED, AssignmentRefused, InfeasibleAssignment, propose_replacement,
+from ..assignment.operations import (MAX_SEED, InfeasibleAssignment, propose_replacement,
                                      replace_recused, run_draw)
 from ..assignment.queries import latest_draw, round_report
 from ..core.db import get_session
 from ..core.inputs import MAX_SAFE_INTEGER
 from ..core.models import Assignment, AssignmentStatus, Role, RoundState
 from ..core.schemas import ApiError, Body, Moment, Reply, Text, Whole
+from ..core.errors import Refused
 from .blueprint import bp, error, round_or_404
 from .registry import operation
 
@@ -167,13 +168,9 @@ def draw_round(key: str, body: DrawRequest):
     try:
         outcome = run_draw(session=db, round_=round_, per_work=per_work, seed=body.seed,
                            actor=current_user().username)
-    except AssignmentRefused as exc:
-        db.rollback()
-        return error(409, "refused", exc.en, message_zh=exc.zh)
-    except InfeasibleAssignment as exc:
-        db.rollback()
-        return error(422, "infeasible", str(exc), category=exc.category, needed=exc.needed, available=exc.available)
-    db.commit()
+    except InfeasibleAssignment as exc:  # the numeric rule's failure, as the API's refusal
+        raise Refused(422, "infeasible", str(exc), category=exc.category, needed=exc.needed,
+                      available=exc.available) from None
     draw = outcome.draw
     return Drawn(seed=draw.seed, per_work=draw.per_work, created=draw.created, kept=draw.kept,
                  dropped=outcome.dropped, report=draw.report), 201
@@ -232,11 +229,7 @@ def replacement(assignment_id: int, body: Replacement):
     expert = get_user_by_name(session=db, username=body.expert.strip().lower())
     if expert is None:
         return error(404, "not_found", f"expert {body.expert} does not exist")
-    try:
-        new = replace_recused(session=db, assignment=assignment, expert=expert, actor=current_user().username,
-                              reason=body.reason)
-    except AssignmentRefused as exc:
-        db.rollback()
-        return error(409, "refused", exc.en, message_zh=exc.zh)
-    db.commit()
+    new = replace_recused(session=db, assignment=assignment, expert=expert, actor=current_user().username,
+                          reason=body.reason)
+    db.flush()
     return Replaced(id=new.id, expert=expert.username, work_id=new.work_id, status=new.status), 201

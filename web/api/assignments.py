@@ -11,8 +11,8 @@ from scoring.rules.config import load_rules
 from ..core.access import current_user
 from ..core.db import get_session
 from ..core.models import AssignmentStatus, Role
-from ..rating import actions
-from ..rating.operations import MAX_KEY, RatingRefused, allow_reopen
+from ..rating import services
+from ..rating.operations import MAX_KEY, allow_reopen
 from ..rating.queries import assignment_in_round, current_scores, expert_assignments
 from ..rating.schemas import (Incomplete, Recused, Recusal, Reopened, Saved, ScoreSave, StaleVersion,
                               Submitted)
@@ -104,7 +104,7 @@ IDEMPOTENCY_KEY = Header("Idempotency-Key", "A retry with the same key answers t
                           "Idempotency-Key already used for another assignment", ApiError), 423: LOCKED})
 def save_scores(assignment_id: int, body: ScoreSave):
     """Save scores as a new version; ``Idempotency-Key`` makes a retry answer the first answer."""
-    return _answer(actions.save(get_session(), current_user(), assignment_id, body,
+    return _answer(services.save(get_session(), current_user(), assignment_id, body,
                                 request.headers.get("Idempotency-Key")))
 
 
@@ -114,7 +114,7 @@ def save_scores(assignment_id: int, body: ScoreSave):
     423: LOCKED})
 def submit(assignment_id: int):
     """Submit a complete form; it becomes read-only."""
-    return _answer(actions.submit(get_session(), current_user(), assignment_id))
+    return _answer(services.submit(get_session(), current_user(), assignment_id))
 
 
 @bp.post("/assignments/<int:assignment_id>/recuse")
@@ -122,7 +122,7 @@ def submit(assignment_id: int):
     200: ("Recused", Recused), 404: NOT_YOURS, 422: ("No reason, or one too long", ApiError), 423: LOCKED})
 def recuse(assignment_id: int, body: Recusal):
     """Recuse from the work with a reason; the scores are kept."""
-    return _answer(actions.recuse(get_session(), current_user(), assignment_id, body))
+    return _answer(services.recuse(get_session(), current_user(), assignment_id, body))
 
 
 @bp.post("/assignments/<int:assignment_id>/reopen", endpoint="reopen_assignment")
@@ -131,10 +131,10 @@ def recuse(assignment_id: int, body: Recusal):
     423: ("Not allowed by the chair, or the round is not scoring", ApiError)})
 def reopen(assignment_id: int):
     """Reopen a submitted form, when the chair allowed it and the round is scoring."""
-    return _answer(actions.reopen(get_session(), current_user(), assignment_id))
+    return _answer(services.reopen(get_session(), current_user(), assignment_id))
 
 
-def _answer(answer: actions.Answer):
+def _answer(answer: services.Answer):
     status, reply = answer
     return reply, status
 
@@ -149,10 +149,5 @@ def allow_reopen_view(assignment_id: int):
     found = assignment_in_round(session=db, assignment_id=assignment_id)
     if found is None:
         return error(404, "not_found", "No such assignment.")
-    try:
-        allow_reopen(session=db, chair=current_user(), assignment=found[0], round_=found[1])
-    except RatingRefused as refused:
-        db.rollback()
-        return error(refused.status, refused.code, refused.message)
-    db.commit()
+    allow_reopen(session=db, chair=current_user(), assignment=found[0], round_=found[1])
     return ReopenAllowed(reopen_allowed=True)

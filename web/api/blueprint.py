@@ -8,14 +8,14 @@ from flask import Blueprint, Response, abort
 
 from ..rounds.keys import parse_round_key
 from ..rounds.queries import get_round
-from ..core.schemas import Refusal
+from ..core.errors import Refused
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 def error(status: int, code: str, message: str, **extra) -> Response:
     """A JSON error response: a stable ``error`` code, a readable ``message`` and any extra fields."""
-    return Refusal(status, code, message, extra).response()
+    return Refused(status, code, message, **extra).response()
 
 
 def round_or_404(session, key: str):

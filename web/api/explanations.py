@@ -14,8 +14,9 @@ from pydantic import Field
 from ..core.access import current_user
 from ..core.db import get_session
 from ..core.models import Role
-from ..panel import operations, queries
-from ..panel.operations import MAX_TEXT
+from ..rating import flags as operations
+from ..rating import flags as queries
+from ..rating.flags import MAX_TEXT
 from ..rating.queries import assignment_for_expert, assignment_in_round
 from ..core.schemas import ApiError, Body, Moment, Prose, Reply
 from .blueprint import bp, error, round_or_404
@@ -87,11 +88,6 @@ class RoundFlags(Reply):
     flags: list[FlagOfRound]
 
 
-def _refused(exc: operations.PanelRefused):
-    get_session().rollback()
-    return error(exc.status, exc.code, exc.en, message_zh=exc.zh)
-
-
 @bp.post("/assignments/<int:assignment_id>/explanation")
 @operation("The expert's written explanation of their flagged (abnormal) rating; scores unchanged",
            roles=(Role.expert,), body=Explanation, answers={
@@ -104,12 +100,8 @@ def explanation(assignment_id: int, body: Explanation):
     row = assignment_for_expert(session=db, expert=user, assignment_id=assignment_id)
     if row is None:
         return error(404, "not_found", "No such assignment of yours.")
-    try:
-        flag = operations.explain(session=db, expert=user, assignment=row.assignment, round_=row.round,
-                                  text=body.text)
-    except operations.PanelRefused as exc:
-        return _refused(exc)
-    db.commit()
+    flag = operations.explain(session=db, expert=user, assignment=row.assignment, round_=row.round, text=body.text)
+    db.flush()
     return Explained(assignment_id=assignment_id, explanation=flag.explanation, explained_at=flag.explained_at), 201
 
 
@@ -124,11 +116,8 @@ def waiver(assignment_id: int, body: Waiver):
     flag = queries.flag_of(session=db, assignment_id=assignment_id) if found else None
     if flag is None:
         return error(404, "not_flagged", f"assignment {assignment_id} has no abnormal-rating flag")
-    try:
-        operations.waive(session=db, chair=current_user(), flag=flag, round_=found[1], reason=body.reason)
-    except operations.PanelRefused as exc:
-        return _refused(exc)
-    db.commit()
+    operations.waive(session=db, chair=current_user(), flag=flag, round_=found[1], reason=body.reason)
+    db.flush()
     return Flag.model_validate(flag, from_attributes=True), 201
 
 

@@ -10,9 +10,9 @@ from scoring.rules.config import load_rules
 
 from ..core.db import get_session
 from ..core.models import Role
-from ..review.console import parse_method, ranking_for
+from ..review.services import parse_method, ranking_for
 from ..review.queries import CASES_CATEGORY
-from ..core.schemas import ApiError, Choices, Query, Refusal, Reply
+from ..core.schemas import ApiError, Choices, Query, Refused, Reply
 from .blueprint import bp, round_or_404
 from .registry import operation
 
@@ -34,11 +34,11 @@ class RankingQuery(Query):
         default=None, description="empty or absent: every category")
 
     @classmethod
-    def refusal(cls, error: dict[str, Any]) -> Refusal:
+    def refusal(cls, error: dict[str, Any]) -> Refused:
         """An unknown category's refusal lists the known ones."""
         refused = super().refusal(error)
         if refused.code == "unknown_category":
-            return Refusal(refused.status, refused.code, refused.message, {"known": _categories()})
+            return Refused(refused.status, refused.code, refused.message, known=_categories())
         return refused
 
 
@@ -73,7 +73,6 @@ def rankings(key: str, query: RankingQuery):
     round_ = round_or_404(db, key)
     method = parse_method(query.method)
     ranking = ranking_for(session=db, round_=round_, method=method)
-    db.commit()  # the cache row, when this call computed it
     rows = [RankingRow.model_validate(row, from_attributes=True) for row in ranking.rows]
     return [row for row in rows if not query.category or row.category == query.category], 200, \
         {"X-Tuiyou-Method": method}

@@ -9,7 +9,7 @@ serializes what the view returns, and is what ``openapi.py`` writes ``/api/v1/op
 
 A view returns a ``Reply`` (or a list of them, or a dict shaped like one) for its success
 status, ``(reply, status)`` or ``(reply, status, headers)`` for another declared status, a
-``Refusal``, or a finished ``Response`` (a file, an error from ``blueprint.error``).
+``Refused`` (returned or raised), or a finished ``Response`` (a file, an error from ``blueprint.error``).
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from pydantic import TypeAdapter
 
 from ..core.access import role_required
 from ..core.models import Role
-from ..core.schemas import Body, Query, Refusal, read_body, read_query
+from ..core.schemas import Body, Query, Refused, read_body, read_query
 
 PUBLIC = None  # roles= of a call that needs no token
 ANY_ROLE: tuple[Role, ...] = ()  # roles= of a call any logged-in user may make
@@ -79,8 +79,8 @@ class Operation:
         if isinstance(result, Response):
             return result
         value, status, headers = (*result, {})[:3] if isinstance(result, tuple) else (result, self.success, {})
-        if isinstance(value, Refusal):
-            return value.response()
+        if isinstance(value, Refused):
+            raise value
         if value is None:
             return Response(status=status, headers=headers)
         adapter = self.adapter(status)
@@ -105,9 +105,9 @@ def operation(summary: str, *, roles: tuple[Role, ...] | None, answers: dict[int
                 kwargs["query"] = read_query(spec.query)
             if spec.body is not None:
                 kwargs["body"] = read_body(spec.body, optional=spec.optional_body)
-            refused = next((value for value in kwargs.values() if isinstance(value, Refusal)), None)
+            refused = next((value for value in kwargs.values() if isinstance(value, Refused)), None)
             if refused is not None:
-                return refused.response()
+                raise refused
             return spec.respond(view(*args, **kwargs))
 
         guarded = checked if roles is None else role_required(*roles)(checked)

@@ -7,7 +7,7 @@ from pydantic import BeforeValidator, Field
 
 from ..core.inputs import MAX_ID
 from ..core.models import RoundState
-from ..panel.operations import MAX_TEXT
+from ..signing.operations import MAX_TEXT
 from ..core.schemas import ApiError, Body, Moment, Prose, Query, Reply, Text, integral
 from .rankings import Method
 

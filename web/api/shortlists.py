@@ -16,8 +16,9 @@ from ..core.db import get_session
 from ..exports.build import export_document, render
 from ..exports.fonts import FONT_PACKAGE, FontMissing
 from ..core.models import Role
-from ..panel import operations as panel_operations
-from ..review import console, operations, queries
+from ..signing import operations as signing
+from ..signing import queries as signing_queries
+from ..review import services, operations, queries
 from ..rounds.queries import get_round
 from ..core.schemas import ApiError
 from .blueprint import bp, error, round_or_404
@@ -30,13 +31,8 @@ STAFF = (Role.chair, Role.admin)
 LOCKED = ("The round is signed: every write is refused (`locked`)", ApiError)
 
 
-def _refused(exc: operations.ReviewError):
-    get_session().rollback()
-    return error(exc.status, exc.code, exc.en, message_zh=exc.zh, **exc.extra)
-
-
 def _versions(db, round_) -> list[VersionSummary]:
-    versions = queries.result_versions(session=db, round_=round_)
+    versions = signing_queries.result_versions(session=db, round_=round_)
     names = queries.user_names(session=db, ids={v.signed_by for v in versions} |
                                {v.reopened_by for v in versions if v.reopened_by})
     return [VersionSummary(version=v.version, content_sha256=v.content_sha256, method=v.method,
@@ -58,14 +54,13 @@ def shortlist(key: str, query: ShortlistQuery):
     db = get_session()
     round_ = round_or_404(db, key)
     if query.version is not None:
-        stored = queries.result_version(session=db, round_=round_, version=query.version)
+        stored = signing_queries.result_version(session=db, round_=round_, version=query.version)
         if stored is None:
             return error(404, "no_such_version", f"round {key} has no signed version {query.version}")
         return SignedSnapshot(round=key, version=stored.version, content_sha256=stored.content_sha256,
                               signed_at=stored.signed_at, audit_anchor=stored.audit_anchor,
                               content=json.loads(stored.content))
-    view = console.shortlist_view(session=db, round_=round_, method=console.parse_method(query.method))
-    db.commit()  # the rankings cache
+    view = services.shortlist_view(session=db, round_=round_, method=services.parse_method(query.method))
     return Shortlist(round=key, round_state=round_.state, state=view.state, method=view.method,
                      content_sha256=view.content_sha256, version=view.version, entries=view.entries,
                      versions=_versions(db, round_))
@@ -80,13 +75,10 @@ def propose(key: str, body: Proposal):
     """(Re-)propose and store the shortlist by ``{"method"}``; the chair's overrides are kept."""
     db = get_session()
     round_ = round_or_404(db, key)
-    try:
-        console.propose_and_save(session=db, round_=round_, method=console.parse_method(body.method),
-                                 actor=current_user())
-    except operations.ReviewError as exc:
-        return _refused(exc)
-    db.commit()
-    view = console.shortlist_view(session=db, round_=round_)
+    services.propose_and_save(session=db, round_=round_, method=services.parse_method(body.method),
+                             actor=current_user())
+    db.flush()
+    view = services.shortlist_view(session=db, round_=round_)
     return Proposed(round=key, state=view.state, method=view.method, entries=view.entries), 201
 
 
@@ -99,18 +91,14 @@ def override(key: str, entry_id: int, body: Override):
     """Move an entry in or out: ``{"included": true|false, "reason": "…"}`` (a reason is required)."""
     db = get_session()
     round_ = round_or_404(db, key)
-    try:
-        operations.ensure_writable(round_)
-        shortlist = queries.get_shortlist(session=db, round_=round_)
-        entry = next((e for e in queries.shortlist_entries(session=db, shortlist=shortlist) if e.id == entry_id),
-                     None) if shortlist else None
-        if entry is None:
-            return error(404, "no_such_entry", f"round {key} has no shortlist entry {entry_id}")
-        operations.override_entry(session=db, round_=round_, entry=entry, include=body.included,
-                                  reason=body.reason, actor=current_user())
-    except operations.ReviewError as exc:
-        return _refused(exc)
-    db.commit()
+    signing.ensure_writable(round_)
+    shortlist = queries.get_shortlist(session=db, round_=round_)
+    entry = next((e for e in queries.shortlist_entries(session=db, shortlist=shortlist) if e.id == entry_id),
+                 None) if shortlist else None
+    if entry is None:
+        return error(404, "no_such_entry", f"round {key} has no shortlist entry {entry_id}")
+    operations.override_entry(session=db, round_=round_, entry=entry, include=body.included,
+                              reason=body.reason, actor=current_user())
     return Overridden(entry_id=entry.id, included=entry.included, override_reason=entry.override_reason)
 
 
@@ -137,12 +125,7 @@ def signoff(key: str, body: Signature):
         return _member_signature(db, round_, key, body)
     if round_ is None:
         return error(404, "not_found", f"no round {key!r}")
-    try:
-        version = console.seal(session=db, round_=round_, signer=user, password=body.password,
-                               dissent=body.dissent)
-    except operations.ReviewError as exc:
-        return _refused(exc)
-    db.commit()
+    version = services.sign_off_shortlist(session=db, round_=round_, signer=user, password=body.password, dissent=body.dissent)
     return Sealed(round=key, state="signed", version=version.version, content_sha256=version.content_sha256,
                   signed_at=version.signed_at, audit_anchor=version.audit_anchor), 201
 
@@ -151,13 +134,8 @@ def _member_signature(db, round_, key: str, body: Signature):
     """An expert's signature on a sealed round of their panel (403 off the panel, 409 twice)."""
     if round_ is None:  # the same answer as off the panel: an expert learns nothing of other rounds
         return error(403, "not_on_panel", "you are not on this round's panel: nothing to sign")
-    try:
-        signature = panel_operations.member_sign(session=db, round_=round_, member=current_user(),
-                                                 password=body.password, dissent=body.dissent)
-    except panel_operations.PanelRefused as exc:
-        db.rollback()
-        return error(exc.status, exc.code, exc.en, message_zh=exc.zh)
-    db.commit()
+    signature = signing.member_signature(session=db, round_=round_, member=current_user(),
+                                             password=body.password, dissent=body.dissent)
     return MemberSigned(round=key, state="signed", signer="member", content_sha256=signature.content_sha256,
                         signed_at=signature.signed_at, dissent=signature.dissent), 201
 
@@ -170,11 +148,7 @@ def reopen(key: str, body: Reopening):
     """An admin re-opens a signed round with ``{"reason"}``; the signed version stays readable."""
     db = get_session()
     round_ = round_or_404(db, key)
-    try:
-        version = operations.reopen(session=db, round_=round_, actor=current_user(), reason=body.reason)
-    except operations.ReviewError as exc:
-        return _refused(exc)
-    db.commit()
+    version = operations.reopen(session=db, round_=round_, actor=current_user(), reason=body.reason)
     return RoundReopened(round=key, state=round_.state, reopened_version=version.version if version else None)
 
 
@@ -195,6 +169,5 @@ def export(key: str, fmt: str, query: ExportQuery):
         rendered = render(doc, fmt)
     except FontMissing as exc:
         return error(503, "cjk_font_missing", str(exc), package=FONT_PACKAGE)
-    db.commit()
     return Response(rendered.body, mimetype=rendered.mimetype,
                     headers={"Content-Disposition": rendered.disposition})

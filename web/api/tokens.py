@@ -54,12 +54,10 @@ def issue_token_view(body: Credentials):
     user = authenticate(session=db, username=body.username, password=body.password)
     if user is None:
         record_event(db, "token.refused", actor=body.username.strip().lower()[:100],
-                     detail={"address": request.remote_addr})
-        db.commit()
+                     detail={"address": request.remote_addr})  # kept: the answer commits it
         return error(401, "bad_credentials", "Unknown user name or wrong password.")
     token, row = issue_token(session=db, user=user, ttl_hours=current_app.config["TOKEN_TTL_HOURS"])
     record_event(db, "token.issued", actor=user.username)
-    db.commit()
     return Token(token=token, expires_at=row.expires_at, role=user.role)
 
 
@@ -70,7 +68,6 @@ def revoke_current_token():
     db = get_session()
     revoke_token(session=db, token=request.headers["Authorization"][7:].strip())
     record_event(db, "token.revoked", actor=current_user().username)
-    db.commit()
     return None, 204
 
 

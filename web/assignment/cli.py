@@ -18,8 +18,7 @@ from scoring.rules.config import load_rules
 
 from ..accounts.operations import set_password
 from ..accounts.queries import get_user_by_name
-from ..core.cli_support import db_session, with_app
-from ..intake.files import IntakeError
+from ..core.cli_support import db_session, unit_of_work, with_app
 from ..rounds.queries import get_round
 from .jobs import run_job, start_job
 from .operations import AssignmentRefused
@@ -94,13 +93,9 @@ def experts_import_command(path):
         data = source.read_bytes()
     except OSError as exc:
         raise click.ClickException(f"无法读取文件 / cannot read {path}: {exc.strerror}") from None
-    with db_session() as session:
-        try:
-            report = import_experts(session=session, data=data, filename=source.name, actor="cli")
-        except IntakeError as exc:
-            raise click.ClickException(f"{exc.zh} / {exc.en}") from None
-        if not report.ok:
-            session.rollback()
+    with db_session() as session, unit_of_work(session):
+        report = import_experts(session=session, data=data, filename=source.name, actor="cli")
+        if not report.ok:  # nothing was written; the unit of work rolls back on the exit below anyway
             for issue in report.issues:
                 label = EXPERT_COLUMNS.get(issue.column, (issue.column,))[0]
                 column = f" · {label} ({issue.column})" if issue.column else ""
@@ -108,7 +103,6 @@ def experts_import_command(path):
             click.echo(f"未导入：{report.total_rows} 行中有 {len({i.row for i in report.issues})} 行有问题，全部未写入 / "
                        f"nothing imported", err=True)
             raise click.exceptions.Exit(1)
-        session.commit()
     click.echo(f"新增专家 {len(report.created)} 名，更新 {len(report.updated)} 名 / created {len(report.created)} "
                f"experts, updated {len(report.updated)} existing profiles")
     if report.created:
@@ -125,7 +119,7 @@ def experts_set_password_command(name, password_stdin):
     if not password_stdin:
         raise click.UsageError("pass --password-stdin and send the password on standard input")
     password = sys.stdin.readline().rstrip("\r\n")
-    with db_session() as session:
+    with db_session() as session, unit_of_work(session):
         user = get_user_by_name(session=session, username=name.strip().lower())
         if user is None:
             raise click.ClickException(f"用户 {name} 不存在 / user {name} does not exist")
@@ -133,7 +127,6 @@ def experts_set_password_command(name, password_stdin):
             set_password(session=session, user=user, password=password, actor="cli")
         except ValueError as exc:
             raise click.ClickException(str(exc)) from None
-        session.commit()
     click.echo(f"已设置 {user.username} 的密码 / password set for {user.username}")
 
 
@@ -152,14 +145,13 @@ def _expert_or_fail(session, name: str):
 @with_app
 def experts_availability_command(name, round_key, available, reason):
     """Mark expert NAME available or not in a round (an unavailable expert gets no new works)."""
-    with db_session() as session:
+    with db_session() as session, unit_of_work(session):
         user = _expert_or_fail(session, name)
         round_ = get_round(session=session, key=round_key.strip())
         if round_ is None:
             raise click.ClickException(f"轮次 {round_key} 不存在 / round {round_key} does not exist")
         set_availability(session=session, round_=round_, expert=user, available=available, actor="cli",
                          reason=reason)
-        session.commit()
     state = ("可参评", "available") if available else ("不可参评", "unavailable")
     click.echo(f"{user.username} 在 {round_.key} {state[0]} / {user.username} is {state[1]} in {round_.key}")
 
@@ -173,7 +165,7 @@ def experts_availability_command(name, round_key, available, reason):
 @with_app
 def experts_declare_command(name, org, person, work_id, reason):
     """Record a conflict of interest of expert NAME: one organisation, person or work."""
-    with db_session() as session:
+    with db_session() as session, unit_of_work(session):
         user = _expert_or_fail(session, name)
         work = session.get(Work, work_id) if work_id is not None else None
         if work_id is not None and work is None:
@@ -183,5 +175,4 @@ def experts_declare_command(name, org, person, work_id, reason):
                              reason=reason)
         except ValueError as exc:
             raise click.UsageError(str(exc)) from None
-        session.commit()
     click.echo(f"已记录 {user.username} 的回避申报 / conflict recorded for {user.username}")

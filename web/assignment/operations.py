@@ -24,6 +24,7 @@ from scoring.rules.config import load_rules
 from scoring.rules.conflicts import CONFLICT_REASONS, conflict_reasons, find_conflicts
 
 from ..core.audit import record_event
+from ..core.refused import Refused
 from ..core.models import (Assignment, AssignmentDraw, AssignmentStatus, Conflict, DisseminationCase, ExpertAbsence, Role,
                       Round, RoundKind, RoundState, User, Work, utcnow)
 from .draw_lock import blocking_job, busy_message
@@ -33,12 +34,12 @@ OPEN_STATES = (RoundState.intake, RoundState.scoring)
 MAX_SEED = 2**63 - 1
 
 
-class AssignmentRefused(ValueError):
-    """The change breaks a rule; ``zh`` and ``en`` say which, and nothing was written."""
+class AssignmentRefused(Refused):
+    """The change breaks a rule of the round or of the assignment (409 ``refused``); ``zh`` and ``en``
+    say which, and nothing was written."""
 
     def __init__(self, zh: str, en: str):
-        self.zh, self.en = zh, en
-        super().__init__(f"{zh} / {en}")
+        super().__init__(409, "refused", zh, en)
 
 
 def presentation_order(seed: int, expert_id: int, work_id: int) -> int:

@@ -162,7 +162,8 @@ def declare_conflict(*, session: Session, expert: User, actor: str, organisation
     """Record a conflict the expert declares: an organisation, a person or a work."""
     organisation, person = organisation.strip()[:200], person.strip()[:100]
     if sum(bool(x) for x in (organisation, person, work)) != 1:
-        raise ValueError("declare exactly one of: an organisation, a person, a work")
+        raise AssignmentRefused("请只申报一项：一个单位、一个人员或一部作品",
+                                "declare exactly one of: an organisation, a person, a work")
     row = Conflict(user_id=expert.id, organisation=organisation or None, person=person or None,
                    work_id=work.id if work else None, kind="declared", reason=reason.strip()[:1000])
     session.add(row)
@@ -201,7 +202,7 @@ def declare_work_conflict(*, session: Session, expert: User, work: Work | None, 
 def withdraw_conflict(*, session: Session, conflict: Conflict, actor: str) -> None:
     """Withdraw a declared conflict (recusals made while scoring cannot be withdrawn)."""
     if conflict.kind == "recused":
-        raise ValueError("a recusal made while scoring cannot be withdrawn")
+        raise AssignmentRefused("评审时提出的回避不能撤回", "a recusal made while scoring cannot be withdrawn")
     record_event(session, "conflict.withdrawn", actor=actor, subject=str(conflict.user_id),
                  detail={"organisation": conflict.organisation, "person": conflict.person, "work_id": conflict.work_id})
     session.delete(conflict)

@@ -2,8 +2,8 @@
 replacement of a recused expert, the expert pool (admin) and an expert's declared conflicts.
 
 Every change goes through web.assignment.operations / pool, the same functions as
-``tuiyou assign`` and ``tuiyou experts``; refusals come back as a flash message and nothing is
-written.
+``tuiyou assign`` and ``tuiyou experts``; a refusal (``Refused``) comes back as a flash message on
+the page the form came from, and nothing is written (web.core.errors).
 """
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ from ..accounts.operations import set_password
 from ..accounts.queries import get_user_by_name
 from ..core.db import get_engine, get_session
 from ..core.inputs import record_id
-from ..core.i18n import localized, select_locale
-from ..intake.files import IntakeError
+from ..core.errors import Refused, on_refusal
+from ..core.i18n import select_locale
 from ..core.models import Assignment, Conflict, DisseminationCase, Role, RoundKind, Work
 from ..rounds.queries import get_round, list_rounds
 from .draw_lock import job_of, latest_job, settle_if_lost
@@ -41,6 +41,10 @@ STAFF = (Role.admin, Role.chair)
 
 def _lang() -> str:
     return "en" if select_locale() == "en" else "zh"
+
+
+def _back_to_round(key: str, **_args) -> str:
+    return url_for("assignment.round_page", key=key)
 
 
 def _round_or_404(key: str):
@@ -66,8 +70,8 @@ def round_page(key: str):
     if missing:
         return missing
     job = latest_job(session=db, round_=round_)
-    if job is not None and settle_if_lost(session=db, job=job):
-        db.commit()
+    if job is not None:
+        settle_if_lost(session=db, job=job)  # a draw whose process died is marked failed (committed with the page)
     draw = latest_draw(session=db, round_=round_)
     per_work = draw.per_work if draw else load_rules().assignment.per_work
     return render_template("assignment/round.html", round=round_, draw=draw, per_work=per_work,
@@ -80,6 +84,7 @@ def round_page(key: str):
 
 
 @bp.post("/admin/rounds/<key>/assignment/draw")
+@on_refusal(_back_to_round)
 @role_required(*STAFF)
 def draw(key: str):
     """Start the seeded draw in the background (empty seed: a random one); the page then shows its progress."""
@@ -92,14 +97,9 @@ def draw(key: str):
         seed_text = (request.form.get("seed") or "").strip()
         seed = int(seed_text) if seed_text else None
     except ValueError:
-        flash(_("每部作品专家数和随机种子必须是整数"), "error")
-        return redirect(url_for("assignment.round_page", key=key)), 303
-    try:
-        job = start_job(session=db, round_=round_, per_work=per_work, seed=seed, actor=current_user().username)
-    except AssignmentRefused as exc:
-        db.rollback()
-        flash(localized(exc), "error")
-        return redirect(url_for("assignment.round_page", key=key)), 303
+        raise Refused(422, "not_whole", "每部作品专家数和随机种子必须是整数",
+                      "the experts per work and the seed must be whole numbers") from None
+    job = start_job(session=db, round_=round_, per_work=per_work, seed=seed, actor=current_user().username)
     launch(get_engine(), job)
     return redirect(url_for("assignment.round_page", key=key)), 303
 
@@ -126,22 +126,14 @@ def job(key: str, job_id: int):
     found = job_of(session=db, job_id=job_id)
     if round_ is None or found is None or found.round_id != round_.id:
         return jsonify(error="not_found", message=f"no draw job {job_id} in round {key}"), 404
-    if settle_if_lost(session=db, job=found):
-        db.commit()
+    settle_if_lost(session=db, job=found)
     return jsonify(job_status(found, lang=_lang()))
 
 
 def _change(key: str, action):
-    """Run a manual change; flash its refusal or commit it; back to the round's page."""
-    db = get_session()
-    try:
-        action(db)
-    except AssignmentRefused as exc:
-        db.rollback()
-        flash(localized(exc), "error")
-    else:
-        db.commit()
-        flash(_("已保存调整"), "info")
+    """Run a manual change (a refusal goes back to the round's page, see ``on_refusal``)."""
+    action(get_session())
+    flash(_("已保存调整"), "info")
     return redirect(url_for("assignment.round_page", key=key)), 303
 
 
@@ -153,6 +145,7 @@ def _expert_named(db, name: str):
 
 
 @bp.post("/admin/rounds/<key>/assignment/add")
+@on_refusal(_back_to_round)
 @role_required(*STAFF)
 def add(key: str):
     """Assign an expert to a work by hand."""
@@ -185,6 +178,7 @@ def _assignment_of(db, round_, assignment_id: int) -> Assignment:
 
 
 @bp.post("/admin/rounds/<key>/assignment/<int:assignment_id>/remove")
+@on_refusal(_back_to_round)
 @role_required(*STAFF)
 def remove(key: str, assignment_id: int):
     """Remove an unstarted assignment, with a reason."""
@@ -197,6 +191,7 @@ def remove(key: str, assignment_id: int):
 
 
 @bp.post("/admin/rounds/<key>/assignment/<int:assignment_id>/move")
+@on_refusal(_back_to_round)
 @role_required(*STAFF)
 def move(key: str, assignment_id: int):
     """Give an unstarted assignment to another expert, with a reason."""
@@ -226,6 +221,7 @@ def replace_page(key: str, assignment_id: int):
 
 
 @bp.post("/admin/rounds/<key>/assignment/<int:assignment_id>/replace")
+@on_refusal(_back_to_round)
 @role_required(*STAFF)
 def replace(key: str, assignment_id: int):
     """Give a recused assignment's slot to the chosen candidate."""
@@ -259,12 +255,20 @@ def pool_availability():
         return redirect(url_for("assignment.pool")), 303
     set_availability(session=db, round_=round_, expert=user, available=request.form.get("available") == "1",
                      actor=current_user().username, reason=request.form.get("reason", ""))
-    db.commit()
     flash(_("已更新 %(name)s 在 %(round)s 的可参评状态", name=user.username, round=round_.key), "info")
     return redirect(url_for("assignment.pool")), 303
 
 
+def _pool_page(refused: Refused | None = None, *, issues=None, status: int = 200):
+    """The pool page, with an unreadable file's reason or a file's issues (nothing was imported)."""
+    db = get_session()
+    return render_template("assignment/pool.html", experts=expert_pool(session=db), columns=EXPERT_COLUMNS,
+                           rounds=list_rounds(session=db), absences=absences(session=db),
+                           error=refused.message if refused else None, issues=issues), status
+
+
 @bp.post("/admin/experts/import")
+@on_refusal(page=lambda refused: _pool_page(refused, status=refused.status))
 @role_required(Role.admin)
 def pool_import():
     """Import or update experts from an uploaded CSV/XLSX: all rows or none."""
@@ -273,26 +277,17 @@ def pool_import():
     if upload is None or not upload.filename:
         flash(_("请选择要上传的 CSV 或 XLSX 文件"), "error")
         return redirect(url_for("assignment.pool")), 303
-    try:
-        report = import_experts(session=db, data=upload.read(), filename=upload.filename,
-                                actor=current_user().username)
-    except IntakeError as exc:  # an unreadable file, or one over the limits: the page says which
-        db.rollback()
-        return render_template("assignment/pool.html", experts=expert_pool(session=db), columns=EXPERT_COLUMNS,
-                               rounds=list_rounds(session=db), absences=absences(session=db),
-                               error=localized(exc)), 422
-    if not report.ok:
-        db.rollback()
-        return render_template("assignment/pool.html", experts=expert_pool(session=db), columns=EXPERT_COLUMNS,
-                               rounds=list_rounds(session=db), absences=absences(session=db),
-                               issues=report.issues), 400
-    db.commit()
+    # an unreadable file, or one over the limits, is refused (IntakeError): the page says which
+    report = import_experts(session=db, data=upload.read(), filename=upload.filename, actor=current_user().username)
+    if not report.ok:  # all rows or none: the file's issues are listed, nothing of it was written
+        return _pool_page(issues=report.issues, status=400)
     flash(_("新增专家 %(created)s 名，更新 %(updated)s 名；新专家需设置密码后才能登录", created=len(report.created),
             updated=len(report.updated)), "info")
     return redirect(url_for("assignment.pool")), 303
 
 
 @bp.post("/admin/experts/<name>/password")
+@on_refusal(lambda name: url_for("assignment.pool"))
 @role_required(Role.admin)
 def pool_password(name: str):
     """Set an expert's password (so an imported expert can log in)."""
@@ -302,48 +297,32 @@ def pool_password(name: str):
         return render_template("message.html", message=_("用户不存在")), 404
     try:
         set_password(session=db, user=user, password=request.form.get("password", ""), actor=current_user().username)
-    except ValueError as exc:
-        db.rollback()
-        flash(_("密码不符合要求：%(why)s", why=str(exc)), "error")
-        return redirect(url_for("assignment.pool")), 303
-    db.commit()
+    except ValueError as exc:  # the password policy's reason
+        raise Refused(422, "weak_password", f"密码不符合要求：{exc}", f"the password does not meet the policy: {exc}") from None
     flash(_("已设置 %(name)s 的密码", name=user.username), "info")
     return redirect(url_for("assignment.pool")), 303
 
 
 @bp.route("/me/conflicts", methods=["GET", "POST"])
+@on_refusal(lambda: url_for("assignment.my_conflicts"))
 @role_required(Role.expert)
 def my_conflicts():
     """The expert declares organisations, people and works they must not rate (回避申报), or withdraws one."""
     db, me = get_session(), current_user()
     if request.method == "POST":
         withdraw, work_id = request.form.get("withdraw"), request.form.get("work_id", "").strip()
-        try:
-            if withdraw:
-                row = db.get(Conflict, record_id(withdraw) or -1)
-                if row is None or row.user_id != me.id:
-                    raise AssignmentRefused("该申报不存在", "no such declaration")
-                withdraw_conflict(session=db, conflict=row, actor=me.username)
-            elif work_id:
-                declare_work_conflict(session=db, expert=me, actor=me.username, reason=request.form.get("reason", ""),
-                                      work=db.get(Work, record_id(work_id) or -1))
-            else:
-                try:
-                    declare_conflict(session=db, expert=me, actor=me.username,
-                                     organisation=request.form.get("organisation", ""),
-                                     person=request.form.get("person", ""), reason=request.form.get("reason", ""))
-                except ValueError:
-                    raise AssignmentRefused("请填写一个单位或一个人员（二选一）",
-                                            "fill in one organisation or one person") from None
-        except AssignmentRefused as exc:
-            db.rollback()
-            flash(localized(exc), "error")
-        except ValueError:  # a recusal made while scoring cannot be withdrawn
-            db.rollback()
-            flash(_("评审时提出的回避不能撤回"), "error")
+        if withdraw:
+            row = db.get(Conflict, record_id(withdraw) or -1)
+            if row is None or row.user_id != me.id:
+                raise AssignmentRefused("该申报不存在", "no such declaration")
+            withdraw_conflict(session=db, conflict=row, actor=me.username)
+        elif work_id:
+            declare_work_conflict(session=db, expert=me, actor=me.username, reason=request.form.get("reason", ""),
+                                  work=db.get(Work, record_id(work_id) or -1))
         else:
-            db.commit()
-            flash(_("已保存回避申报"), "info")
+            declare_conflict(session=db, expert=me, actor=me.username, organisation=request.form.get("organisation", ""),
+                             person=request.form.get("person", ""), reason=request.form.get("reason", ""))
+        flash(_("已保存回避申报"), "info")
         return redirect(url_for("assignment.my_conflicts")), 303
     text = request.args.get("q", "").strip()
     declared = declared_conflicts(session=db, user=me)

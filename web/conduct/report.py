@@ -14,7 +14,7 @@ from scoring.rules.conduct import (ConductRule, ExpertConduct, RaterFit, load_co
 from scoring.rules.config import Rules, load_rules
 
 from ..core.models import Round, RoundKind
-from ..review import console
+from ..review import services
 from ..review import queries as review_queries
 from ..rounds.keys import round_deadlines
 from . import queries
@@ -53,7 +53,7 @@ def _round_rows(*, session: Session, round_: Round, rule: ConductRule, rules: Ru
     deadline = scoring_deadline(round_.key, forwarding_day(round_, rules), rule)
     fits, totals, consensus = {}, [], {}
     if any(r.status == "submitted" for r in records):
-        ranking = console.ranking_for(session=session, round_=round_, method=DEFAULT_METHOD, rules=rules)
+        ranking = services.ranking_for(session=session, round_=round_, method=DEFAULT_METHOD, rules=rules)
         fits = {r["expert_id"]: RaterFit(r["expert_id"], r["bias"], r["scale"], r["residual_sd"], r["n"])
                 for r in ranking.raters}
         totals = [(r["expert_id"], r["item_id"], r["total"]) for r in ranking.ratings]

@@ -42,9 +42,7 @@ def index():
 
 def _year(year: int) -> ConductReport:
     db = get_session()
-    report = year_report(session=db, year=year)
-    db.commit()  # the rankings cache the figures read may have been filled
-    return report
+    return year_report(session=db, year=year)  # the rankings cache it fills is committed with the page
 
 
 def _round(key: str) -> ConductReport:
@@ -52,9 +50,7 @@ def _round(key: str) -> ConductReport:
     round_ = get_round(session=db, key=key)
     if round_ is None:
         abort(404)
-    report = round_report(session=db, round_=round_)
-    db.commit()
-    return report
+    return round_report(session=db, round_=round_)
 
 
 def _xlsx(report: ConductReport) -> Response:

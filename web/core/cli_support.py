@@ -1,8 +1,11 @@
-"""What every database command shares: the app it runs in (``with_app``) and a session."""
+"""What every database command shares: the app it runs in (``with_app``), a session, and the
+unit of work (``unit_of_work``: committed when the block ends, rolled back on a refusal or error,
+the refusal's reason printed in Chinese and English with exit status 1)."""
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Iterator
 
 import click
 
@@ -45,3 +48,16 @@ def db_session() -> "Session":
     from sqlmodel import Session
 
     return Session(current_app.extensions["tuiyou.engine"], expire_on_commit=False)
+
+
+@contextmanager
+def unit_of_work(session: "Session") -> Iterator["Session"]:
+    """The command's writes as one unit (``web.core.db.unit_of_work``); a ``Refused`` ends the command."""
+    from .db import unit_of_work as unit
+    from .refused import Refused
+
+    try:
+        with unit(session):
+            yield session
+    except Refused as refused:
+        raise click.ClickException(str(refused)) from None

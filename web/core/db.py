@@ -1,13 +1,17 @@
 """Engine and per-request session.
 
 The engine lives in ``app.extensions["tuiyou.engine"]``; a session is opened on first use in
-a request, kept on ``g`` and closed at teardown. Handlers commit explicitly.
+a request, kept on ``g`` and closed at teardown. The request is one unit of work: what a view
+wrote is committed when it returns a response, and rolled back when it raises (a refusal, an
+HTTP error, a bug). Commands use the same rule through :func:`unit_of_work`.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
-from flask import Flask, current_app, g
+from flask import Flask, Response, current_app, g
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
@@ -53,6 +57,7 @@ def init_app(app: Flask) -> None:
     # every session on this engine seals the audit events it writes (web.core.audit.record_event)
     engine.tuiyou_audit_key = app.config.get("AUDIT_KEY")
     app.extensions["tuiyou.engine"] = engine
+    app.after_request(_commit_request)
     app.teardown_appcontext(_close_session)
 
 
@@ -71,3 +76,38 @@ def _close_session(_exc: BaseException | None = None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
         session.close()
+
+
+def finish(session: Session, *, ok: bool) -> None:
+    """End a unit of work: commit what it wrote when ``ok``, otherwise roll it all back."""
+    if ok:
+        session.commit()
+    else:
+        session.rollback()
+
+
+@contextmanager
+def unit_of_work(session: Session) -> Iterator[Session]:
+    """A command's unit of work: committed when the block ends, rolled back when it raises."""
+    try:
+        yield session
+    except BaseException:
+        finish(session, ok=False)
+        raise
+    finish(session, ok=True)
+
+
+def roll_back_request() -> None:
+    """The request was refused or failed: undo its writes now; nothing of it is committed later."""
+    g.tuiyou_rolled_back = True
+    session = g.get("db_session")
+    if session is not None:
+        finish(session, ok=False)
+
+
+def _commit_request(response: Response) -> Response:
+    """The view answered: commit its writes (a failed commit is the request's error, a 500)."""
+    session = g.get("db_session")
+    if session is not None and not g.get("tuiyou_rolled_back") and response.status_code < 500:
+        finish(session, ok=True)
+    return response

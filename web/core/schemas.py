@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated, Any, Callable, ClassVar, Iterable
 
-from flask import Response, request
+from flask import request
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, ValidationError
 from pydantic_core import PydanticCustomError, core_schema
 
 from ..core.inputs import MAX_SAFE_INTEGER
+from .refused import Refused
 
 NO_NUL = "^[^\\x00]*$"  # read alike by ECMA-262 (JSON Schema), Python and Rust
 NOT_BLANK = "^[^\\x00]*[^\\s\\x00][^\\x00]*$"  # and at least one character that is not a space
@@ -121,21 +122,6 @@ def shown(value: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-@dataclass(frozen=True)
-class Refusal:
-    """A request the API refuses: status, stable error code, a message naming what was wrong, extra fields."""
-
-    status: int
-    code: str
-    message: str
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def response(self) -> Response:
-        """The JSON answer ``{"error": code, "message": …, …extra}``."""
-        return Response(ApiError(error=self.code, message=self.message, **self.extra).model_dump_json(),
-                        status=self.status, mimetype="application/json")
-
-
 class _Declared(BaseModel):
     refused: ClassVar[tuple[int, str]] = (422, "bad_body")
     """Status and code of a refusal no entry of ``codes`` names."""
@@ -144,7 +130,7 @@ class _Declared(BaseModel):
     ``string_``: ``too_long``, ``missing``, …)."""
 
     @classmethod
-    def refusal(cls, error: dict[str, Any]) -> Refusal:
+    def refusal(cls, error: dict[str, Any]) -> Refused:
         """The refusal of the first thing wrong: the field's code, a message naming the field."""
         loc = error.get("loc") or ()
         name = str(loc[0]) if loc else ""
@@ -154,7 +140,7 @@ class _Declared(BaseModel):
         where = ".".join(shown(part) for part in loc) or "body"
         hint = cls.model_fields[name].description if name in cls.model_fields else None
         message = f"{where}: {error['msg']}" + (f"; expected: {hint}" if hint else "")
-        return Refusal(status, code, message)
+        return Refused(status, code, message)
 
     @classmethod
     def refusal_statuses(cls) -> set[int]:
@@ -162,7 +148,7 @@ class _Declared(BaseModel):
         return {cls.refused[0]} | {code[0] for code in cls.codes.values() if isinstance(code, tuple)}
 
     @classmethod
-    def check(cls, data: Any) -> BaseModel | Refusal:
+    def check(cls, data: Any) -> BaseModel | Refused:
         """``data`` as this model, or the refusal of its first fault."""
         try:
             return cls.model_validate(data)
@@ -204,18 +190,18 @@ class ApiError(BaseModel):
     message: str
 
 
-def read_body(model: type[Body], *, optional: bool = False) -> Body | Refusal:
+def read_body(model: type[Body], *, optional: bool = False) -> Body | Refused:
     """This request's JSON body as ``model`` (``{}`` when there is none and ``optional``), or the refusal."""
     if optional and not request.get_data(cache=True):
         data: Any = {}
     else:
         data = request.get_json(silent=True)  # web.core.inputs has refused JSON no part of the app can hold
         if not isinstance(data, dict):
-            return Refusal(*model.refused, model.expected())
+            return Refused(*model.refused, model.expected())
     return model.check(data)
 
 
-def read_query(model: type[Query]) -> Query | Refusal:
+def read_query(model: type[Query]) -> Query | Refused:
     """This request's query string as ``model``, or the refusal naming the parameter."""
     return model.check(request.args.to_dict())
 
@@ -226,8 +212,8 @@ def accepts(model: type[Body], *, optional: bool = False) -> Callable:
         @functools.wraps(view)
         def wrapped(*args, **kwargs):
             body = read_body(model, optional=optional)
-            if isinstance(body, Refusal):
-                return body.response()
+            if isinstance(body, Refused):
+                raise body
             return view(*args, body=body, **kwargs)
         wrapped.body_model = model  # for who asks what the view reads (the hostile-input test)
         return wrapped

@@ -20,7 +20,7 @@ from scoring.rules.documents import load_document_rule
 from ..core.models import DisseminationCase, Round, RoundKind, Work
 from ..core.spreadsheet import csv_row, xlsx_append
 from ..core.timefmt import day
-from ..review.queries import result_versions
+from ..signing.queries import result_versions
 from .build import Rendered, issuer_of
 from .fonts import find_cjk_font
 from .official import OfficialPdf

@@ -14,9 +14,11 @@ from scoring.rules.documents import DocumentRule, load_document_rule
 
 from ..core.audit import read_head
 from ..core.models import Round
-from ..panel.queries import flag_rows, panel_members
-from ..panel.queries import signatures as panel_signatures
-from ..review import console, queries
+from ..rating.flags import flag_rows
+from ..review import queries, services
+from ..signing import queries as signing
+from ..signing.queries import panel_members
+from ..signing.queries import signatures as panel_signatures
 from .document import AnnexItem, ExportDocument, Member, from_snapshot, from_view
 from .pdf import to_pdf
 from .tabular import to_csv, to_xlsx
@@ -55,7 +57,7 @@ def _members_signed(session: Session, round_: Round, chosen) -> list[Member]:
 
 
 def _categories_used(session: Session, round_: Round, method: str) -> list[dict]:
-    return console.ranking_for(session=session, round_=round_, method=method).categories
+    return services.ranking_for(session=session, round_=round_, method=method).categories
 
 
 def export_document(*, session: Session, round_: Round, scope: str = "shortlist",
@@ -68,13 +70,13 @@ def export_document(*, session: Session, round_: Round, scope: str = "shortlist"
         raise ValueError(f"unknown scope {scope!r} (shortlist or rankings)")
     rule = load_document_rule()
     title = round_title(round_, scope)
-    versions = queries.result_versions(session=session, round_=round_)
+    versions = signing.result_versions(session=session, round_=round_)
     chosen = None
     if version is not None:
         chosen = next((v for v in versions if v.version == version), None)
         if chosen is None:
             return None
-    elif queries.round_is_locked(round_) and versions:
+    elif signing.round_is_locked(round_) and versions:
         chosen = versions[-1]
     if chosen is not None:
         latest = chosen.version == versions[-1].version
@@ -84,8 +86,8 @@ def export_document(*, session: Session, round_: Round, scope: str = "shortlist"
                              scope=scope, audit_head=chosen.audit_anchor,
                              categories_used=_categories_used(session, round_, chosen.method) if latest else [],
                              annex=_annex(session, round_) if latest else [], rule=rule)
-    view = console.shortlist_view(session=session, round_=round_)
-    ranking = console.ranking_for(session=session, round_=round_, method=view.method)
+    view = services.shortlist_view(session=session, round_=round_)
+    ranking = services.ranking_for(session=session, round_=round_, method=view.method)
     head = read_head(session)
     members = [Member("", "chair")] + [Member(u.display_name or u.username, "member")
                                        for u in panel_members(session=session, round_=round_)]

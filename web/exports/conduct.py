@@ -4,7 +4,7 @@ Chinese labels for every state, times in the configured zone, widths fitted, hea
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
@@ -13,8 +13,20 @@ from ..core.spreadsheet import xlsx_append
 from ..core.timefmt import moment
 from .labels import DIRECTIONS, STATE_LABELS
 
-if TYPE_CHECKING:  # the report is built by the conduct feature; this module only writes it
-    from ..conduct.report import ConductReport
+
+
+class ConductReport(Protocol):
+    """What this writer reads of the conduct feature's report (web/conduct/report.py builds it;
+    exports does not import conduct, so the two features form no cycle)."""
+    label: str
+    scope: str
+    method: str
+    rule: Any
+    rows: list
+    names: dict
+    flag_titles: dict
+    rounds: list
+    deadlines: dict
 
 MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 COLUMNS = ("专家", "轮次数", "分配", "已提交", "按时提交", "逾期提交", "无截止日期", "回避", "评分用时（分钟）",
@@ -42,7 +54,7 @@ def _fit(sheet, first_row: int = 1, cap: float = 40) -> None:
         sheet.column_dimensions[get_column_letter(i + 1)].width = min(cap, max(6, width + 2))
 
 
-def to_xlsx(report: "ConductReport") -> bytes:
+def to_xlsx(report: ConductReport) -> bytes:
     """The workbook's bytes."""
     book = Workbook()
     sheet = book.active

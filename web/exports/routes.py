@@ -35,7 +35,6 @@ def download(key: str, fmt: str):
         rendered = render(doc, fmt)
     except FontMissing as exc:
         return render_template("message.html", message=str(exc)), 503
-    db.commit()
     return Response(rendered.body, mimetype=rendered.mimetype, headers={"Content-Disposition": rendered.disposition})
 
 
@@ -50,7 +49,7 @@ def announcement_download(key: str, fmt: str):
     doc = announcement(session=db, round_=round_)
     if doc is None:
         flash(_("本轮尚未签署，暂无可公示的名单。"), "error")
-        return redirect(url_for("panel.signing", key=key)), 303
+        return redirect(url_for("signing.signatures", key=key)), 303
     try:
         rendered = render_announcement(doc, fmt)
     except FontMissing as exc:

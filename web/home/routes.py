@@ -8,7 +8,8 @@ from scoring.rules.config import load_rules
 from ..core.access import current_user, login_required
 from ..core.db import get_session
 from ..core.models import AssignmentStatus, Role
-from ..panel.queries import open_flags_of_expert, rounds_to_sign
+from ..rating.flags import open_flags_of_expert
+from ..signing.queries import rounds_to_sign
 from ..rating.queries import expert_assignments, progress
 from ..rounds.keys import round_deadlines
 from ..rounds.queries import list_rounds, work_counts

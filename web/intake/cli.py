@@ -13,11 +13,11 @@ import click
 
 from scoring.rules.columns import CASE_COLUMNS, WORK_COLUMNS
 
-from ..core.cli_support import db_session, with_app
+from ..core.cli_support import db_session, unit_of_work, with_app
 from ..rounds.queries import get_round
 from .batches import ImportReport
 from ..exports.import_files import template_xlsx, write_rejected
-from .files import CASE_EXAMPLE, WORK_EXAMPLE, IntakeError, rejected_path
+from .files import CASE_EXAMPLE, WORK_EXAMPLE, rejected_path
 from .operations import import_cases, import_works, recommend
 
 def print_report(report: ImportReport) -> None:
@@ -37,12 +37,9 @@ def _run_import(function, path: str, round_key: str, accept_valid: bool, late_re
         data = source.read_bytes()
     except OSError as exc:
         raise click.ClickException(f"无法读取文件 / cannot read {path}: {exc.strerror}") from None
-    with db_session() as session:
-        try:
-            report = function(session, round_key=round_key, data=data, filename=source.name,
-                              accept_valid=accept_valid, late_reason=late_reason, actor="cli")
-        except IntakeError as exc:
-            raise click.ClickException(f"{exc.zh} / {exc.en}") from None
+    with db_session() as session, unit_of_work(session):  # the import commits its batch itself
+        report = function(session, round_key=round_key, data=data, filename=source.name,
+                          accept_valid=accept_valid, late_reason=late_reason, actor="cli")
     zh_noun, en_noun = noun
     if report.already_imported:
         click.echo(f"该文件已导入过该轮次（批次 {report.batch_id}，{report.imported} {zh_noun}），未重复导入 / "
@@ -109,7 +106,7 @@ def import_template_command(path, cases):
 @with_app
 def round_recommend_command(key, work_ids, reason):
     """Record the entries provincial round KEY forwards (work ids; replaces an earlier choice)."""
-    with db_session() as session:
+    with db_session() as session, unit_of_work(session):
         round_ = get_round(session=session, key=key.strip())
         if round_ is None:
             raise click.ClickException(f"轮次 {key} 不存在 / round {key} does not exist")
@@ -118,5 +115,4 @@ def round_recommend_command(key, work_ids, reason):
                                  actor="cli")
         except ValueError as exc:
             raise click.ClickException(str(exc)) from None
-        session.commit()
     click.echo(f"{decision.zh} / {decision.en}")

@@ -12,7 +12,8 @@ from pathlib import Path
 from flask import current_app, has_app_context
 
 from .sandbox import LimitExceeded, WorkerLimits, run_limited
-from .sheets import TOO_LARGE_EN, TOO_LARGE_ZH, Limits, Refused, Table, parse_table
+from ..core.refused import Refused
+from .sheets import TOO_LARGE_EN, TOO_LARGE_ZH, FileRefused, Limits, Table, parse_table
 
 __all__ = ["IntakeError", "Limits", "Table", "read_table", "rejected_path", "WORK_EXAMPLE", "CASE_EXAMPLE"]
 
@@ -24,12 +25,11 @@ CASE_EXAMPLE = ("非遗春节主题传播活动", "中央广播电视总台", "2
                 "围绕首个非遗春节开展的……", "抖音、微博、央视频", "累计播放 3.2 亿次", "https://example.org/cases/1")
 
 
-class IntakeError(ValueError):
-    """The import cannot go ahead at all (file, round, state or deadline); ``zh`` and ``en`` say why."""
+class IntakeError(Refused):
+    """The import cannot go ahead at all (file, round, state or deadline): 422, ``zh`` and ``en`` say why."""
 
     def __init__(self, zh: str, en: str):
-        self.zh, self.en = zh, en
-        super().__init__(f"{zh} / {en}")
+        super().__init__(422, "import_refused", zh, en)
 
 
 def read_table(data: bytes, filename: str, *, limits: Limits | None = None,
@@ -40,7 +40,7 @@ def read_table(data: bytes, filename: str, *, limits: Limits | None = None,
         worker = WorkerLimits.from_settings(current_app.config if has_app_context() else None)
     try:
         return run_limited(parse_table, data, filename, limits or Limits(), limits=worker)
-    except Refused as exc:
+    except FileRefused as exc:
         raise IntakeError(exc.zh, exc.en) from None
     except LimitExceeded as exc:
         raise IntakeError(f"{TOO_LARGE_ZH}：{exc.zh}", f"{TOO_LARGE_EN}: {exc.en}") from None

@@ -23,6 +23,7 @@ from scoring.rules.fields import normalize_license, normalize_title
 from scoring.rules.quota import QuotaDecision, check_recommendation
 
 from ..core.audit import record_event
+from ..core.refused import Refused
 from ..core.models import DisseminationCase, Round, RoundKind, RoundState, Stage, Work
 from ..rounds.keys import round_deadlines
 from .batches import LATE_REASON_FLAG, ImportReport, prepare, today, write_batch
@@ -131,12 +132,12 @@ def import_cases(session: Session, *, round_key: str, data: bytes, filename: str
     return report
 
 
-class QuotaError(ValueError):
-    """A recommendation over the provincial cap without a written reason."""
+class QuotaError(Refused):
+    """A recommendation over the provincial cap without a written reason (422); ``decision`` says by how much."""
 
     def __init__(self, decision: QuotaDecision):
+        super().__init__(422, "over_quota", decision.zh, decision.en)
         self.decision = decision
-        super().__init__(f"{decision.zh} / {decision.en}")
 
 
 def recommend(*, session: Session, round_: Round, work_ids: list[int], reason: str | None = None,

@@ -18,13 +18,14 @@ from scoring.rules.quota import max_recommendable
 from ..core.access import current_user, role_required
 from ..core.db import get_session
 from ..core.inputs import record_id
+from ..core.errors import Refused, on_refusal
 from ..core.i18n import localized
 from ..core.models import Role, RoundKind, RoundState, Stage
 from ..rounds.queries import get_round, list_rounds
 from .batches import LATE_REASON_FIELD
 from ..exports.import_files import template_xlsx
-from .files import CASE_EXAMPLE, WORK_EXAMPLE, IntakeError
-from .operations import QuotaError, import_cases, import_works, recommend
+from .files import CASE_EXAMPLE, WORK_EXAMPLE
+from .operations import import_cases, import_works, recommend
 from .queries import FLAGS, latest_batches, round_works, search_works, work_units
 
 bp = Blueprint("intake", __name__, url_prefix="/admin", template_folder="templates")
@@ -46,6 +47,8 @@ def imports():
 
 
 @bp.post("/imports")
+@on_refusal(page=lambda refused: _imports_page(refused.status, error=refused.message,
+                                               selected=request.form.get("round", "")))
 @role_required(Role.admin)
 def upload():
     """Check and import the uploaded file; show every problem as a table of row, column, reason."""
@@ -56,14 +59,10 @@ def upload():
         return _imports_page(400, error=_("请选择要上传的 CSV 或 XLSX 文件"), selected=round_key)
     round_ = get_round(session=db, key=round_key)
     importer = import_cases if round_ is not None and round_.kind == RoundKind.dissemination else import_works
-    try:
-        report = importer(db, round_key=round_key, data=upload_file.read(), filename=upload_file.filename,
-                          accept_valid=request.form.get("accept_valid") == "1",
-                          late_reason=request.form.get("late_reason") or None,
-                          actor=current_user().username, late_reason_where=LATE_REASON_FIELD)
-    except IntakeError as exc:
-        db.rollback()
-        return _imports_page(422, error=localized(exc), selected=round_key)
+    report = importer(db, round_key=round_key, data=upload_file.read(), filename=upload_file.filename,
+                      accept_valid=request.form.get("accept_valid") == "1",
+                      late_reason=request.form.get("late_reason") or None,
+                      actor=current_user().username, late_reason_where=LATE_REASON_FIELD)
     status = 200 if report.complete else 422
     return _imports_page(status, report=report, selected=round_key)
 
@@ -132,7 +131,16 @@ def recommend_form(key: str):
     return _recommend_page(round_)
 
 
+def _refused_recommendation(refused, key: str):
+    """The recommendation page again, the ticks kept, the reason on it."""
+    round_ = get_round(session=get_session(), key=key)
+    chosen = {int(value) for value in request.form.getlist("work") if record_id(value) is not None}
+    return _recommend_page(round_, chosen=chosen, reason=request.form.get("reason", "").strip(),
+                           error=refused.message, status=refused.status)
+
+
 @bp.post("/rounds/<key>/recommend")
+@on_refusal(page=_refused_recommendation)
 @role_required(Role.admin)
 def recommend_save(key: str):
     """Record the ticked entries as the round's recommendation (replacing the earlier one)."""
@@ -150,13 +158,10 @@ def recommend_save(key: str):
     try:
         decision = recommend(session=db, round_=round_, work_ids=sorted(chosen), reason=reason or None,
                              actor=current_user().username)
-    except QuotaError as exc:
-        db.rollback()
-        return _recommend_page(round_, chosen=chosen, reason=reason, error=localized(exc.decision), status=422)
-    except ValueError as exc:
-        db.rollback()
-        return _recommend_page(round_, chosen=chosen, reason=reason, status=422,
-                               error=_("无法保存推荐：%(reason)s", reason=str(exc)))
-    db.commit()
+    except Refused:  # over the quota without a reason (QuotaError)
+        raise
+    except ValueError as exc:  # an entry not of this round
+        raise Refused(422, "bad_recommendation", _("无法保存推荐：%(reason)s", reason=str(exc)),
+                      f"cannot save the recommendation: {exc}") from None
     flash(localized(decision), "info")
     return redirect(url_for("intake.recommend_form", key=key)), 303

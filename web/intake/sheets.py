@@ -1,7 +1,7 @@
 """Untrusted import files (CSV, XLSX) to rows, under caps the file cannot talk its way past.
 
 This module runs inside the parse worker (``web.intake.sandbox``): it imports no Flask and no
-database code. Every refusal is a :class:`Refused` with a Chinese and an English reason.
+database code. Every refusal is a :class:`FileRefused` (a ``web.core.refused.Refused``, 422) with a Chinese and an English reason.
 
 CSV is decoded and read row by row; reading stops at the row cap and at the column cap.
 
@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 from xml.parsers import expat
 
+from ..core.refused import Refused
+
 TOO_LARGE_ZH, TOO_LARGE_EN = "文件过大或已损坏", "the file is too large or damaged"
 
 
@@ -53,20 +55,16 @@ class Limits:
         return self.max_rows + 100
 
 
-class Refused(Exception):
-    """The file cannot be read within the limits or at all; ``zh`` and ``en`` say why."""
+class FileRefused(Refused):
+    """The file cannot be read within the limits or at all (422); ``zh`` and ``en`` say why."""
 
     def __init__(self, zh: str, en: str):
-        self.zh, self.en = zh, en
-        super().__init__(f"{zh} / {en}")
-
-    def __reduce__(self):  # crosses the process boundary intact
-        return (Refused, (self.zh, self.en))
+        super().__init__(422, "unreadable_file", zh, en)
 
 
-def too_large(zh: str, en: str) -> Refused:
+def too_large(zh: str, en: str) -> FileRefused:
     """A refusal that starts with “文件过大或已损坏” and says which cap was crossed."""
-    return Refused(f"{TOO_LARGE_ZH}：{zh}", f"{TOO_LARGE_EN}: {en}")
+    return FileRefused(f"{TOO_LARGE_ZH}：{zh}", f"{TOO_LARGE_EN}: {en}")
 
 
 @dataclass(frozen=True)
@@ -81,11 +79,11 @@ class Table:
 def parse_table(data: bytes, filename: str, limits: Limits = Limits()) -> Table:
     """The table in ``data``: XLSX by content, otherwise CSV (UTF-8 with or without BOM, or GBK)."""
     if not data or not data.strip(b"\xef\xbb\xbf \t\r\n"):
-        raise Refused("文件为空", "the file is empty")
+        raise FileRefused("文件为空", "the file is empty")
     if data[:4] == b"PK\x03\x04" or filename.lower().endswith((".xlsx", ".xlsm")):
         return _table(_xlsx_rows(data, limits), limits)
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        raise Refused("不支持旧版 Excel（.xls）文件，请另存为 .xlsx 或 CSV",
+        raise FileRefused("不支持旧版 Excel（.xls）文件，请另存为 .xlsx 或 CSV",
                       "old Excel (.xls) files are not supported; save as .xlsx or CSV")
     return _table(_csv_rows(data, limits), limits)
 
@@ -94,7 +92,7 @@ def parse_table(data: bytes, filename: str, limits: Limits = Limits()) -> Table:
 
 def _decode(data: bytes) -> str:
     if b"\x00" in data:
-        raise Refused("文件不是表格（含二进制内容），请上传 CSV 或 XLSX 文件",
+        raise FileRefused("文件不是表格（含二进制内容），请上传 CSV 或 XLSX 文件",
                       "the file is not a table (it has binary content); upload CSV or XLSX")
     for encoding in ("utf-8-sig", "gb18030"):  # GB18030 is a superset of GBK
         try:
@@ -104,7 +102,7 @@ def _decode(data: bytes) -> str:
         if any(ord(ch) < 32 and ch not in "\t\r\n" for ch in text[:10_000]):
             break
         return text
-    raise Refused("无法识别文件编码，请将 CSV 保存为 UTF-8 或 GBK 编码",
+    raise FileRefused("无法识别文件编码，请将 CSV 保存为 UTF-8 或 GBK 编码",
                   "unknown text encoding; save the CSV as UTF-8 or GBK")
 
 
@@ -124,7 +122,7 @@ def _csv_rows(data: bytes, limits: Limits) -> list[list[Any]]:
                                 f"row {len(rows) + 1} has {len(row):,} columns (at most {limits.max_columns})")
             rows.append(row)
     except csv.Error as exc:
-        raise Refused(f"CSV 格式有误：{exc}（请检查引号是否配对）",
+        raise FileRefused(f"CSV 格式有误：{exc}（请检查引号是否配对）",
                       f"malformed CSV: {exc} (check that quotes are paired)") from None
     return rows
 
@@ -277,7 +275,7 @@ def check_xlsx(data: bytes, limits: Limits = Limits()) -> None:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError, OSError):
-        raise Refused("文件不是有效的 XLSX 表格", "the file is not a valid XLSX workbook") from None
+        raise FileRefused("文件不是有效的 XLSX 表格", "the file is not a valid XLSX workbook") from None
     with archive:
         members = archive.infolist()
         if len(members) > limits.max_members:
@@ -314,20 +312,20 @@ def _xlsx_rows(data: bytes, limits: Limits) -> list[list[Any]]:
         check_xlsx(data, limits)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, RuntimeError,
             expat.ExpatError) as exc:  # a damaged part: bad CRC, unknown compression, broken XML
-        raise Refused("文件不是有效的 XLSX 表格（无法解压或 XML 有误）",
+        raise FileRefused("文件不是有效的 XLSX 表格（无法解压或 XML 有误）",
                       f"the file is not a valid XLSX workbook ({type(exc).__name__})") from None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
             if not workbook.sheet_names:
-                raise Refused("XLSX 文件中没有工作表", "the XLSX workbook has no worksheet")
+                raise FileRefused("XLSX 文件中没有工作表", "the XLSX workbook has no worksheet")
             # skip_empty_area=False keeps row 1 as row 1, so row numbers match the spreadsheet.
             rows = workbook.get_sheet_by_index(0).to_python(skip_empty_area=False)
-    except Refused:
+    except FileRefused:
         raise
     except Exception as exc:  # noqa: BLE001 — any failure of an untrusted workbook is a bad file
-        raise Refused("文件不是有效的 XLSX 表格（无法读取工作表）",
+        raise FileRefused("文件不是有效的 XLSX 表格（无法读取工作表）",
                       f"the file is not a valid XLSX workbook ({type(exc).__name__})") from None
     _text_within(rows, limits)
     return rows  # lists already: no copy (a 200,000-row file is millions of cells)
@@ -344,11 +342,11 @@ def _table(rows: Iterable[list[Any]], limits: Limits) -> Table:
     while numbered and _blank(numbered[0][1]):
         numbered.pop(0)
     if not numbered:
-        raise Refused("文件为空（没有表头）", "the file is empty (no header row)")
+        raise FileRefused("文件为空（没有表头）", "the file is empty (no header row)")
     header_row, headers = numbered[0]
     body = [(number, values) for number, values in numbered[1:] if not _blank(values)]
     if not body:
-        raise Refused("文件只有表头，没有数据行", "the file has a header row but no entries")
+        raise FileRefused("文件只有表头，没有数据行", "the file has a header row but no entries")
     if len(body) > limits.max_rows:
         raise too_large(f"数据行过多（超过 {limits.max_rows:,} 行）", f"too many rows (more than {limits.max_rows:,})")
     return Table(header_row, headers, body)

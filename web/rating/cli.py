@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 
 from ..accounts.queries import get_user_by_name
-from ..core.cli_support import db_session, with_app
+from ..core.cli_support import db_session, unit_of_work, with_app
 from ..core.models import Role
-from .operations import RatingRefused, allow_reopen
+from .operations import allow_reopen
 from .queries import assignment_in_round, expert_assignments, progress
 
 
@@ -29,11 +29,8 @@ def allow_reopen_command(assignment_id, chair_name):
         found = assignment_in_round(session=session, assignment_id=assignment_id)
         if found is None:
             raise click.ClickException(f"no assignment {assignment_id}")
-        try:
+        with unit_of_work(session):
             allow_reopen(session=session, chair=chair, assignment=found[0], round_=found[1])
-        except RatingRefused as refused:
-            raise click.ClickException(refused.message) from None
-        session.commit()
         click.echo(f"assignment {assignment_id} may be reopened once by its expert")
 
 

@@ -1,13 +1,12 @@
 """Writes of the expert's side: save scores (versioned, idempotent), submit, recuse, reopen.
 
 Every function changes the models and leaves the commit to the caller. A refused action raises
-``RatingRefused`` with the HTTP status it maps to (409 stale version, 422 invalid input, 423
-locked) and a message that never names the submitter, unit, province or copyright holder.
+``Refused`` (web.core.errors) with the HTTP status it maps to (409 stale version, 422 invalid input, 423
+locked) and a message, in Chinese and English, that never names the submitter, unit, province or copyright holder.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import bindparam, insert, update
 from sqlalchemy import select as core_select
@@ -15,8 +14,10 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
 from scoring.rules.config import CriteriaSet
+from scoring.rules.states import STATE_LABELS
 
 from ..core.audit import record_event
+from ..core.errors import Refused
 from ..core.models import (Assignment, AssignmentStatus, Comment, Conflict, HighlightTag, Rating, Round,
                       RoundState, ScoreSave, User, utcnow)
 from .queries import assignment_scores, current_comment
@@ -24,14 +25,6 @@ from .queries import assignment_scores, current_comment
 MAX_COMMENT = 4000
 MAX_REASON = 1000
 MAX_KEY = 100
-
-
-class RatingRefused(Exception):
-    """An action the rules refuse: ``status`` is the HTTP status, ``code`` a stable error code."""
-
-    def __init__(self, status: int, code: str, message: str, **extra: Any):
-        super().__init__(message)
-        self.status, self.code, self.message, self.extra = status, code, message, extra
 
 
 @dataclass(frozen=True)
@@ -46,14 +39,18 @@ class ScoreChange:
     clear_confidence: bool = False
 
 
+def _state_zh(round_: Round) -> str:
+    return STATE_LABELS[round_.state.value][0]
+
+
 def _check_open(round_: Round, assignment: Assignment) -> None:
     if round_.state != RoundState.scoring:
-        raise RatingRefused(423, "round_closed",
-                            f"Round {round_.key} is {round_.state.value}, not scoring: scores are locked.")
+        raise Refused(423, "round_closed", f"轮次 {round_.key} 当前为“{_state_zh(round_)}”，不在评分阶段：评分已锁定。",
+                      f"Round {round_.key} is {round_.state.value}, not scoring: scores are locked.")
     if assignment.status == AssignmentStatus.submitted:
-        raise RatingRefused(423, "submitted", "This form was submitted and is read-only.")
+        raise Refused(423, "submitted", "此评分表已提交，只能查看。", "This form was submitted and is read-only.")
     if assignment.status == AssignmentStatus.recused:
-        raise RatingRefused(423, "recused", "You recused yourself from this work.")
+        raise Refused(423, "recused", "您已回避此作品。", "You recused yourself from this work.")
 
 
 def _on_grid(value: float, low: float, step: float) -> bool:
@@ -67,24 +64,28 @@ def validate_change(change: ScoreChange, criteria: CriteriaSet) -> None:
     for key, value in change.scores.items():
         criterion = known.get(key)
         if criterion is None:
-            raise RatingRefused(422, "unknown_criterion", f"Unknown criterion {key!r}; expected one of "
-                                f"{', '.join(known)}.", criterion=key)
+            raise Refused(422, "unknown_criterion", f"未知的评分项 {key!r}；可用：{'、'.join(known)}。",
+                          f"Unknown criterion {key!r}; expected one of {', '.join(known)}.", criterion=key)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-            raise RatingRefused(422, "invalid_score", f"{key}: {value!r} is not a number.", criterion=key)
+            raise Refused(422, "invalid_score", f"{key}：{value!r} 不是数字。", f"{key}: {value!r} is not a number.",
+                          criterion=key)
         if not criterion.min <= value <= criterion.max or not _on_grid(value, criterion.min, criterion.step):
-            raise RatingRefused(422, "invalid_score",
-                                f"{key}: {value} is not allowed; use {criterion.min:g} to {criterion.max:g} "
-                                f"in steps of {criterion.step:g}.", criterion=key,
+            raise Refused(422, "invalid_score",
+                          f"{key}：不允许 {value}；请在 {criterion.min:g} 至 {criterion.max:g} 之间、"
+                          f"按 {criterion.step:g} 的步长打分。",
+                          f"{key}: {value} is not allowed; use {criterion.min:g} to {criterion.max:g} "
+                          f"in steps of {criterion.step:g}.", criterion=key,
                                 min=criterion.min, max=criterion.max, step=criterion.step)
     if change.comment is not None and len(change.comment) > MAX_COMMENT:
-        raise RatingRefused(422, "comment_too_long", f"comment: at most {MAX_COMMENT} characters.")
+        raise Refused(422, "comment_too_long", f"评语最多 {MAX_COMMENT} 个字符。",
+                      f"comment: at most {MAX_COMMENT} characters.")
     if change.confidence is not None and not 0 <= change.confidence <= 1:
-        raise RatingRefused(422, "invalid_confidence", "confidence: a number from 0 to 1.")
+        raise Refused(422, "invalid_confidence", "把握程度须为 0 至 1 之间的数。", "confidence: a number from 0 to 1.")
     tags = {h.key for h in criteria.highlights}
     for tag in change.highlights or ():
         if tag not in tags:
-            raise RatingRefused(422, "unknown_highlight", f"Unknown highlight {tag!r}; expected one of "
-                                f"{', '.join(sorted(tags))}.", highlight=tag)
+            raise Refused(422, "unknown_highlight", f"未知的亮点标签 {tag!r}；可用：{'、'.join(sorted(tags))}。",
+                          f"Unknown highlight {tag!r}; expected one of {', '.join(sorted(tags))}.", highlight=tag)
 
 
 # The save's hot path runs prebuilt SQLAlchemy Core statements on the session's connection: no
@@ -112,8 +113,8 @@ def _earlier_save(session: Session, user: User, key: str, assignment: Assignment
     if earlier is None:
         return None
     if earlier.assignment_id != assignment.id:
-        raise RatingRefused(422, "idempotency_key_reused",
-                            "This Idempotency-Key was already used for another assignment.")
+        raise Refused(422, "idempotency_key_reused", "此 Idempotency-Key 已用于另一项评审任务。",
+                      "This Idempotency-Key was already used for another assignment.")
     return earlier.version
 
 
@@ -127,7 +128,8 @@ def save_scores(*, session: Session, expert: User, assignment: Assignment, round
     """
     if idempotency_key is not None:
         if not 0 < len(idempotency_key) <= MAX_KEY:
-            raise RatingRefused(422, "invalid_idempotency_key", f"Idempotency-Key: 1 to {MAX_KEY} characters.")
+            raise Refused(422, "invalid_idempotency_key", f"Idempotency-Key 须为 1 至 {MAX_KEY} 个字符。",
+                          f"Idempotency-Key: 1 to {MAX_KEY} characters.")
         earlier = _earlier_save(session, expert, idempotency_key, assignment)
         if earlier is not None:
             return earlier
@@ -172,12 +174,13 @@ def save_scores(*, session: Session, expert: User, assignment: Assignment, round
     return new_version
 
 
-def _stale(session: Session, assignment: Assignment) -> RatingRefused:
-    return RatingRefused(409, "stale_version",
-                         f"This form was saved elsewhere (now version {assignment.version}); "
-                         "choose which values to keep.", version=assignment.version,
-                         scores=assignment_scores(session=session, assignment=assignment),
-                         comment=current_comment(session=session, assignment=assignment))
+def _stale(session: Session, assignment: Assignment) -> Refused:
+    return Refused(409, "stale_version",
+                   f"此评分表已在别处保存（现为第 {assignment.version} 版），请选择保留哪些数值。",
+                   f"This form was saved elsewhere (now version {assignment.version}); "
+                   "choose which values to keep.", version=assignment.version,
+                   scores=assignment_scores(session=session, assignment=assignment),
+                   comment=current_comment(session=session, assignment=assignment))
 
 
 def _set_highlights(session: Session, assignment: Assignment, tags: tuple[str, ...]) -> None:
@@ -196,8 +199,8 @@ def submit(*, session: Session, expert: User, assignment: Assignment, round_: Ro
     scores = assignment_scores(session=session, assignment=assignment)
     missing = [c.key for c in criteria.criteria if c.key not in scores]
     if missing:
-        raise RatingRefused(422, "incomplete", f"Score every criterion before submitting; missing: "
-                            f"{', '.join(missing)}.", missing=missing)
+        raise Refused(422, "incomplete", f"请先为每个评分项打分再提交；尚缺：{'、'.join(missing)}。",
+                      f"Score every criterion before submitting; missing: {', '.join(missing)}.", missing=missing)
     assignment.status = AssignmentStatus.submitted
     assignment.submitted_at = assignment.updated_at = utcnow()
     assignment.reopen_allowed = False
@@ -214,15 +217,18 @@ def recuse(*, session: Session, expert: User, assignment: Assignment, round_: Ro
     """
     reason = (reason or "").strip()
     if not reason:
-        raise RatingRefused(422, "reason_required", "Give a reason for recusing (e.g. the relationship).")
+        raise Refused(422, "reason_required", "请填写回避理由（例如与申报主体的关系）。",
+                      "Give a reason for recusing (e.g. the relationship).")
     if len(reason) > MAX_REASON:
-        raise RatingRefused(422, "reason_too_long", f"reason: at most {MAX_REASON} characters.")
+        raise Refused(422, "reason_too_long", f"回避理由最多 {MAX_REASON} 个字符。",
+                      f"reason: at most {MAX_REASON} characters.")
     if round_.state not in (RoundState.intake, RoundState.scoring):
-        raise RatingRefused(423, "round_closed", f"Round {round_.key} is {round_.state.value}: "
-                            "recusal is only possible before review.")
+        raise Refused(423, "round_closed", f"轮次 {round_.key} 当前为“{_state_zh(round_)}”：只能在复核前申请回避。",
+                      f"Round {round_.key} is {round_.state.value}: recusal is only possible before review.")
     if assignment.status in (AssignmentStatus.submitted, AssignmentStatus.recused):
-        raise RatingRefused(423, assignment.status.value,
-                            f"This assignment is already {assignment.status.value}.")
+        raise Refused(423, assignment.status.value,
+                      "此评审任务已提交，不能回避。" if assignment.status == AssignmentStatus.submitted
+                      else "您已回避此作品。", f"This assignment is already {assignment.status.value}.")
     assignment.status = AssignmentStatus.recused
     assignment.recuse_reason = reason
     assignment.updated_at = utcnow()
@@ -242,9 +248,10 @@ def recuse(*, session: Session, expert: User, assignment: Assignment, round_: Ro
 def allow_reopen(*, session: Session, chair: User, assignment: Assignment, round_: Round) -> None:
     """The chair lets the expert reopen one submitted form (only while the round is scoring)."""
     if round_.state != RoundState.scoring:
-        raise RatingRefused(423, "round_closed", f"Round {round_.key} is {round_.state.value}, not scoring.")
+        raise Refused(423, "round_closed", f"轮次 {round_.key} 不在评分阶段，不能允许重新打开。",
+                      f"Round {round_.key} is {round_.state.value}, not scoring.")
     if assignment.status != AssignmentStatus.submitted:
-        raise RatingRefused(409, "not_submitted", "Only a submitted form can be reopened.")
+        raise Refused(409, "not_submitted", "只有已提交的评分表可以允许重新打开。", "Only a submitted form can be reopened.")
     assignment.reopen_allowed = True
     session.add(assignment)
     record_event(session, "assignment.reopen_allowed", actor=chair.username, round_id=round_.id,
@@ -254,9 +261,11 @@ def allow_reopen(*, session: Session, chair: User, assignment: Assignment, round
 def reopen(*, session: Session, expert: User, assignment: Assignment, round_: Round) -> None:
     """The expert reopens a submitted form the chair allowed; it becomes editable again."""
     if round_.state != RoundState.scoring:
-        raise RatingRefused(423, "round_closed", f"Round {round_.key} is {round_.state.value}, not scoring.")
+        raise Refused(423, "round_closed", f"轮次 {round_.key} 当前为“{_state_zh(round_)}”，不在评分阶段。",
+                      f"Round {round_.key} is {round_.state.value}, not scoring.")
     if assignment.status != AssignmentStatus.submitted or not assignment.reopen_allowed:
-        raise RatingRefused(423, "reopen_not_allowed", "The chair has not allowed reopening this form.")
+        raise Refused(423, "reopen_not_allowed", "组长尚未允许重新打开此评分表。",
+                      "The chair has not allowed reopening this form.")
     assignment.status = AssignmentStatus.in_progress
     assignment.reopen_allowed = False
     assignment.submitted_at = None

@@ -5,15 +5,17 @@ import functools
 import json
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, jsonify, render_template, request
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, generate_csrf
 
 from ..core.access import current_user, role_required
 from ..core.db import get_session
+from ..core.errors import on_refusal
 from ..core.models import AssignmentStatus, Role, RoundState
-from ..panel.queries import open_flags_of_expert
 from ..core.schemas import accepts
-from . import actions
+from . import flags, services
+from .flags import open_flags_of_expert
 from .queries import (assignment_for_expert, assignment_scores, current_comment, highlights,
                       own_scale)
 from .schemas import Recusal, ScoreSave
@@ -50,7 +52,7 @@ def form(assignment_id: int):
     row = assignment_for_expert(session=db, expert=user, assignment_id=assignment_id)
     if row is None:
         abort(404)
-    criteria = actions.criteria_for(row)
+    criteria = services.criteria_for(row)
     scores = assignment_scores(session=db, assignment=row.assignment)
     status = row.assignment.status
     editable = status in (AssignmentStatus.pending, AssignmentStatus.in_progress) \
@@ -73,7 +75,7 @@ def form(assignment_id: int):
 @accepts(ScoreSave)
 def save(assignment_id: int, body: ScoreSave):
     """The form's autosave: the same action as ``PUT /api/v1/assignments/{id}/scores``."""
-    return actions.response(actions.save(get_session(), current_user(), assignment_id, body,
+    return services.response(services.save(get_session(), current_user(), assignment_id, body,
                                          request.headers.get("Idempotency-Key")))
 
 
@@ -81,7 +83,7 @@ def save(assignment_id: int, body: ScoreSave):
 @_expert_json
 def submit(assignment_id: int):
     """The form's submit button."""
-    return actions.response(actions.submit(get_session(), current_user(), assignment_id))
+    return services.response(services.submit(get_session(), current_user(), assignment_id))
 
 
 @bp.post("/assignments/<int:assignment_id>/recuse")
@@ -89,14 +91,29 @@ def submit(assignment_id: int):
 @accepts(Recusal)
 def recuse(assignment_id: int, body: Recusal):
     """The form's recuse dialog."""
-    return actions.response(actions.recuse(get_session(), current_user(), assignment_id, body))
+    return services.response(services.recuse(get_session(), current_user(), assignment_id, body))
 
 
 @bp.post("/assignments/<int:assignment_id>/reopen")
 @_expert_json
 def reopen(assignment_id: int):
     """The form's reopen button (when the chair allowed it)."""
-    return actions.response(actions.reopen(get_session(), current_user(), assignment_id))
+    return services.response(services.reopen(get_session(), current_user(), assignment_id))
+
+
+@bp.post("/assignments/<int:assignment_id>/explanation")
+@on_refusal(lambda assignment_id: url_for("rating.form", assignment_id=assignment_id) + "#explanation")
+@role_required(Role.expert)
+def explain(assignment_id: int):
+    """The expert's explanation form on the scoring page: record it, back to the form."""
+    db, user = get_session(), current_user()
+    row = assignment_for_expert(session=db, expert=user, assignment_id=assignment_id)
+    if row is None:
+        abort(404)
+    flags.explain(session=db, expert=user, assignment=row.assignment, round_=row.round,
+                       text=request.form.get("text", ""))
+    flash(_("说明已提交，评审组组长可以看到。您的评分没有改变。"), "info")
+    return redirect(url_for("rating.form", assignment_id=assignment_id) + "#explanation"), 303
 
 
 @bp.get("/rating/csrf")

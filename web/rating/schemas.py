@@ -6,7 +6,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, Field
 
-from ..core.schemas import NO_NUL, ApiError, Body, Finite, Prose, Refusal, Reply, Text, Whole, plain_keys, shown
+from ..core.schemas import NO_NUL, ApiError, Body, Finite, Prose, Refused, Reply, Text, Whole, plain_keys, shown
 from .operations import MAX_COMMENT, MAX_REASON, ScoreChange
 
 MAX_VERSION = 2**31 - 1  # the version is an INTEGER column
@@ -32,13 +32,13 @@ class ScoreSave(Body):
     highlights: list[Text] | None = Field(default=None, description="highlight keys; null keeps them")
 
     @classmethod
-    def refusal(cls, error: dict[str, Any]) -> Refusal:
+    def refusal(cls, error: dict[str, Any]) -> Refused:
         """A value of ``scores`` that is no number is refused naming its criterion, as the rules do."""
         loc = error.get("loc") or ()
         if len(loc) == 2 and loc[0] == "scores":
             key = shown(loc[1])
-            return Refusal(422, "invalid_score", f"{key}: {shown(repr(error.get('input')))} is not a number.",
-                           {"criterion": key})
+            return Refused(422, "invalid_score", f"{key}: {shown(repr(error.get('input')))} is not a number.",
+                           criterion=key)
         return super().refusal(error)
 
     def change(self) -> ScoreChange:

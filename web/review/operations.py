@@ -1,6 +1,6 @@
-"""Writes of the chair console: the rankings cache, the proposal, overrides, sign-off, re-opening.
+"""Writes of the chair console: the rankings cache, the proposal, overrides, re-opening.
 
-Each write checks ``round_is_locked`` first (a signed round refuses with :class:`RoundLocked`,
+Each write checks ``ensure_writable`` first (web.signing: a signed round refuses with ``RoundLocked``,
 answered as 423), changes the models and records the audit event; the caller commits.
 """
 from __future__ import annotations
@@ -11,38 +11,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from scoring.rules.shortlist import Proposal
-from scoring.rules.states import state_label_zh
 
-from ..accounts.passwords import check_password
-from ..core.audit import read_head, record_event
+from ..core.audit import record_event
 from ..core.models import (RankingCache, ResultVersion, Role, Round, RoundState, Shortlist, ShortlistEntry,
-                      SignOff, User, utcnow)
-from .queries import (cache_entry, get_shortlist, is_case_round, result_versions, round_is_locked, sign_offs,
-                      shortlist_entries)
+                      User, utcnow)
+from ..core.errors import Refused
+from .queries import (cache_entry, get_shortlist, is_case_round, shortlist_entries)
 from .rankings import RoundRanking
-from .snapshot import canonical_json, content_sha256
-
-
-class ReviewError(ValueError):
-    """A refused chair action: ``status`` (HTTP), a stable ``code`` and the reason in zh and en."""
-
-    def __init__(self, status: int, code: str, zh: str, en: str, **extra):
-        self.status, self.code, self.zh, self.en, self.extra = status, code, zh, en, extra
-        super().__init__(en)
-
-
-class RoundLocked(ReviewError):
-    """The round is signed: every write answers 423."""
-
-    def __init__(self, round_: Round):
-        super().__init__(423, "locked", f"轮次 {round_.key} 已签署，结果已冻结，不能再修改（须由管理员填写理由后重新开启）",
-                         f"round {round_.key} is signed and frozen; an admin must re-open it (with a reason) first")
-
-
-def ensure_writable(round_: Round) -> None:
-    """Raise :class:`RoundLocked` when the round is signed."""
-    if round_is_locked(round_):
-        raise RoundLocked(round_)
+from ..signing.operations import ensure_writable
+from ..signing.queries import result_versions, round_is_locked, sign_offs
 
 
 def store_ranking(*, session: Session, round_: Round, method: str, fingerprint: str,
@@ -112,12 +89,12 @@ def override_entry(*, session: Session, round_: Round, entry: ShortlistEntry, in
     ensure_writable(round_)
     reason = (reason or "").strip()
     if not reason:
-        raise ReviewError(422, "reason_required", "调整入选名单须填写书面理由",
+        raise Refused(422, "reason_required", "调整入选名单须填写书面理由",
                           "moving a work in or out of the shortlist needs a written reason")
     if len(reason) > 2000:
-        raise ReviewError(422, "reason_too_long", "理由不超过 2000 字", "the reason must be at most 2000 characters")
+        raise Refused(422, "reason_too_long", "理由不超过 2000 字", "the reason must be at most 2000 characters")
     if entry.included == include:
-        raise ReviewError(409, "no_change", "该作品已处于所选状态", "the work is already where you asked to move it")
+        raise Refused(409, "no_change", "该作品已处于所选状态", "the work is already where you asked to move it")
     entry.included = include
     entry.override_reason, entry.override_by, entry.override_at = reason, actor.id, utcnow()
     session.add(entry)
@@ -125,48 +102,6 @@ def override_entry(*, session: Session, round_: Round, entry: ShortlistEntry, in
                  detail={"item_id": entry.case_id or entry.work_id, "category": entry.category,
                          "included": include, "proposed": entry.proposed, "reason": reason})
     return entry
-
-
-def check_signer(user: User, password: str) -> None:
-    """The signer must re-enter their password (403 when wrong)."""
-    if not password or not check_password(user, password):
-        raise ReviewError(403, "wrong_password", "密码不正确，未签署", "wrong password: nothing was signed")
-
-
-def freeze(*, session: Session, round_: Round, shortlist: Shortlist, content: dict, signer: User,
-           dissent: str | None) -> ResultVersion:
-    """Seal the result: snapshot and hash, the chair's signature, the round becomes signed."""
-    ensure_writable(round_)
-    if round_.state != RoundState.review:
-        raise ReviewError(409, "not_in_review", f"轮次须处于“复核”状态才能签署（当前：{state_label_zh(round_.state.value)}）",
-                          f"the round must be in review to be signed (it is {round_.state.value})")
-    if signer.role not in (Role.chair, Role.admin):
-        raise ReviewError(403, "not_chair", "只有评审组组长可以签署结果", "only the chair can seal the result")
-    text = canonical_json(content)
-    digest = content_sha256(content)
-    number = len(result_versions(session=session, round_=round_)) + 1
-    version = ResultVersion(round_id=round_.id, version=number, method=content["method"], content=text,
-                            content_sha256=digest, signed_by=signer.id)
-    session.add(version)
-    shortlist.state, shortlist.content_sha256, shortlist.frozen_at = "signed", digest, version.signed_at
-    session.add(shortlist)
-    session.add(SignOff(shortlist_id=shortlist.id, user_id=signer.id, content_sha256=digest,
-                        dissent=(dissent or "").strip() or None, signed_at=version.signed_at))
-    previous = round_.state
-    round_.state = RoundState.signed
-    session.add(round_)
-    session.flush()
-    record_event(session, "round.state", actor=signer.username, round_id=round_.id, subject=round_.key,
-                 detail={"from": previous.value, "to": "signed", "backward": False, "reason": None})
-    record_event(session, "shortlist.signed", actor=signer.username, round_id=round_.id, subject=round_.key,
-                 detail={"version": number, "sha256": digest, "method": content["method"],
-                         "included": sum(e["included"] for e in content["entries"]),
-                         "dissent": (dissent or "").strip() or None})
-    # the audit log's head with this signing in it: the anchor every PDF of this version prints
-    head = read_head(session)
-    version.audit_events, version.audit_hash = head.events, head.last_hash
-    session.add(version)
-    return version
 
 
 def reopen(*, session: Session, round_: Round, actor: User, reason: str) -> ResultVersion | None:
@@ -177,12 +112,12 @@ def reopen(*, session: Session, round_: Round, actor: User, reason: str) -> Resu
     review all the same, and the audit event says that no sealed version was re-opened.
     """
     if actor.role != Role.admin:
-        raise ReviewError(403, "admin_only", "只有管理员可以重新开启已签署的轮次", "only an admin can re-open a signed round")
+        raise Refused(403, "admin_only", "只有管理员可以重新开启已签署的轮次", "only an admin can re-open a signed round")
     reason = (reason or "").strip()
     if not reason:
-        raise ReviewError(422, "reason_required", "重新开启须填写理由", "re-opening needs a written reason")
+        raise Refused(422, "reason_required", "重新开启须填写理由", "re-opening needs a written reason")
     if not round_is_locked(round_):
-        raise ReviewError(409, "not_signed", "轮次尚未签署", "the round is not signed")
+        raise Refused(409, "not_signed", "轮次尚未签署", "the round is not signed")
     versions = result_versions(session=session, round_=round_)
     # the sealed version this signing made: the last one, unless that one was already re-opened
     current = versions[-1] if versions and versions[-1].reopened_at is None else None

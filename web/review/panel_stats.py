@@ -64,6 +64,7 @@ def reliability(ranking: RoundRanking) -> list[Reliability]:
     return out
 
 
-def flagged_ratings(ranking: RoundRanking) -> list[dict]:
-    """Ratings flagged as outliers (|z| > 3) or 畸高/畸低 (more than 30% from the work's mean)."""
-    return [r for r in ranking.ratings if r["outlier"] or r["deviation"]]
+def outlier_ratings(ranking: RoundRanking) -> list[dict]:
+    """Ratings the model finds far off (|z| > 3 of its residuals). The 畸高/畸低 ratings are not
+    these but ``web.rating.flags.abnormal_ratings``, the one list every page counts."""
+    return [r for r in ranking.ratings if r["outlier"]]

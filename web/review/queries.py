@@ -1,9 +1,5 @@
-"""Reads of the chair console (typed, keyword-only ``session=``), and the lock every write checks.
-
-``round_is_locked(round_)`` is the one check for "every write to a signed round answers 423":
-the review pages and API use it, and any other endpoint that writes to a round (the expert's
-scores, explanations) should call it before writing.
-"""
+"""Reads of the chair console (typed, keyword-only ``session=``). The lock every write checks
+(``round_is_locked``) and the signed versions are signing's (``web.signing.queries``)."""
 from __future__ import annotations
 
 import json
@@ -14,17 +10,12 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from ..core.models import (Assignment, AssignmentStatus, AuditEvent, Comment, DisseminationCase,
-                      HighlightTag, RankingCache, Rating, ResultVersion, Round, RoundKind,
-                      RoundState, Shortlist, ShortlistEntry, SignOff, User, Work)
+                      HighlightTag, RankingCache, Rating, Round, RoundKind,
+                      RoundState, Shortlist, ShortlistEntry, User, Work)
 from .rankings import RatingInput, RoundRanking
 
 #: The category under which a dissemination round's cases are ranked.
 CASES_CATEGORY = "优秀传播案例"
-
-
-def round_is_locked(round_: Round) -> bool:
-    """Whether writes to ``round_`` must be refused with 423: true once it is signed."""
-    return round_.state == RoundState.signed
 
 
 def is_case_round(round_: Round) -> bool:
@@ -113,24 +104,6 @@ def shortlist_entries(*, session: Session, shortlist: Shortlist) -> list[Shortli
     """The entries of a shortlist by category and rank."""
     return list(session.exec(select(ShortlistEntry).where(ShortlistEntry.shortlist_id == shortlist.id)
                              .order_by(ShortlistEntry.category, ShortlistEntry.rank, ShortlistEntry.id)))
-
-
-def sign_offs(*, session: Session, shortlist: Shortlist) -> list[tuple[SignOff, User]]:
-    """Who signed the shortlist, with any dissent."""
-    return list(session.exec(select(SignOff, User).join(User, User.id == SignOff.user_id)
-                             .where(SignOff.shortlist_id == shortlist.id).order_by(SignOff.signed_at)))
-
-
-def result_versions(*, session: Session, round_: Round) -> list[ResultVersion]:
-    """Every signed version of the round's result, oldest first."""
-    return list(session.exec(select(ResultVersion).where(ResultVersion.round_id == round_.id)
-                             .order_by(ResultVersion.version)))
-
-
-def result_version(*, session: Session, round_: Round, version: int) -> ResultVersion | None:
-    """One signed version."""
-    return session.exec(select(ResultVersion).where(ResultVersion.round_id == round_.id,
-                                                    ResultVersion.version == version)).first()
 
 
 def review_events(*, session: Session, round_: Round) -> list[AuditEvent]:

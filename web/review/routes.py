@@ -12,12 +12,15 @@ from scoring.rules.config import load_rules
 
 from ..core.access import current_user, role_required
 from ..core.db import get_session
-from ..core.i18n import localized
+from ..core.errors import Refused, on_refusal
 from ..core.models import Role, RoundState
-from ..rating.operations import RatingRefused, allow_reopen
+from ..rating.operations import allow_reopen
 from ..rating.queries import assignment_in_round
 from ..rounds.queries import get_round, list_rounds
-from . import charts, console, operations, panel_stats, queries
+from ..rating import flags
+from ..signing import queries as signing_queries
+from ..signing.operations import ensure_writable
+from . import charts, operations, panel_stats, queries, services
 from .rankings import DOWNWEIGHT_BADGE
 
 bp = Blueprint("review", __name__, url_prefix="/review", template_folder="templates")
@@ -34,22 +37,25 @@ def _round(key: str):
 
 def _method() -> str:
     try:
-        return console.parse_method(request.args.get("method") or request.form.get("method"))
-    except operations.ReviewError:
+        return services.parse_method(request.args.get("method") or request.form.get("method"))
+    except Refused:
         abort(400)
 
 
-def _refused(exc: operations.ReviewError, key: str):
-    get_session().rollback()
-    if exc.status == 423:
-        return render_template("review/locked.html", message=localized(exc), key=key), 423
-    flash(localized(exc), "error")
-    return redirect(url_for("review.shortlist", key=key)), 303
+def _back_to_shortlist(key: str, **_args) -> str:
+    return url_for("review.shortlist", key=key)
+
+
+def _locked_page(refused: Refused, key: str, **_args):
+    """A write to a signed round: the page that says so (423), not a flash."""
+    if refused.status == 423:
+        return render_template("review/locked.html", message=refused.message, key=key), 423
+    return None
 
 
 def _common(round_, method: str) -> dict:
     return {"round": round_, "method": method, "methods": list(METHODS), "default_method": DEFAULT_METHOD,
-            "locked": queries.round_is_locked(round_)}
+            "locked": signing_queries.round_is_locked(round_)}
 
 
 @bp.get("/")
@@ -65,8 +71,7 @@ def index():
 def rankings(key: str):
     """Rankings per category with bands, raw mean, P(shortlist) and flags; method switchable."""
     db, round_, method = get_session(), _round(key), _method()
-    ranking = console.ranking_for(session=db, round_=round_, method=method)
-    db.commit()
+    ranking = services.ranking_for(session=db, round_=round_, method=method)
     category = request.args.get("category") or ""
     groups: dict[str, list[dict]] = {}
     for row in ranking.rows:
@@ -74,7 +79,7 @@ def rankings(key: str):
             groups.setdefault(row["category"], []).append(row)
     # A national-scale round (thousands of works) shows the head of each category; one category shows all.
     shown = PAGE_HEAD if not category and len(ranking.rows) > PAGE_ALL_UP_TO else None
-    policy = console.policy_for(round_, received=len(ranking.rows))
+    policy = services.policy_for(round_, received=len(ranking.rows))
     threshold = max([t for t in (policy.min_score, policy.bar) if t is not None], default=None)
     chart = charts.score_distribution([(name, [r["score"] for r in rows]) for name, rows in groups.items()],
                                       threshold=threshold, label=_("各类别得分分布"))
@@ -89,10 +94,8 @@ def work(key: str, item_id: int):
     """Every rating of one work by every expert per criterion, with residuals, flags, comments, tags."""
     db, round_, method = get_session(), _round(key), _method()
     try:
-        ranking = console.ranking_for(session=db, round_=round_, method=method)
-        db.commit()
+        ranking = services.ranking_for(session=db, round_=round_, method=method)
     except ValueError as exc:  # early in scoring (e.g. one expert submitted): the ratings, without a fit
-        db.rollback()
         ranking, unfitted = None, str(exc)
     else:
         unfitted = ""
@@ -113,6 +116,8 @@ def work(key: str, item_id: int):
 
 
 @bp.post("/<key>/works/<int:item_id>/ratings/<int:assignment_id>/allow-reopen")
+@on_refusal(lambda key, item_id, assignment_id: url_for("review.work", key=key, item_id=item_id)
+            + f"#rating-{assignment_id}")
 @role_required(*CHAIR)
 def allow_reopen_rating(key: str, item_id: int, assignment_id: int):
     """The chair lets the expert reopen one submitted form of this work (round in scoring)."""
@@ -121,14 +126,7 @@ def allow_reopen_rating(key: str, item_id: int, assignment_id: int):
     if found is None or found[1].id != round_.id or item_id not in (found[0].work_id, found[0].case_id):
         abort(404)
     back = url_for("review.work", key=key, item_id=item_id) + f"#rating-{assignment_id}"
-    try:
-        allow_reopen(session=db, chair=current_user(), assignment=found[0], round_=round_)
-    except RatingRefused as refused:
-        db.rollback()
-        flash(_("轮次 %(key)s 不在评分阶段，不能允许重新打开。", key=key) if refused.code == "round_closed"
-              else _("只有已提交的评分表可以允许重新打开。"), "error")
-        return redirect(back), 303
-    db.commit()
+    allow_reopen(session=db, chair=current_user(), assignment=found[0], round_=round_)
     flash(_("已允许该专家重新打开评分表一次。"), "info")
     return redirect(back), 303
 
@@ -138,15 +136,15 @@ def allow_reopen_rating(key: str, item_id: int, assignment_id: int):
 def diagnostics(key: str):
     """Completion, rater bias and scale with intervals, reliability, flags, connectivity."""
     db, round_, method = get_session(), _round(key), _method()
-    ranking = console.ranking_for(session=db, round_=round_, method=method)
-    db.commit()
+    ranking = services.ranking_for(session=db, round_=round_, method=method)
     by_expert, by_category = queries.completion(session=db, round_=round_)
     names = queries.user_names(session=db, ids={r["expert_id"] for r in ranking.raters})
     titles = {row["item_id"]: row["title"] for row in ranking.rows}
     return render_template("review/diagnostics.html", **_common(round_, method), ranking=ranking,
                            by_expert=by_expert, by_category=by_category, names=names, titles=titles,
                            reliability=panel_stats.reliability(ranking) if ranking.rows else [],
-                           flagged=panel_stats.flagged_ratings(ranking),
+                           outliers=panel_stats.outlier_ratings(ranking),
+                           abnormal=flags.abnormal_ratings(session=db, round_=round_),
                            disagreements=[r for r in ranking.rows if r["disagreement"]],
                            chart=charts.rater_effects(ranking.raters, names, label=_("评委偏差与尺度（95% 区间）")))
 
@@ -156,8 +154,7 @@ def diagnostics(key: str):
 def sensitivity(key: str):
     """The works whose proposed status changes between normalization methods."""
     db, round_ = get_session(), _round(key)
-    methods, rows = console.sensitivity(session=db, round_=round_)
-    db.commit()
+    methods, rows = services.sensitivity(session=db, round_=round_)
     return render_template("review/sensitivity.html", **_common(round_, DEFAULT_METHOD), all_methods=methods,
                            rows=rows)
 
@@ -167,90 +164,101 @@ def sensitivity(key: str):
 def shortlist(key: str):
     """The proposal per category, straddling works flagged, overrides with reasons, sign-off, versions."""
     db, round_ = get_session(), _round(key)
-    view = console.shortlist_view(session=db, round_=round_, method=_method())
-    ranking = console.ranking_for(session=db, round_=round_, method=view.method)
-    db.commit()
+    view = services.shortlist_view(session=db, round_=round_, method=_method())
+    ranking = services.ranking_for(session=db, round_=round_, method=view.method)
     groups: dict[str, list[dict]] = {}
     for entry in view.entries:
         groups.setdefault(entry["category"], []).append(entry)
     band_charts = {name: charts.rank_bands(rows, cut=sum(e["included"] for e in rows),
                                            label=_("%(category)s：名次区间与入选线", category=name))
                    for name, rows in groups.items()}
-    versions = queries.result_versions(session=db, round_=round_)
+    versions = signing_queries.result_versions(session=db, round_=round_)
     stored = queries.get_shortlist(session=db, round_=round_)
-    signatures = queries.sign_offs(session=db, shortlist=stored) if stored else []
+    signatures = signing_queries.sign_offs(session=db, shortlist=stored) if stored else []
     names = queries.user_names(session=db, ids={v.signed_by for v in versions} |
                                {v.reopened_by for v in versions if v.reopened_by})
     return render_template("review/shortlist.html", **_common(round_, view.method), view=view, groups=groups,
                            ranking=ranking,
                            band_charts=band_charts, versions=versions, names=names, signatures=signatures,
                            events=queries.review_events(session=db, round_=round_),
-                           policy=console.policy_for(round_, received=len(view.entries)))
+                           policy=services.policy_for(round_, received=len(view.entries)))
 
 
 @bp.post("/<key>/shortlist")
+@on_refusal(_back_to_shortlist, page=_locked_page)
 @role_required(*CHAIR)
 def propose(key: str):
     """Store the proposal by the chosen method (overrides kept)."""
     db, round_ = get_session(), _round(key)
-    try:
-        console.propose_and_save(session=db, round_=round_, method=_method(), actor=current_user())
-    except operations.ReviewError as exc:
-        return _refused(exc, key)
-    db.commit()
+    services.propose_and_save(session=db, round_=round_, method=_method(), actor=current_user())
     flash(_("已保存建议名单"), "info")
     return redirect(url_for("review.shortlist", key=key)), 303
 
 
 @bp.post("/<key>/shortlist/entries/<int:entry_id>")
+@on_refusal(_back_to_shortlist, page=_locked_page)
 @role_required(*CHAIR)
 def override(key: str, entry_id: int):
     """Move one entry in or out with a written reason."""
     db, round_ = get_session(), _round(key)
-    try:
-        operations.ensure_writable(round_)
-        stored = queries.get_shortlist(session=db, round_=round_)
-        entry = next((e for e in queries.shortlist_entries(session=db, shortlist=stored) if e.id == entry_id),
-                     None) if stored else None
-        if entry is None:
-            abort(404)
-        operations.override_entry(session=db, round_=round_, entry=entry,
-                                  include=request.form.get("included") == "1",
-                                  reason=request.form.get("reason", ""), actor=current_user())
-    except operations.ReviewError as exc:
-        return _refused(exc, key)
-    db.commit()
+    ensure_writable(round_)
+    stored = queries.get_shortlist(session=db, round_=round_)
+    entry = next((e for e in queries.shortlist_entries(session=db, shortlist=stored) if e.id == entry_id),
+                 None) if stored else None
+    if entry is None:
+        abort(404)
+    operations.override_entry(session=db, round_=round_, entry=entry, include=request.form.get("included") == "1",
+                              reason=request.form.get("reason", ""), actor=current_user())
     flash(_("已调整，理由已记录"), "info")
     return redirect(url_for("review.shortlist", key=key) + f"#entry-{entry_id}"), 303
 
 
 @bp.post("/<key>/signoff")
+@on_refusal(_back_to_shortlist, page=_locked_page)
 @role_required(*CHAIR)
-def signoff(key: str):
+def sign_off(key: str):
     """The chair re-enters the password and seals the result."""
     db, round_ = get_session(), _round(key)
-    try:
-        version = console.seal(session=db, round_=round_, signer=current_user(),
-                               password=request.form.get("password", ""), dissent=request.form.get("dissent"))
-    except operations.ReviewError as exc:
-        return _refused(exc, key)
-    db.commit()
+    version = services.sign_off_shortlist(session=db, round_=round_, signer=current_user(),
+                           password=request.form.get("password", ""), dissent=request.form.get("dissent"))
     flash(_("已签署第 %(version)s 版，SHA-256：%(sha)s；审计锚点：%(anchor)s", version=version.version,
             sha=version.content_sha256, anchor=version.audit_anchor), "info")
     return redirect(url_for("review.shortlist", key=key)), 303
 
 
 @bp.post("/<key>/reopen")
+@on_refusal(_back_to_shortlist)
 @role_required(Role.admin)
 def reopen(key: str):
     """An admin re-opens a signed round with a reason."""
     db, round_ = get_session(), _round(key)
-    try:
-        operations.reopen(session=db, round_=round_, actor=current_user(), reason=request.form.get("reason", ""))
-    except operations.ReviewError as exc:
-        get_session().rollback()
-        flash(localized(exc), "error")
-        return redirect(url_for("review.shortlist", key=key)), 303
-    db.commit()
+    operations.reopen(session=db, round_=round_, actor=current_user(), reason=request.form.get("reason", ""))
     flash(_("轮次已重新开启，原签署版本仍可查阅"), "info")
     return redirect(url_for("review.shortlist", key=key)), 303
+
+
+@bp.get("/<key>/abnormal")
+@role_required(*CHAIR)
+def abnormal(key: str):
+    """Every abnormal rating of the round with its explanation or waiver; what blocks sign-off."""
+    db, round_ = get_session(), _round(key)
+    rows = flags.flag_rows(session=db, round_=round_)  # active first, then the ones no longer abnormal
+    return render_template("review/abnormal.html", round=round_, rows=rows,
+                           abnormal=[r for r in rows if r.flag.active],
+                           unexplained=set(flags.unexplained(session=db, round_=round_)),
+                           method=DEFAULT_METHOD, methods=list(METHODS), default_method=DEFAULT_METHOD,
+                           locked=signing_queries.round_is_locked(round_), tab="abnormal", show_method=False)
+
+
+@bp.post("/<key>/abnormal/<int:assignment_id>/waive")
+@on_refusal(lambda key, assignment_id: url_for("review.abnormal", key=key))
+@role_required(*CHAIR)
+def waive(key: str, assignment_id: int):
+    """The chair's written waiver of one flag."""
+    db, round_ = get_session(), _round(key)
+    flag = flags.flag_of(session=db, assignment_id=assignment_id)
+    if flag is None or flag.round_id != round_.id:
+        abort(404)
+    flags.waive(session=db, chair=current_user(), flag=flag, round_=round_, reason=request.form.get("reason", ""))
+    flash(_("已豁免任务 %(id)s 的说明（理由已记入审计日志）", id=assignment_id), "info")
+    return redirect(url_for("review.abnormal", key=key)), 303

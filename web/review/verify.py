@@ -27,7 +27,9 @@ from scoring.rules.shortlist import propose
 from scoring.totals import CriterionScale
 
 from ..core.models import Assignment, AuditEvent, Rating, ResultVersion, Round, RoundKind, RoundState
-from . import queries, snapshot
+from ..signing import snapshot
+from ..signing.queries import result_versions
+from . import queries
 from .rankings import RatingInput, compute_ranking
 
 #: Scores and SEs are stored rounded to 6 decimals; across machines they may differ in the last bits.
@@ -80,7 +82,7 @@ class VerifyError(ValueError):
 
 
 def _signed_version(session: Session, round_: Round, number: int | None) -> ResultVersion:
-    versions = queries.result_versions(session=session, round_=round_)
+    versions = result_versions(session=session, round_=round_)
     if not versions:
         raise VerifyError(f"轮次 {round_.key} 没有已签署的结果", f"round {round_.key} has no signed result")
     if number is None:
@@ -236,7 +238,7 @@ def verify_result(*, session: Session, round_: Round, version: int | None = None
                           [r[3] for r in stored], [r[4] for r in stored],
                           {} if legacy else {r[0]: r[6] for r in stored if r[6] is not None})
     if legacy:
-        from .console import policy_for  # format 1 did not record the policy: today's config
+        from .services import policy_for  # format 1 did not record the policy: today's config
         confidence = dict(session.exec(select(Assignment.id, Assignment.confidence).where(
             Assignment.id.in_(sorted(set(ratings.assignment_id))), Assignment.confidence.is_not(None))).all()) \
             if ratings.assignment_id else {}

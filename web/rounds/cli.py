@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 
 from scoring.rules.config import load_rules
-from scoring.rules.states import STATES, TransitionError
+from scoring.rules.states import STATES
 
-from ..core.cli_support import db_session, with_app
+from ..core.cli_support import db_session, unit_of_work, with_app
 from ..core.lazy_group import LazyGroup
 from .keys import round_deadlines
 from .operations import create_annual, create_round, set_state
@@ -29,12 +29,11 @@ def round_group():
 @with_app
 def round_create_command(key, stage, unit):
     """Create round KEY (2025Q1, 2025, 2025-cases, 2025Q1-浙江)."""
-    with db_session() as session:
+    with db_session() as session, unit_of_work(session):
         try:
             round_ = create_round(session=session, key=key, stage=stage, unit=unit, actor="cli")
         except ValueError as exc:
             raise click.ClickException(str(exc)) from None
-        session.commit()
         click.echo(f"created round {round_.key} ({round_.kind.value}, {round_.stage.value})")
 
 
@@ -45,16 +44,12 @@ def round_create_command(key, stage, unit):
 @with_app
 def round_set_state_command(key, state, reason):
     """Move round KEY to STATE (draft → intake → scoring → review → signed)."""
-    with db_session() as session:
+    with db_session() as session, unit_of_work(session):
         round_ = get_round(session=session, key=key.strip())
         if round_ is None:
             raise click.ClickException(f"轮次 {key} 不存在 / round {key} does not exist")
         previous = round_.state.value
-        try:
-            set_state(session=session, round_=round_, state=state, actor="cli", reason=reason)
-        except TransitionError as exc:
-            raise click.ClickException(f"{exc.zh} / {exc.en}") from None
-        session.commit()
+        set_state(session=session, round_=round_, state=state, actor="cli", reason=reason)
     click.echo(f"{key}: {previous} → {state}")
 
 
@@ -63,12 +58,11 @@ def round_set_state_command(key, state, reason):
 @with_app
 def round_create_annual_command(year):
     """Build round YEAR from the works on the year's signed quarterly shortlists (no re-submission)."""
-    with db_session() as session:
+    with db_session() as session, unit_of_work(session):
         try:
             build = create_annual(session=session, year=year, actor="cli")
         except ValueError as exc:
             raise click.ClickException(str(exc)) from None
-        session.commit()
     click.echo(f"annual round {build.round.key}: {build.added} works added from "
                f"{', '.join(build.quarters_used)}" + (f", {build.already_there} already there"
                                                     if build.already_there else ""))

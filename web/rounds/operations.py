@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from sqlmodel import Session, select
 
 from scoring.rules.config import Rules, load_rules
-from scoring.rules.states import check_transition
+from scoring.rules.states import TransitionError, check_transition
 
 from ..core.audit import record_event
+from ..core.errors import Refused
 from ..core.models import Round, RoundKind, RoundState, Shortlist, ShortlistEntry, Stage, Work
-from ..panel.operations import refresh_flags
+from ..rating.flags import refresh_flags
 from .keys import parse_round_key
 from .queries import get_round
 
@@ -46,14 +47,21 @@ def create_round(*, session: Session, key: str, stage: str = "national", unit: s
     return round_
 
 
+TRANSITION_STATUS = {"unknown_state": 422, "reason_required": 422}
+
+
 def set_state(*, session: Session, round_: Round, state: RoundState | str, actor: str = "",
               reason: str | None = None) -> None:
-    """Move a round to ``state`` and record it; TransitionError (a ValueError) if the move is not allowed.
+    """Move a round to ``state`` and record it; ``Refused`` (409, or 422 for an unknown state or a missing
+    reason) with the rule's code when the move is not allowed.
 
     ``signed`` is always refused (the message points to the chair's sign-off, which seals the result).
     """
     target = getattr(state, "value", str(state))
-    transition = check_transition(round_.state.value, target, reason=reason, key=round_.key)
+    try:
+        transition = check_transition(round_.state.value, target, reason=reason, key=round_.key)
+    except TransitionError as exc:  # the rule's refusal, with the status the API has always answered
+        raise Refused(TRANSITION_STATUS.get(exc.code, 409), exc.code, exc.zh, exc.en) from None
     previous = round_.state
     round_.state = RoundState(transition.target)
     session.add(round_)

@@ -5,11 +5,11 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from scoring.rules.config import load_rules
-from scoring.rules.states import BACKWARD, FORWARD, TransitionError
+from scoring.rules.states import BACKWARD, FORWARD
 
 from ..core.access import current_user, role_required
 from ..core.db import get_session
-from ..core.i18n import localized
+from ..core.errors import Refused, on_refusal
 from ..core.models import Role
 from .keys import round_deadlines
 from .operations import create_round, set_state
@@ -31,6 +31,7 @@ def rounds():
 
 
 @bp.post("/rounds")
+@on_refusal(lambda: url_for("rounds.rounds"))
 @role_required(Role.admin)
 def create():
     """Create a round from the form (key, stage, unit)."""
@@ -39,16 +40,15 @@ def create():
         round_ = create_round(session=db, key=request.form.get("key", ""),
                               stage=request.form.get("stage", "national"),
                               unit=request.form.get("unit") or None, actor=current_user().username)
-    except ValueError as exc:
-        db.rollback()
-        flash(_("无法创建轮次：%(reason)s", reason=str(exc)), "error")
-        return redirect(url_for("rounds.rounds")), 303
-    db.commit()
+    except ValueError as exc:  # the key, stage or unit the rules refuse
+        raise Refused(422, "bad_round", _("无法创建轮次：%(reason)s", reason=str(exc)),
+                      f"cannot create the round: {exc}") from None
     flash(_("已创建轮次 %(key)s", key=round_.key), "info")
     return redirect(url_for("rounds.rounds")), 303
 
 
 @bp.post("/rounds/<key>/state")
+@on_refusal(lambda key: url_for("rounds.rounds"))
 @role_required(Role.admin)
 def change_state(key: str):
     """Move a round to another state (stepping back needs a reason)."""
@@ -56,13 +56,7 @@ def change_state(key: str):
     round_ = get_round(session=db, key=key)
     if round_ is None:
         return render_template("message.html", message=_("轮次不存在")), 404
-    try:
-        set_state(session=db, round_=round_, state=request.form.get("state", ""),
-                  actor=current_user().username, reason=request.form.get("reason"))
-    except TransitionError as exc:
-        db.rollback()
-        flash(localized(exc), "error")
-        return redirect(url_for("rounds.rounds")), 303
-    db.commit()
+    set_state(session=db, round_=round_, state=request.form.get("state", ""), actor=current_user().username,
+              reason=request.form.get("reason"))
     flash(_("轮次 %(key)s 状态已更新", key=key), "info")
     return redirect(url_for("rounds.rounds")), 303

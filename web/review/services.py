@@ -12,18 +12,20 @@ from scoring.rules.shortlist import Policy, Proposal, propose
 from scoring.totals import CriterionScale
 
 from ..core.models import Round, RoundKind, RoundState, ShortlistEntry, Stage, User
-from ..panel.operations import refresh_flags
-from ..panel.queries import unexplained
+from ..rating.flags import refresh_flags, unexplained
+from ..signing import operations as signing
+from ..signing import snapshot
+from ..signing.queries import result_versions
+from ..core.errors import Refused
 from . import operations, queries
-from . import snapshot
 from .rankings import RoundRanking, compute_ranking
 
 
 def parse_method(value: object) -> str:
-    """The method named in a request (the default when empty); ReviewError when unknown or not a string."""
+    """The method named in a request (the default when empty); Refused (422) when unknown or not a string."""
     method = (value.strip() if isinstance(value, str) else value) or DEFAULT_METHOD
     if not isinstance(method, str) or method not in METHODS:
-        raise operations.ReviewError(422, "unknown_method", f"未知方法“{method}”（可选：{'、'.join(METHODS)}）",
+        raise Refused(422, "unknown_method", f"未知方法“{method}”（可选：{'、'.join(METHODS)}）",
                                      f"unknown method {method!r} (choose one of {', '.join(METHODS)})")
     return method
 
@@ -118,7 +120,7 @@ def shortlist_view(*, session: Session, round_: Round, method: str | None = None
         ranking = ranking_for(session=session, round_=round_, method=shortlist.method)
         entries = queries.shortlist_entries(session=session, shortlist=shortlist)
         names = queries.user_names(session=session, ids={e.override_by for e in entries if e.override_by})
-        versions = queries.result_versions(session=session, round_=round_)
+        versions = result_versions(session=session, round_=round_)
         return ShortlistView(round_, shortlist.method, shortlist.state,
                              [_entry_dict(e, ranking.row(e.case_id or e.work_id), names) for e in entries],
                              shortlist.content_sha256, versions[-1].version if versions and
@@ -141,24 +143,24 @@ def shortlist_view(*, session: Session, round_: Round, method: str | None = None
 
 def propose_and_save(*, session: Session, round_: Round, method: str, actor: User):
     """(Re-)propose the shortlist by ``method`` and store it (overrides kept)."""
-    operations.ensure_writable(round_)
+    signing.ensure_writable(round_)
     ranking = ranking_for(session=session, round_=round_, method=method)
     if not ranking.rows:
-        raise operations.ReviewError(409, "no_ratings", "本轮尚无已提交的评分，无法生成建议名单",
+        raise Refused(409, "no_ratings", "本轮尚无已提交的评分，无法生成建议名单",
                                      "no submitted ratings yet: nothing to propose")
     proposal = proposal_for(session=session, round_=round_, ranking=ranking)
     return operations.save_proposal(session=session, round_=round_, ranking=ranking, proposal=proposal, actor=actor)
 
 
-def seal(*, session: Session, round_: Round, signer: User, password: str, dissent: str | None):
+def sign_off_shortlist(*, session: Session, round_: Round, signer: User, password: str, dissent: str | None):
     """The chair's sign-off: check the password, freeze ratings, method, shortlist and overrides."""
-    operations.ensure_writable(round_)
-    operations.check_signer(signer, password)
+    signing.ensure_writable(round_)
+    signing.check_signer(signer, password)
     if round_.state == RoundState.review:
         refresh_flags(session=session, round_=round_, actor=signer.username)
         waiting = unexplained(session=session, round_=round_)
         if waiting:
-            raise operations.ReviewError(
+            raise Refused(
                 409, "unexplained_abnormal",
                 f"仍有 {len(waiting)} 个畸高/畸低评分既无评审专家的书面说明、也无组长的书面豁免（任务编号："
                 f"{'、'.join(map(str, waiting))}），暂不能签署",
@@ -193,5 +195,5 @@ def seal(*, session: Session, round_: Round, signer: User, password: str, dissen
                     "criteria_set": round_.criteria_set},
         method=shortlist.method, params=params, ratings=inputs, rows=ranking.rows, proposal=proposal,
         overrides=overrides)
-    return operations.freeze(session=session, round_=round_, shortlist=shortlist, content=content,
+    return signing.sign_off(session=session, round_=round_, shortlist=shortlist, content=content,
                              signer=signer, dissent=dissent)

@@ -1,7 +1,8 @@
 """The expert's actions as request-shaped calls, shared by the JSON API and the form page.
 
 Each takes the caller, the assignment id and the body its model (``schemas.py``) has checked,
-runs the operation, commits, and returns ``(status, answer)``: a ``Reply`` or a ``Refusal``.
+runs the operation as one unit of work (committed inside the SQLite writers' queue) and returns
+``(status, reply)``; a refusal is raised (``Refused``) and answered by ``web.core.errors``.
 Nothing here names the submitter, unit, province or copyright holder, not even in an error.
 """
 from __future__ import annotations
@@ -15,26 +16,25 @@ from sqlmodel import Session
 
 from scoring.rules.config import CriteriaSet, load_rules
 
-from ..panel.operations import refresh_flags
 from . import operations as ops
-from ..core.schemas import Refusal, Reply
-from .operations import RatingRefused
+from .flags import refresh_flags
+from ..core.db import unit_of_work
+from ..core.errors import Refused
+from ..core.schemas import Reply
 from .queries import ExpertAssignment, assignment_for_expert
 from .schemas import Recused, Recusal, Reopened, Saved, ScoreSave, Submitted
 
-Answer = tuple[int, Reply | Refusal]
+Answer = tuple[int, Reply]
 # SQLite lets one writer in at a time and makes the others poll with growing sleeps; under many
 # tablets that polling, not the work, dominated (p95 of seconds). Within one server process the
 # writers queue on this lock instead and are woken at once. PostgreSQL needs no such lock.
 _SQLITE_WRITER = threading.Lock()
-NOT_FOUND = (404, Refusal(404, "not_found", "No such assignment of yours."))
+
 
 
 def response(answer: Answer) -> Response:
     """An answer as a JSON response with its status (the form's routes return it)."""
     status, reply = answer
-    if isinstance(reply, Refusal):
-        return reply.response()
     return Response(reply.model_dump_json(), status=status, mimetype="application/json")
 
 
@@ -52,16 +52,12 @@ def _run(session: Session, user, assignment_id: int,
     with _one_writer(session):
         row = assignment_for_expert(session=session, expert=user, assignment_id=assignment_id)
         if row is None:
-            return NOT_FOUND
-        try:
+            raise Refused(404, "not_found", "没有这项评审任务。", "No such assignment of yours.")
+        with unit_of_work(session):
             payload = action(row)
             if flags:  # a rating arriving or leaving may make this or another rating of the work abnormal
                 refresh_flags(session=session, round_=row.round, actor=user.username,
                               item_id=row.assignment.case_id or row.assignment.work_id)
-        except RatingRefused as refused:
-            session.rollback()
-            return refused.status, Refusal(refused.status, refused.code, refused.message, refused.extra)
-        session.commit()
     return 200, payload
 
 

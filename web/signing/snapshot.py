@@ -67,8 +67,8 @@ def code_fingerprint() -> str:
     verification that fails after an upgrade can say that the code changed since signing.
     """
     root = Path(__file__).resolve().parents[2]
-    files = sorted((root / "scoring").rglob("*.py")) + [root / "web" / "review" / name
-                                                        for name in ("rankings.py", "snapshot.py")]
+    files = sorted((root / "scoring").rglob("*.py")) + [root / "web" / "review" / "rankings.py",
+                                                        root / "web" / "signing" / "snapshot.py"]
     digest = hashlib.sha256()
     for path in files:
         digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
