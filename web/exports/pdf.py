@@ -105,6 +105,7 @@ def _table(pdf: OfficialPdf, category: str, rows: list[dict], doc: ExportDocumen
     pdf.y += 8
     _header(pdf)
     pdf.set_font("song", size=SIZE)
+    pdf.set_draw_color(200)
     for row in rows:
         values = _values(row)
         cells = [(pdf.wrap(values[c], w - 2) if c in ("title", "note") else [values[c]], w, right)
@@ -120,17 +121,18 @@ def _table(pdf: OfficialPdf, category: str, rows: list[dict], doc: ExportDocumen
         if grey:
             pdf.set_text_color(110)
         x, top = MARGIN_X, pdf.y
+        width_of, placed = pdf.width_of, []
         for lines, width, right in cells:
             for i, line in enumerate(lines):
                 if line:
-                    pdf.text(x + (width - 1 - pdf.width_of(line) if right else 1), top + PAD + 3.3 + i * LINE_H, line)
+                    placed.append((x + (width - 1 - width_of(line) if right else 1), top + PAD + 3.3 + i * LINE_H, line))
             x += width
+        pdf.texts(placed)
         if grey:
             pdf.set_text_color(0)
         pdf.y = top + height
-        pdf.set_draw_color(200)
-        pdf.line(MARGIN_X, pdf.y, MARGIN_X + 170, pdf.y)
-        pdf.set_draw_color(0)
+        pdf.line(MARGIN_X, pdf.y, MARGIN_X + 170, pdf.y)  # in the rule colour set once above
+    pdf.set_draw_color(0)
 
 
 def _signatures(pdf: OfficialPdf, doc: ExportDocument) -> None:

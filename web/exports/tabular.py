@@ -70,6 +70,8 @@ def _sheet_title(name: str, used: set[str], draft: bool) -> str:
 def _width(value) -> float:
     """Display width in Excel's character units (a CJK character counts two)."""
     text = value if isinstance(value, str) else f"{value}"
+    if text.isascii():
+        return len(text)
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 
 
@@ -100,15 +102,18 @@ class _Sheet:
         if freeze:
             self.sheet.freeze_panes = freeze
         for values, head in self.rows:
-            self.sheet.append([self._cell(v, head, i in wrap) for i, v in enumerate(values)])
+            # a plain value is written as it is (neutralized text never starts a formula); a cell
+            # object only where a style is needed: the header, and long text that wraps
+            self.sheet.append([self._cell(v, head) if head or (i in wrap and isinstance(v, str) and len(v) * 2 >
+                                                                 self.max_width) else v for i, v in enumerate(values)])
 
-    def _cell(self, value, head: bool, wrap: bool):
+    def _cell(self, value, head: bool):
         item = WriteOnlyCell(self.sheet, value=value)
         if isinstance(value, str):
             item.data_type = "s"  # text, never a formula
         if head:
             item.font, item.fill = self.BOLD, self.HEAD_FILL
-        elif wrap and isinstance(value, str) and _width(value) > self.max_width:
+        elif _width(value) > self.max_width:
             item.alignment = self.WRAP
         return item
 
