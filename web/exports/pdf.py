@@ -154,11 +154,11 @@ def _signatures(pdf: OfficialPdf, doc: ExportDocument) -> None:
         base = pdf.y + line_h - 2.2
         pdf.text(MARGIN_X, base, member.role_label)
         name = member.name or "（组长）"
-        while pdf.width_of(name) > 33 and pdf.font_size_pt > 6:  # a long name is set smaller, never cut
-            pdf.set_font("song", size=pdf.font_size_pt - 0.5)
+        _fitted(pdf, name, 29)  # a long name is set smaller, never cut
         pdf.text(MARGIN_X + 20, base, name)
         pdf.set_font("song", size=8.5)
-        pdf.text(MARGIN_X + 55, base, status)
+        _fitted(pdf, status, 55 if paper else 110)
+        pdf.text(MARGIN_X + 51, base, status)
         if paper:
             pdf.text(MARGIN_X + 108, base, "签字")
             pdf.line(MARGIN_X + 116, base + 0.8, MARGIN_X + 146, base + 0.8)
@@ -172,6 +172,12 @@ def _signatures(pdf: OfficialPdf, doc: ExportDocument) -> None:
                 pdf.text(MARGIN_X + 24, pdf.y + 3.4, text)
                 pdf.y += 4.8
             pdf.set_text_color(0)
+
+
+def _fitted(pdf: OfficialPdf, text: str, width: float) -> None:
+    """Make the current size small enough for ``text`` to fit ``width`` (down to 6 pt)."""
+    while pdf.width_of(text) > width and pdf.font_size_pt > 6:
+        pdf.set_font("song", size=pdf.font_size_pt - 0.5)
 
 
 def _annex(pdf: OfficialPdf, doc: ExportDocument) -> None:
