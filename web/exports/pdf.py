@@ -29,7 +29,7 @@ def _short(anchor: str | None) -> str:
 def to_pdf(doc: ExportDocument) -> bytes:
     """The PDF bytes; FontMissing (naming the package to install) when no CJK font exists."""
     footer = (f"快照 SHA-256 {doc.sha256}" if doc.sha256 else "未签署，无快照哈希") + \
-        f" · 审计日志头部 {_short(doc.audit_head)} ·"
+        f" · {doc.audit_label} {_short(doc.audit_head)} ·"
     pdf = OfficialPdf(find_cjk_font(), watermark=DRAFT_MARK if doc.draft else None, footer_note=footer)
     pdf.add_page()
     pdf.masthead(doc.issuer, doc.title.title, doc.title.stage)
@@ -58,7 +58,7 @@ def _facts(pdf: OfficialPdf, doc: ExportDocument) -> None:
     facts += [("计算方法", line) for line in doc.method_summary()]
     facts += [("方法参数", line) for line in params_lines(doc.params)]
     facts += [("快照 SHA-256", doc.sha256 or "未签署，无快照哈希"),
-              ("审计日志头部", (doc.audit_head or "无") + ("（签署时；可用 tuiyou audit verify --anchor 核对）"
+              (doc.audit_label, (doc.audit_head or "无") + ("（签署时；可用 tuiyou audit verify --anchor 核对）"
                                                      if not doc.draft else "（导出时）")),
               ("导出时间", doc.when(doc.generated_at))]
     pdf.set_font("song", size=9)

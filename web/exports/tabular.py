@@ -139,7 +139,7 @@ def to_xlsx(doc: ExportDocument) -> bytes:
     lines += [("计算方法", f"{category}：{text}") for category, text in doc.method_lines()]
     lines += [("方法参数", line) for line in params_lines(doc.params)]
     lines += [("版本", doc.version or "无（未签署）"), ("签署时间", doc.when(doc.signed_at) or "未签署"),
-              ("快照 SHA-256", doc.sha256 or "未签署，无快照"), ("审计日志头部", doc.audit_head or "无"),
+              ("快照 SHA-256", doc.sha256 or "未签署，无快照"), (doc.audit_label, doc.audit_head or "无"),
               ("导出时间", doc.when(doc.generated_at))]
     for m in doc.signed:
         lines.append(("签名", f"{m.role_label}：{m.name} {doc.when(m.signed_at)}"
