@@ -104,6 +104,10 @@ def test_page_and_xlsx_for_the_admin(app, client, session, make_user, login):
     assert rows["赵专家"]["与共识一致性（Spearman）"] == pytest.approx(-0.5) and rows["赵专家"]["已说明"] == 1
     flags = list(book["畸高畸低说明"].iter_rows(min_row=2, values_only=True))
     assert flags == [("赵专家", KEY, "山河作品3", flags[0][3], "畸高", EXPLANATION, None)]  # empty cells read back as None
+    assert sheet.freeze_panes == "B4" and book["畸高畸低说明"].freeze_panes == "A2"  # ready to read (#21)
+    explained = book["畸高畸低说明"].column_dimensions["F"].width  # fitted to the explanation (CJK counts two)
+    wide = sum(2 if ord(ch) > 0x2E80 else 1 for ch in EXPLANATION)
+    assert explained == min(60, wide + 2) and sheet.column_dimensions["A"].width >= 8
     deadlines = list(book["轮次与截止时间"].iter_rows(min_row=2, values_only=True))
     assert deadlines == [(KEY, "复核", "2025年4月30日 23:59 北京时间")]  # Chinese state, Beijing time (#21)
     year_book = load_workbook(io.BytesIO(client.get("/admin/conduct/year/2025/export.xlsx").data))

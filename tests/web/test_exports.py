@@ -259,3 +259,31 @@ def test_hash_does_not_change_otherwise():
     assert "山河作品" in canonical_json(SNAPSHOT)  # UTF-8, not \\u escapes
     with pytest.raises(ValueError, match="lacks overrides"):
         canonical_json({k: v for k, v in SNAPSHOT.items() if k != "overrides"})
+
+
+def test_the_annex_lists_the_explanations_the_sign_off_relied_on(client, session, make_user, tmp_path):
+    from panel_support import wild_rating
+    from sqlmodel import select
+    from web.core.models import Round
+    from web.rounds.operations import set_state
+
+    world = wild_rating(client, session, make_user)
+    explanation = "该片史实错误较多，故各项打低分。"
+    assert client.post(f"/api/v1/assignments/{world.wild_id}/explanation", json={"text": explanation},
+                       headers=bearer(client, world.wild_expert)).status_code == 201
+    set_state(session=session, round_=session.exec(select(Round).where(Round.key == KEY)).one(), state="review",
+              actor="t")
+    session.commit()
+    make_user("chair1", role="chair", display_name="李组长")
+    headers = bearer(client, "chair1")
+    assert client.post(f"/api/v1/rounds/{KEY}/shortlist/signoff", json={"password": PASSWORD},
+                       headers=headers).status_code == 201
+    flat = "".join("\f".join(pdf_pages(client.get(f"/api/v1/rounds/{KEY}/shortlist.pdf", headers=headers).data,
+                                       tmp_path)).split())
+    annex = flat[flat.index("附件：签署所依据的畸高/畸低评分说明与豁免"):]
+    assert "王专家" in annex and "畸低" in annex and explanation in annex and "北京时间" in annex
+    text = client.get(f"/api/v1/rounds/{KEY}/shortlist.csv", headers=headers).data.decode("utf-8-sig")
+    assert "附件：畸高/畸低评分的说明与豁免" in text and explanation in text
+    book = openpyxl.load_workbook(io.BytesIO(client.get(f"/api/v1/rounds/{KEY}/shortlist.xlsx", headers=headers).data))
+    rows = list(book["附件·评分说明"].iter_rows(min_row=2, values_only=True))
+    assert [(r[0], r[3], r[4]) for r in rows] == [("王专家", "畸低", explanation)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import subprocess
 
 from openpyxl import load_workbook
@@ -59,3 +60,7 @@ def test_the_announcement_lists_the_signed_shortlist_by_category(client, session
                                    check=True).stdout.decode().split())
     assert all("".join(r[2].split()) in plain for r in body) and "某某影业" in plain
     assert plain.index("网络纪录片（") < plain.index("网络剧（")
+    # ready to publish (#21): issuing body, title in words, the signing's date, page numbers, no scores
+    assert plain.startswith("国家广播电视总局网络视听节目管理司") and "2025年第一季度网络视听节目推优名单公示" in plain
+    assert plain.count("国家广播电视总局网络视听节目管理司") == 2 and re.search(r"\d{4}年\d{1,2}月\d{1,2}日—1—", plain)
+    assert "第1页/共1页" in plain and "得分" not in plain and "标准误" not in plain

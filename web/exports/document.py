@@ -86,6 +86,12 @@ class ExportDocument:
         return self.state != "signed"
 
     @property
+    def audit_label(self) -> str:
+        """审计锚点 (the sealed head at the signing, what ``tuiyou audit verify --anchor`` checks) on a
+        signed version; 审计日志头部 (the head as exported) on a draft."""
+        return "审计日志头部" if self.draft else "审计锚点"
+
+    @property
     def state_label(self) -> str:
         if self.state == "signed":
             return f"已签署（第 {self.version} 版，{moment(self.signed_at, rule=self.rule)}）"

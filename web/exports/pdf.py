@@ -29,7 +29,7 @@ def _short(anchor: str | None) -> str:
 def to_pdf(doc: ExportDocument) -> bytes:
     """The PDF bytes; FontMissing (naming the package to install) when no CJK font exists."""
     footer = (f"快照 SHA-256 {doc.sha256}" if doc.sha256 else "未签署，无快照哈希") + \
-        f" · 审计日志头部 {_short(doc.audit_head)} ·"
+        f" · {doc.audit_label} {_short(doc.audit_head)} ·"
     pdf = OfficialPdf(find_cjk_font(), watermark=DRAFT_MARK if doc.draft else None, footer_note=footer)
     pdf.add_page()
     pdf.masthead(doc.issuer, doc.title.title, doc.title.stage)
@@ -58,7 +58,7 @@ def _facts(pdf: OfficialPdf, doc: ExportDocument) -> None:
     facts += [("计算方法", line) for line in doc.method_summary()]
     facts += [("方法参数", line) for line in params_lines(doc.params)]
     facts += [("快照 SHA-256", doc.sha256 or "未签署，无快照哈希"),
-              ("审计日志头部", (doc.audit_head or "无") + ("（签署时；可用 tuiyou audit verify --anchor 核对）"
+              (doc.audit_label, (doc.audit_head or "无") + ("（签署时；可用 tuiyou audit verify --anchor 核对）"
                                                      if not doc.draft else "（导出时）")),
               ("导出时间", doc.when(doc.generated_at))]
     pdf.set_font("song", size=9)
@@ -105,6 +105,7 @@ def _table(pdf: OfficialPdf, category: str, rows: list[dict], doc: ExportDocumen
     pdf.y += 8
     _header(pdf)
     pdf.set_font("song", size=SIZE)
+    pdf.set_draw_color(200)
     for row in rows:
         values = _values(row)
         cells = [(pdf.wrap(values[c], w - 2) if c in ("title", "note") else [values[c]], w, right)
@@ -120,17 +121,18 @@ def _table(pdf: OfficialPdf, category: str, rows: list[dict], doc: ExportDocumen
         if grey:
             pdf.set_text_color(110)
         x, top = MARGIN_X, pdf.y
+        width_of, placed = pdf.width_of, []
         for lines, width, right in cells:
             for i, line in enumerate(lines):
                 if line:
-                    pdf.text(x + (width - 1 - pdf.width_of(line) if right else 1), top + PAD + 3.3 + i * LINE_H, line)
+                    placed.append((x + (width - 1 - width_of(line) if right else 1), top + PAD + 3.3 + i * LINE_H, line))
             x += width
+        pdf.texts(placed)
         if grey:
             pdf.set_text_color(0)
         pdf.y = top + height
-        pdf.set_draw_color(200)
-        pdf.line(MARGIN_X, pdf.y, MARGIN_X + 170, pdf.y)
-        pdf.set_draw_color(0)
+        pdf.line(MARGIN_X, pdf.y, MARGIN_X + 170, pdf.y)  # in the rule colour set once above
+    pdf.set_draw_color(0)
 
 
 def _signatures(pdf: OfficialPdf, doc: ExportDocument) -> None:
@@ -152,11 +154,11 @@ def _signatures(pdf: OfficialPdf, doc: ExportDocument) -> None:
         base = pdf.y + line_h - 2.2
         pdf.text(MARGIN_X, base, member.role_label)
         name = member.name or "（组长）"
-        while pdf.width_of(name) > 33 and pdf.font_size_pt > 6:  # a long name is set smaller, never cut
-            pdf.set_font("song", size=pdf.font_size_pt - 0.5)
+        _fitted(pdf, name, 29)  # a long name is set smaller, never cut
         pdf.text(MARGIN_X + 20, base, name)
         pdf.set_font("song", size=8.5)
-        pdf.text(MARGIN_X + 55, base, status)
+        _fitted(pdf, status, 55 if paper else 110)
+        pdf.text(MARGIN_X + 51, base, status)
         if paper:
             pdf.text(MARGIN_X + 108, base, "签字")
             pdf.line(MARGIN_X + 116, base + 0.8, MARGIN_X + 146, base + 0.8)
@@ -170,6 +172,12 @@ def _signatures(pdf: OfficialPdf, doc: ExportDocument) -> None:
                 pdf.text(MARGIN_X + 24, pdf.y + 3.4, text)
                 pdf.y += 4.8
             pdf.set_text_color(0)
+
+
+def _fitted(pdf: OfficialPdf, text: str, width: float) -> None:
+    """Make the current size small enough for ``text`` to fit ``width`` (down to 6 pt)."""
+    while pdf.width_of(text) > width and pdf.font_size_pt > 6:
+        pdf.set_font("song", size=pdf.font_size_pt - 0.5)
 
 
 def _annex(pdf: OfficialPdf, doc: ExportDocument) -> None:

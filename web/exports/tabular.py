@@ -70,6 +70,8 @@ def _sheet_title(name: str, used: set[str], draft: bool) -> str:
 def _width(value) -> float:
     """Display width in Excel's character units (a CJK character counts two)."""
     text = value if isinstance(value, str) else f"{value}"
+    if text.isascii():
+        return len(text)
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 
 
@@ -100,15 +102,18 @@ class _Sheet:
         if freeze:
             self.sheet.freeze_panes = freeze
         for values, head in self.rows:
-            self.sheet.append([self._cell(v, head, i in wrap) for i, v in enumerate(values)])
+            # a plain value is written as it is (neutralized text never starts a formula); a cell
+            # object only where a style is needed: the header, and long text that wraps
+            self.sheet.append([self._cell(v, head) if head or (i in wrap and isinstance(v, str) and len(v) * 2 >
+                                                                 self.max_width) else v for i, v in enumerate(values)])
 
-    def _cell(self, value, head: bool, wrap: bool):
+    def _cell(self, value, head: bool):
         item = WriteOnlyCell(self.sheet, value=value)
         if isinstance(value, str):
             item.data_type = "s"  # text, never a formula
         if head:
             item.font, item.fill = self.BOLD, self.HEAD_FILL
-        elif wrap and isinstance(value, str) and _width(value) > self.max_width:
+        elif _width(value) > self.max_width:
             item.alignment = self.WRAP
         return item
 
@@ -134,7 +139,7 @@ def to_xlsx(doc: ExportDocument) -> bytes:
     lines += [("计算方法", f"{category}：{text}") for category, text in doc.method_lines()]
     lines += [("方法参数", line) for line in params_lines(doc.params)]
     lines += [("版本", doc.version or "无（未签署）"), ("签署时间", doc.when(doc.signed_at) or "未签署"),
-              ("快照 SHA-256", doc.sha256 or "未签署，无快照"), ("审计日志头部", doc.audit_head or "无"),
+              ("快照 SHA-256", doc.sha256 or "未签署，无快照"), (doc.audit_label, doc.audit_head or "无"),
               ("导出时间", doc.when(doc.generated_at))]
     for m in doc.signed:
         lines.append(("签名", f"{m.role_label}：{m.name} {doc.when(m.signed_at)}"
