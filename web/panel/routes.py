@@ -45,10 +45,10 @@ def explain(assignment_id: int):
                            text=request.form.get("text", ""))
     except operations.PanelRefused as exc:
         db.rollback()
-        flash(localized(exc), "error")
+        flash(localized(exc), "error-here")  # shown in the explanation box (panel/_explain.html)
     else:
         db.commit()
-        flash(_("说明已提交，评审组组长可以看到。您的评分没有改变。"), "info")
+        flash(_("说明已提交，评审组组长可以看到。您的评分没有改变。"), "info-here")
     return redirect(url_for("rating.form", assignment_id=assignment_id) + "#explanation"), 303
 
 
@@ -92,6 +92,18 @@ def _sealed_entries(round_) -> list[dict]:
     return [{"title": e["title"], "category": e["category"]} for e in content["entries"] if e["included"]]
 
 
+def _signing_page(round_, *, dissent: str = "", refusal: str | None = None, status: int = 200):
+    """The signing page of ``round_``; after a refused signature, the member's dissent and the reason."""
+    db, user = get_session(), current_user()
+    signed, waiting = queries.signatures(session=db, round_=round_)
+    versions = result_versions(session=db, round_=round_)
+    return render_template("panel/sign.html", round=round_, signed=signed, waiting=waiting,
+                           can_sign=user.role == Role.expert and any(w.user_id == user.id for w in waiting)
+                           and round_.state.value == "signed",
+                           sha=versions[-1].content_sha256 if versions and round_.state.value == "signed" else None,
+                           entries=_sealed_entries(round_), dissent=dissent, refusal=refusal), status
+
+
 @bp.get("/panel/<key>/sign")
 @role_required(Role.expert, *CHAIR)
 def signing(key: str):
@@ -100,31 +112,27 @@ def signing(key: str):
     member = queries.is_member(session=db, round_=round_, user=user)
     if user.role == Role.expert and not member:
         abort(403)
-    signed, waiting = queries.signatures(session=db, round_=round_)
-    versions = result_versions(session=db, round_=round_)
-    return render_template("panel/sign.html", round=round_, signed=signed, waiting=waiting,
-                           can_sign=user.role == Role.expert and any(w.user_id == user.id for w in waiting)
-                           and round_.state.value == "signed",
-                           sha=versions[-1].content_sha256 if versions and round_.state.value == "signed" else None,
-                           entries=_sealed_entries(round_))
+    return _signing_page(round_)
 
 
 @bp.post("/panel/<key>/sign")
 @role_required(Role.expert)
 def sign(key: str):
-    """A panel member signs with their password and an optional dissent."""
+    """A panel member signs with their password and an optional dissent.
+
+    A refusal (a wrong password) answers the page again with what the member typed kept."""
     db, round_ = get_session(), _round(key)
+    dissent = request.form.get("dissent")
     try:
         operations.member_sign(session=db, round_=round_, member=current_user(),
-                               password=request.form.get("password", ""), dissent=request.form.get("dissent"))
+                               password=request.form.get("password", ""), dissent=dissent)
     except operations.PanelRefused as exc:
         db.rollback()
         if exc.code == "not_on_panel":
             abort(403)
-        flash(localized(exc), "error")
-    else:
-        db.commit()
-        flash(_("已签署。"), "info")
+        return _signing_page(round_, dissent=dissent or "", refusal=localized(exc), status=422)
+    db.commit()
+    flash(_("已签署。"), "info")
     return redirect(url_for("panel.signing", key=key)), 303
 
 

@@ -114,3 +114,11 @@ def service_worker():
     response.headers["Service-Worker-Allowed"] = "/"
     response.headers["Cache-Control"] = "no-cache"
     return response
+
+
+@bp.get("/offline")
+def offline():
+    """What the service worker shows for a page it never kept: what the expert can do offline."""
+    response = current_app.make_response(render_template("rating/offline.html"))
+    response.headers["Cache-Control"] = "no-cache"
+    return response
