@@ -9,6 +9,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 
 from scoring.normalize import DEFAULT_METHOD, METHODS
+from scoring.rules.abnormal import load_abnormal_rule
 
 from ..core.access import current_user, role_required
 from ..core.db import get_session
@@ -52,36 +53,42 @@ def explain(assignment_id: int):
     return redirect(url_for("rating.form", assignment_id=assignment_id) + "#explanation"), 303
 
 
+def _abnormal_page(round_, *, refused: dict | None = None, status: int = 200):
+    """The round's abnormal ratings; ``refused`` maps a flag to the refused waiver's reason and message."""
+    db = get_session()
+    rows = queries.flag_rows(session=db, round_=round_)
+    return render_template("panel/abnormal.html", round=round_, rows=rows, rule=load_abnormal_rule(),
+                           unexplained=set(queries.unexplained(session=db, round_=round_)), refused=refused or {},
+                           method=DEFAULT_METHOD, methods=list(METHODS), default_method=DEFAULT_METHOD,
+                           locked=round_is_locked(round_), tab="abnormal", show_method=False), status
+
+
 @bp.get("/review/<key>/abnormal")
 @role_required(*CHAIR)
 def abnormal(key: str):
     """Every abnormal rating of the round with its explanation or waiver; what blocks sign-off."""
-    db, round_ = get_session(), _round(key)
-    rows = queries.flag_rows(session=db, round_=round_)
-    return render_template("panel/abnormal.html", round=round_, rows=rows,
-                           unexplained=set(queries.unexplained(session=db, round_=round_)),
-                           method=DEFAULT_METHOD, methods=list(METHODS), default_method=DEFAULT_METHOD,
-                           locked=round_is_locked(round_), tab="abnormal", show_method=False)
+    return _abnormal_page(_round(key))
 
 
 @bp.post("/review/<key>/abnormal/<int:assignment_id>/waive")
 @role_required(*CHAIR)
 def waive(key: str, assignment_id: int):
-    """The chair's written waiver of one flag."""
+    """The chair's written waiver of one flag; back to that flag on the list (its anchor), never to the top.
+
+    A refusal answers the list again with the reason typed kept and the refusal beside it."""
     db, round_ = get_session(), _round(key)
     flag = queries.flag_of(session=db, assignment_id=assignment_id)
     if flag is None or flag.round_id != round_.id:
         abort(404)
+    reason = request.form.get("reason", "")
     try:
-        operations.waive(session=db, chair=current_user(), flag=flag, round_=round_,
-                         reason=request.form.get("reason", ""))
+        operations.waive(session=db, chair=current_user(), flag=flag, round_=round_, reason=reason)
     except operations.PanelRefused as exc:
         db.rollback()
-        flash(localized(exc), "error")
-    else:
-        db.commit()
-        flash(_("已豁免任务 %(id)s 的说明（理由已记入审计日志）", id=assignment_id), "info")
-    return redirect(url_for("panel.abnormal", key=key)), 303
+        return _abnormal_page(round_, refused={assignment_id: {"reason": reason, "message": localized(exc)}},
+                              status=exc.status if 400 <= exc.status < 500 else 422)
+    db.commit()
+    return redirect(url_for("panel.abnormal", key=key, _anchor=f"flag-{assignment_id}")), 303
 
 
 def _sealed_entries(round_) -> list[dict]:
