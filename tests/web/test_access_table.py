@@ -28,6 +28,7 @@ TABLE: dict[tuple[str, str], object] = {
     ("POST", "/account/password"): "login",
     ("GET", "/static/<path:filename>"): "all",
     ("GET", "/sw.js"): "all",
+    ("GET", "/offline"): "all",
     ("GET", "/rating/csrf"): ("json", EXPERT),
     # rounds and intake (admin)
     ("GET", "/admin/rounds"): ADMIN,

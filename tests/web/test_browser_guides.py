@@ -377,10 +377,11 @@ def test_chair_guide_from_ranking_to_export(browser, live_server, client, sessio
 
     page.goto(f"{base}/review/{KEY}/abnormal")
     assert page.locator("[data-unexplained]").get_attribute("data-unexplained") == str(wild[1])
-    assert "剧情明显注水" in page.inner_text(f'tr[data-flag="{wild[0]}"]')
-    page.fill(f'tr[data-flag="{wild[1]}"] input[name=reason]', "该专家为该类别资深评委，高分与其评语一致，予以豁免。")
+    assert "剧情明显注水" in page.inner_text(f'[data-flag="{wild[0]}"]')
+    page.fill(f'[data-flag="{wild[1]}"] input[name=reason]', "该专家为该类别资深评委，高分与其评语一致，予以豁免。")
     _save(page.screenshot(), "chair-abnormal.png", tmp_path)
-    _post(page, f'tr[data-flag="{wild[1]}"] button[type=submit]')
+    page.click(f'[data-flag="{wild[1]}"] button[type=submit]')
+    page.wait_for_selector(f'[data-flag="{wild[1]}"] .waiver')
     assert "所有畸高/畸低评分都已说明或豁免。" in page.inner_text("main")
 
     page.goto(f"{base}/review/{KEY}/shortlist")

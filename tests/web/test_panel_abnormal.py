@@ -142,7 +142,9 @@ def test_the_chair_page_lists_flags_and_takes_a_waiver(client, session, make_use
     assert f'data-flag="{world.wild_id}"' in page and f'data-unexplained="{world.wild_id}"' in page
     token = csrf_token(client, f"/review/{KEY}/abnormal")
     empty = client.post(f"/review/{KEY}/abnormal/{world.wild_id}/waive", data={"reason": "", "csrf_token": token})
-    assert empty.status_code == 303 and session.exec(select(AbnormalFlag)).one().waiver_reason is None
+    # refused in place: the list again (422), the refusal beside that flag's form, nothing waived
+    assert empty.status_code == 422 and "data-waive-message" in empty.get_data(as_text=True)
+    assert session.exec(select(AbnormalFlag)).one().waiver_reason is None
     client.post(f"/review/{KEY}/abnormal/{world.wild_id}/waive", data={"reason": "已当面核实", "csrf_token": token})
     session.expire_all()
     assert session.exec(select(AbnormalFlag)).one().waiver_reason == "已当面核实"

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from scoring.rules.columns import CASE_COLUMNS, WORK_COLUMNS
 from scoring.rules.config import load_rules
 from scoring.rules.quota import max_recommendable
+from scoring.rules.states import INTAKE_OPEN
 
 from ..core.access import current_user, role_required
 from ..core.db import get_session
@@ -35,7 +36,9 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def _imports_page(status: int = 200, **context):
     db = get_session()
-    return render_template("intake/imports.html", rounds=list_rounds(session=db),
+    # only rounds that still take entries (draft, intake): no choice that the import would refuse
+    rounds = [r for r in list_rounds(session=db) if r.state.value in INTAKE_OPEN and r.kind != RoundKind.annual]
+    return render_template("intake/imports.html", rounds=rounds,
                            batches=latest_batches(session=db), **context), status
 
 

@@ -81,6 +81,7 @@ class FlagRow:
     category: str
     waived_by: str | None
     reason: str = "relative"
+    item_id: int | None = None   # the work (or case) rated, for the link to its drill-down
 
 
 def flag_rows(*, session: Session, round_: Round) -> list[FlagRow]:
@@ -103,7 +104,8 @@ def flag_rows(*, session: Session, round_: Round) -> list[FlagRow]:
         title, category = works.get(a.work_id) or cases.get(a.case_id) or ("", "")
         rows.append(FlagRow(flag, users.get(a.expert_id, ""), title, category,
                             users.get(flag.waived_by) if flag.waived_by else None,
-                            reason_of(rule, flag.total, flag.others_mean, flag.others_n)))
+                            reason_of(rule, flag.total, flag.others_mean, flag.others_n),
+                            a.work_id or a.case_id))
     rows.sort(key=lambda r: (not r.flag.active, r.category, r.title, r.flag.assignment_id))
     return rows
 

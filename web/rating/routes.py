@@ -101,8 +101,14 @@ def reopen(assignment_id: int):
     return services.response(services.reopen(get_session(), current_user(), assignment_id))
 
 
+def _explanation_refused(refused, assignment_id: int):
+    """A refused explanation: its reason shown in the explanation box (rating/_explain.html), not at the top."""
+    flash(refused.message, "error-here")
+    return redirect(url_for("rating.form", assignment_id=assignment_id) + "#explanation"), 303
+
+
 @bp.post("/assignments/<int:assignment_id>/explanation")
-@on_refusal(lambda assignment_id: url_for("rating.form", assignment_id=assignment_id) + "#explanation")
+@on_refusal(page=_explanation_refused)
 @role_required(Role.expert)
 def explain(assignment_id: int):
     """The expert's explanation form on the scoring page: record it, back to the form."""
@@ -112,7 +118,7 @@ def explain(assignment_id: int):
         abort(404)
     flags.explain(session=db, expert=user, assignment=row.assignment, round_=row.round,
                        text=request.form.get("text", ""))
-    flash(_("说明已提交，评审组组长可以看到。您的评分没有改变。"), "info")
+    flash(_("说明已提交，评审组组长可以看到。您的评分没有改变。"), "info-here")  # in the explanation box
     return redirect(url_for("rating.form", assignment_id=assignment_id) + "#explanation"), 303
 
 
@@ -129,5 +135,13 @@ def service_worker():
     path = Path(current_app.static_folder) / "sw.js"
     response = current_app.response_class(path.read_bytes(), mimetype="text/javascript")
     response.headers["Service-Worker-Allowed"] = "/"
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/offline")
+def offline():
+    """What the service worker shows for a page it never kept: what the expert can do offline."""
+    response = current_app.make_response(render_template("rating/offline.html"))
     response.headers["Cache-Control"] = "no-cache"
     return response

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 WIDTH = 640
@@ -69,8 +70,9 @@ def rater_effects(raters: list[dict], names: dict[int, str], *, label: str) -> M
     xb = _scale(b_lo, b_hi, 130, 370)
     xs = _scale(s_lo, s_hi, 400, WIDTH - 16)
     body = _ticks(b_lo, b_hi, xb, top, height - 22, "{:+g}") + _ticks(s_lo, s_hi, xs, top, height - 22)
-    body.append('<text class="axis" x="250" y="14" text-anchor="middle">bias 偏差</text>'
-                f'<text class="axis" x="{(400 + WIDTH - 16) / 2:.0f}" y="14" text-anchor="middle">scale 尺度</text>'
+    bias, scale = escape(_("偏差")), escape(_("尺度"))   # the chart's words in the page's language
+    body.append(f'<text class="axis" x="250" y="14" text-anchor="middle">{bias}</text>'
+                f'<text class="axis" x="{(400 + WIDTH - 16) / 2:.0f}" y="14" text-anchor="middle">{scale}</text>'
                 f'<line class="ref" x1="{xb(0):.1f}" x2="{xb(0):.1f}" y1="{top}" y2="{height - 22}"/>'
                 f'<line class="ref" x1="{xs(1):.1f}" x2="{xs(1):.1f}" y1="{top}" y2="{height - 22}"/>')
     for i, r in enumerate(raters):

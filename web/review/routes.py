@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from scoring.rules.abnormal import load_abnormal_rule
 from scoring.normalize import DEFAULT_METHOD, METHODS
 from scoring.rules.config import load_rules
 
@@ -237,28 +238,39 @@ def reopen(key: str):
     return redirect(url_for("review.shortlist", key=key)), 303
 
 
+def _abnormal_page(round_, *, refused: dict | None = None, status: int = 200):
+    """The round's abnormal ratings; ``refused`` maps a flag to the refused waiver's reason and message."""
+    db = get_session()
+    rows = flags.flag_rows(session=db, round_=round_)  # active first, then the ones no longer abnormal
+    return render_template("review/abnormal.html", round=round_, rows=rows, rule=load_abnormal_rule(),
+                           abnormal=[r for r in rows if r.flag.active], refused=refused or {},
+                           unexplained=set(flags.unexplained(session=db, round_=round_)),
+                           method=DEFAULT_METHOD, methods=list(METHODS), default_method=DEFAULT_METHOD,
+                           locked=signing_queries.round_is_locked(round_), tab="abnormal", show_method=False), status
+
+
 @bp.get("/<key>/abnormal")
 @role_required(*CHAIR)
 def abnormal(key: str):
     """Every abnormal rating of the round with its explanation or waiver; what blocks sign-off."""
-    db, round_ = get_session(), _round(key)
-    rows = flags.flag_rows(session=db, round_=round_)  # active first, then the ones no longer abnormal
-    return render_template("review/abnormal.html", round=round_, rows=rows,
-                           abnormal=[r for r in rows if r.flag.active],
-                           unexplained=set(flags.unexplained(session=db, round_=round_)),
-                           method=DEFAULT_METHOD, methods=list(METHODS), default_method=DEFAULT_METHOD,
-                           locked=signing_queries.round_is_locked(round_), tab="abnormal", show_method=False)
+    return _abnormal_page(_round(key))
+
+
+def _waiver_refused(refused, key: str, assignment_id: int):
+    """A refused waiver: the list again, the reason typed kept and the refusal beside that flag."""
+    return _abnormal_page(_round(key), refused={assignment_id: {"reason": request.form.get("reason", ""),
+                                                                "message": refused.message}},
+                          status=refused.status if 400 <= refused.status < 500 else 422)
 
 
 @bp.post("/<key>/abnormal/<int:assignment_id>/waive")
-@on_refusal(lambda key, assignment_id: url_for("review.abnormal", key=key))
+@on_refusal(page=_waiver_refused)
 @role_required(*CHAIR)
 def waive(key: str, assignment_id: int):
-    """The chair's written waiver of one flag."""
+    """The chair's written waiver of one flag; back to that flag on the list (its anchor), never to the top."""
     db, round_ = get_session(), _round(key)
     flag = flags.flag_of(session=db, assignment_id=assignment_id)
     if flag is None or flag.round_id != round_.id:
         abort(404)
     flags.waive(session=db, chair=current_user(), flag=flag, round_=round_, reason=request.form.get("reason", ""))
-    flash(_("已豁免任务 %(id)s 的说明（理由已记入审计日志）", id=assignment_id), "info")
-    return redirect(url_for("review.abnormal", key=key)), 303
+    return redirect(url_for("review.abnormal", key=key, _anchor=f"flag-{assignment_id}")), 303

@@ -1,6 +1,7 @@
 // The round's draw runs in the background: block a second click, then follow the job's progress
 // (stage, categories done / total, elapsed time) by polling its status until it is done or failed.
-// When it is done the page reloads so the report below shows the new assignments.
+// When it is done the report and the assignments below are fetched again and replaced before the
+// outcome is shown, so the page never says "新分配 N 条" above a report of the round before the draw.
 document.addEventListener("DOMContentLoaded", () => {
   const form = document.getElementById("draw-form");
   if (form) {
@@ -44,6 +45,17 @@ document.addEventListener("DOMContentLoaded", () => {
     }
   }
 
+  async function refreshReport() {
+    const response = await fetch(window.location.href, {credentials: "same-origin", headers: {Accept: "text/html"}});
+    if (!response.ok) throw new Error(String(response.status));
+    const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+    for (const id of ["assignment-report", "assignment-manual"]) {
+      const section = fresh.getElementById(id), old = document.getElementById(id);
+      if (!section || !old) throw new Error(`no #${id}`);
+      old.replaceWith(document.importNode(section, true));
+    }
+  }
+
   async function poll() {
     let job;
     try {
@@ -64,11 +76,17 @@ document.addEventListener("DOMContentLoaded", () => {
       setTimeout(poll, Math.min(10000, 700 * 2 ** failures));
       return;
     }
+    if (job.finished && job.state === "done") {
+      try {
+        await refreshReport();
+      } catch (_error) {
+        window.location.reload();   // the whole page then shows the outcome and its report together
+        return;
+      }
+    }
     show(job);
     if (!job.finished) {
       setTimeout(poll, 700);
-    } else if (job.state === "done") {
-      setTimeout(() => window.location.reload(), 1500);
     } else if (form) {
       const button = form.querySelector("button[type=submit]");
       button.disabled = false;

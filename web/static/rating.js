@@ -259,7 +259,13 @@
   // ---- submit, recuse, reopen --------------------------------------------------------------
   function act(url, body) {
     return request("POST", url, body).then(function (answer) {
-      if (answer.status === 200) { window.location.reload(); return; }
+      if (answer.status === 200) {
+        // The reloaded page brings its confirmation into view and moves the focus to it.
+        try { sessionStorage.setItem("tuiyou-confirm", String(id)); } catch (e) { /* private mode */ }
+        if ("scrollRestoration" in history) { history.scrollRestoration = "manual"; }
+        window.location.reload();
+        return;
+      }
       say(answer.data.message || root.dataset.msgError);
     }, function () { say(root.dataset.msgSyncFirst); });
   }
@@ -313,7 +319,14 @@
       if (event.submitter && event.submitter.value !== "confirm") { return; }
       var reason = root.querySelector("[data-recuse-reason]").value.trim();
       event.preventDefault();
-      if (!reason) { say(root.dataset.msgReason); dialog.close(); return; }
+      var said = root.querySelector("[data-recuse-message]");
+      if (!reason) {            // asked for in place: the dialog stays open and says what is missing
+        said.textContent = root.dataset.msgReason;
+        said.hidden = false;
+        root.querySelector("[data-recuse-reason]").focus();
+        return;
+      }
+      said.hidden = true;
       dialog.close();
       act(root.dataset.recuseUrl, { reason: reason });
     });
@@ -343,6 +356,10 @@
       }
       queue.forEach(function (e) { apply(e.body); });
       paint();
+      // A page kept by the service worker may predate the scores this device holds.
+      if (root.dataset.status === "pending" && Object.keys(local.scores).length) {
+        root.querySelector("[data-status-badge]").textContent = root.dataset.msgInProgress;
+      }
       return saveLocal();
     }).then(function () {
       if (!editable) { queue = []; show("saved"); return; }
@@ -365,6 +382,19 @@
       });
     }).then(function () { root.dataset.offlineReady = "true"; }, function () {});
   }
+
+  // Right after submit, recuse or an explanation: the confirmation in view, the focus on it.
+  function confirmAction() {
+    var asked = false;
+    try { asked = sessionStorage.getItem("tuiyou-confirm") === String(id); } catch (e) { /* private mode */ }
+    var shown = root.querySelector("[data-confirmation][data-fresh]") || (asked && root.querySelector("[data-confirmation]"));
+    if (!shown) { return; }
+    try { sessionStorage.removeItem("tuiyou-confirm"); } catch (e) { /* private mode */ }
+    var bring = function () { shown.focus({ preventScroll: true }); shown.scrollIntoView({ block: "center" }); };
+    bring();
+    if (document.readyState !== "complete") { window.addEventListener("load", bring); }
+  }
+  confirmAction();
 
   // The controls are wired at once; a tap that comes before the device's state is loaded waits
   // for it (in order) instead of being lost.

@@ -4,7 +4,9 @@
 "use strict";
 var PAGES = "tuiyou-pages-v1";
 var ASSETS = "tuiyou-assets-v1";
-var PRECACHE = ["/static/tuiyou.css", "/static/rating.css", "/static/rating.js", "/static/tasks.js"];
+// "/offline": what a page never kept shows offline (in the language of the day it was installed).
+var PRECACHE = ["/static/tuiyou.css", "/static/rating.css", "/static/rating.js", "/static/tasks.js",
+                "/static/panel.css", "/offline"];
 
 self.addEventListener("install", function (event) {
   event.waitUntil(caches.open(ASSETS).then(function (cache) { return cache.addAll(PRECACHE); })
@@ -51,7 +53,10 @@ self.addEventListener("fetch", function (event) {
     }).catch(function () {
       return caches.open(PAGES).then(function (cache) {
         return cache.match(url.pathname).then(function (hit) {
-          return hit || new Response("offline", { status: 503, headers: { "Content-Type": "text/plain" } });
+          return hit || caches.match("/offline").then(function (page) {
+            return page || new Response("离线：此页面尚未在本设备上联网打开过。", {
+              status: 503, headers: { "Content-Type": "text/plain; charset=utf-8" } });
+          });
         });
       });
     }));
