@@ -93,5 +93,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # bearer tokens, no cookies: nothing to forge
     app.extensions["tuiyou.csrf"].exempt(app.blueprints["api"])
     limits.init_app(app)
+    from .recompute import worker as recompute_worker
+    recompute_worker.init_app(app)
     app.cli = lazy_app_group(app.name, COMMANDS)
     return app

@@ -64,7 +64,8 @@ def shortlist(key: str, query: ShortlistQuery):
         return SignedSnapshot(round=key, version=stored.version, content_sha256=stored.content_sha256,
                               signed_at=stored.signed_at, audit_anchor=stored.audit_anchor,
                               content=json.loads(stored.content))
-    view = console.shortlist_view(session=db, round_=round_, method=console.parse_method(query.method))
+    view = console.shortlist_view(session=db, round_=round_, method=console.parse_method(query.method),
+                                  latest=True)
     db.commit()  # the rankings cache
     return Shortlist(round=key, round_state=round_.state, state=view.state, method=view.method,
                      content_sha256=view.content_sha256, version=view.version, entries=view.entries,

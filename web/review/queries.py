@@ -6,11 +6,14 @@ scores, explanations) should call it before writing.
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
+import numpy as np
 from sqlalchemy import func
+from sqlalchemy import select as core_select
 from sqlmodel import Session, select
 
 from ..core.models import (Assignment, AssignmentStatus, AuditEvent, Comment, DisseminationCase,
@@ -47,17 +50,33 @@ def _item_column(round_: Round):
 
 
 def rating_input(*, session: Session, round_: Round) -> RatingInput:
-    """The current criterion values of every submitted assignment of the round (long form)."""
-    item = _item_column(round_)
-    rows = session.exec(
-        select(Assignment.id, Assignment.expert_id, item, Rating.criterion, Rating.value, Assignment.confidence)
-        .join(Rating, (Rating.assignment_id == Assignment.id) & (Rating.version == Assignment.version))
-        .where(Assignment.round_id == round_.id, Assignment.status == AssignmentStatus.submitted,
-               item.is_not(None))
-        .order_by(Assignment.id, Rating.criterion)).all()
-    confidence = {a: c for a, _e, _i, _k, _v, c in rows if c is not None}
-    return RatingInput([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows],
-                       [r[3] for r in rows], [float(r[4]) for r in rows], confidence)
+    """The current criterion values of every submitted assignment of the round (long form),
+    read column-wise: two Core queries (the forms, then their values) into numpy columns, not
+    a tuple per value through the ORM; ordered by assignment, then criterion, as always."""
+    forms_t, ratings_t = Assignment.__table__, Rating.__table__
+    a, r = forms_t.c, ratings_t.c
+    item = a.case_id if is_case_round(round_) else a.work_id
+    submitted = (a.round_id == round_.id, a.status == AssignmentStatus.submitted, item.is_not(None))
+    connection = session.connection()
+    forms = connection.execute(core_select(a.id, a.expert_id, item, a.confidence).where(*submitted)
+                               .order_by(a.id)).all()
+    if not forms:
+        return RatingInput([], [], [], [], [], {})
+    form_id, expert, item_id, confidence = zip(*forms)
+    form_id = np.array(form_id, dtype=np.int64)
+    values = connection.execute(
+        core_select(r.assignment_id, r.criterion, r.value)
+        .join_from(ratings_t, forms_t, (r.assignment_id == a.id) & (r.version == a.version))
+        .where(*submitted).order_by(r.assignment_id, r.criterion)).all()
+    if not values:
+        return RatingInput([], [], [], [], [], {})
+    assignment, criterion, value = zip(*values)
+    assignment = np.array(assignment, dtype=np.int64)
+    at = np.searchsorted(form_id, assignment)
+    return RatingInput(assignment, np.array(expert, dtype=np.int64)[at], np.array(item_id, dtype=np.int64)[at],
+                       list(criterion), np.array(value, dtype=float),
+                       {i: c for i, c, rated in zip(form_id.tolist(), confidence, np.isin(form_id, assignment).tolist())
+                        if c is not None and rated})
 
 
 def signing_inputs(*, session: Session, round_: Round) -> list[list]:
@@ -75,27 +94,43 @@ def signing_inputs(*, session: Session, round_: Round) -> list[list]:
 
 
 def ratings_fingerprint(*, session: Session, round_: Round) -> str:
-    """Changes whenever a rating is saved or an assignment changes status: the cache key."""
-    ratings = session.exec(select(func.count(Rating.id), func.max(Rating.id))
-                           .join(Assignment, Assignment.id == Rating.assignment_id)
-                           .where(Assignment.round_id == round_.id)).one()
-    assignments = session.exec(select(func.count(Assignment.id), func.max(Assignment.updated_at),
-                                      func.max(Assignment.submitted_at))
-                               .where(Assignment.round_id == round_.id,
-                                      Assignment.status == AssignmentStatus.submitted)).one()
-    return ":".join(str(part) for part in (*ratings, *assignments))
+    """Changes whenever the ranking's input changes: one aggregate over the round's submitted
+    forms. A submitted form's values cannot change while it stays submitted (a save answers
+    423): they change by a reopen (it leaves the set) and a submit (it comes back with a higher
+    version and a later ``updated_at``). Saves on forms not yet submitted do not change it: the
+    ranking reads submitted forms only."""
+    forms = session.exec(select(func.count(Assignment.id), func.sum(Assignment.id), func.sum(Assignment.version),
+                                func.max(Assignment.updated_at), func.max(Assignment.submitted_at))
+                         .where(Assignment.round_id == round_.id,
+                                Assignment.status == AssignmentStatus.submitted)).one()
+    return ":".join(str(part) for part in forms)
 
 
 def cached_ranking(*, session: Session, round_: Round, method: str, fingerprint: str) -> RoundRanking | None:
     """The cached ranking of this method if the ratings have not changed since, else None."""
+    stored = stored_ranking(session=session, round_=round_, method=method)
+    return stored[0] if stored is not None and stored[2] == fingerprint else None
+
+
+def stored_ranking(*, session: Session, round_: Round, method: str
+                   ) -> tuple[RoundRanking, dt.datetime, str] | None:
+    """The latest stored ranking of this method, valid or not: (ranking, computed at, the
+    ratings' fingerprint it was computed from); None when there is none of this layout."""
     entry = session.exec(select(RankingCache).where(RankingCache.round_id == round_.id,
                                                     RankingCache.method == method)).first()
-    if entry is None or entry.fingerprint != fingerprint:
+    if entry is None:
         return None
     try:
-        return RoundRanking.from_json(json.loads(entry.payload))
+        ranking = RoundRanking.from_json(json.loads(entry.payload))
     except TypeError:  # stored by an older layout of RoundRanking: compute afresh
         return None
+    at = entry.created_at
+    return ranking, at if at.tzinfo else at.replace(tzinfo=dt.timezone.utc), entry.fingerprint
+
+
+def stored_methods(*, session: Session, round_: Round) -> list[str]:
+    """The methods the round has a stored ranking of (what a recompute refreshes)."""
+    return list(session.exec(select(RankingCache.method).where(RankingCache.round_id == round_.id)))
 
 
 def cache_entry(*, session: Session, round_: Round, method: str) -> RankingCache | None:

@@ -15,6 +15,7 @@ from ..core.db import get_session
 from ..core.i18n import localized
 from ..core.models import Role, RoundState
 from ..rating.operations import RatingRefused, allow_reopen
+from ..progress.clock import clock_text
 from ..rating.queries import assignment_in_round
 from ..rounds.queries import get_round, list_rounds
 from . import charts, console, operations, panel_stats, queries
@@ -47,9 +48,13 @@ def _refused(exc: operations.ReviewError, key: str):
     return redirect(url_for("review.shortlist", key=key)), 303
 
 
-def _common(round_, method: str) -> dict:
+def _common(round_, method: str, latest: console.LatestRanking | None = None) -> dict:
+    """What every console page shows; with ``latest``, when its result was computed and whether
+    a newer one is being computed ("正在更新")."""
     return {"round": round_, "method": method, "methods": list(METHODS), "default_method": DEFAULT_METHOD,
-            "locked": queries.round_is_locked(round_)}
+            "locked": queries.round_is_locked(round_),
+            "computed_at": clock_text(latest.computed_at) if latest else None,
+            "updating": latest.updating if latest else False}
 
 
 @bp.get("/")
@@ -65,7 +70,8 @@ def index():
 def rankings(key: str):
     """Rankings per category with bands, raw mean, P(shortlist) and flags; method switchable."""
     db, round_, method = get_session(), _round(key), _method()
-    ranking = console.ranking_for(session=db, round_=round_, method=method)
+    latest = console.latest_ranking(session=db, round_=round_, method=method)
+    ranking = latest.ranking
     db.commit()
     category = request.args.get("category") or ""
     groups: dict[str, list[dict]] = {}
@@ -78,7 +84,7 @@ def rankings(key: str):
     threshold = max([t for t in (policy.min_score, policy.bar) if t is not None], default=None)
     chart = charts.score_distribution([(name, [r["score"] for r in rows]) for name, rows in groups.items()],
                                       threshold=threshold, label=_("各类别得分分布"))
-    return render_template("review/rankings.html", **_common(round_, method), ranking=ranking, groups=groups,
+    return render_template("review/rankings.html", **_common(round_, method, latest), ranking=ranking, groups=groups,
                            category=category, categories=sorted({r["category"] for r in ranking.rows}),
                            chart=chart, policy=policy, shown=shown)
 
@@ -89,7 +95,7 @@ def work(key: str, item_id: int):
     """Every rating of one work by every expert per criterion, with residuals, flags, comments, tags."""
     db, round_, method = get_session(), _round(key), _method()
     try:
-        ranking = console.ranking_for(session=db, round_=round_, method=method)
+        ranking = console.latest_ranking(session=db, round_=round_, method=method).ranking
         db.commit()
     except ValueError as exc:  # early in scoring (e.g. one expert submitted): the ratings, without a fit
         db.rollback()
@@ -138,12 +144,13 @@ def allow_reopen_rating(key: str, item_id: int, assignment_id: int):
 def diagnostics(key: str):
     """Completion, rater bias and scale with intervals, reliability, flags, connectivity."""
     db, round_, method = get_session(), _round(key), _method()
-    ranking = console.ranking_for(session=db, round_=round_, method=method)
+    latest = console.latest_ranking(session=db, round_=round_, method=method)
+    ranking = latest.ranking
     db.commit()
     by_expert, by_category = queries.completion(session=db, round_=round_)
     names = queries.user_names(session=db, ids={r["expert_id"] for r in ranking.raters})
     titles = {row["item_id"]: row["title"] for row in ranking.rows}
-    return render_template("review/diagnostics.html", **_common(round_, method), ranking=ranking,
+    return render_template("review/diagnostics.html", **_common(round_, method, latest), ranking=ranking,
                            by_expert=by_expert, by_category=by_category, names=names, titles=titles,
                            reliability=panel_stats.reliability(ranking) if ranking.rows else [],
                            flagged=panel_stats.flagged_ratings(ranking),
@@ -167,8 +174,8 @@ def sensitivity(key: str):
 def shortlist(key: str):
     """The proposal per category, straddling works flagged, overrides with reasons, sign-off, versions."""
     db, round_ = get_session(), _round(key)
-    view = console.shortlist_view(session=db, round_=round_, method=_method())
-    ranking = console.ranking_for(session=db, round_=round_, method=view.method)
+    view = console.shortlist_view(session=db, round_=round_, method=_method(), latest=True)
+    ranking = view.ranking
     db.commit()
     groups: dict[str, list[dict]] = {}
     for entry in view.entries:
@@ -181,7 +188,8 @@ def shortlist(key: str):
     signatures = queries.sign_offs(session=db, shortlist=stored) if stored else []
     names = queries.user_names(session=db, ids={v.signed_by for v in versions} |
                                {v.reopened_by for v in versions if v.reopened_by})
-    return render_template("review/shortlist.html", **_common(round_, view.method), view=view, groups=groups,
+    return render_template("review/shortlist.html", **_common(round_, view.method, view.latest), view=view,
+                           groups=groups,
                            ranking=ranking,
                            band_charts=band_charts, versions=versions, names=names, signatures=signatures,
                            events=queries.review_events(session=db, round_=round_),
