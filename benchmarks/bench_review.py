@@ -120,9 +120,15 @@ def main() -> None:
     engine = app.extensions["tuiyou.engine"]
     changes = iter(range(2, 10_000))
 
-    def change_a_rating():  # a new version of one submitted form's rating: the ranking's input changed
+    def change_a_rating():  # one submitted form reopened and submitted again with a new value
+        from web.core.models import Assignment, utcnow
         with Session(engine) as session:
-            session.add(Rating(assignment_id=1, criterion="thought", value=9.5, version=next(changes)))
+            version = next(changes)
+            form = session.get(Assignment, 1)
+            form.version, form.updated_at, form.submitted_at = version, utcnow(), utcnow()
+            session.add(form)
+            session.add_all(Rating(assignment_id=1, criterion=c, value=9.5 - version % 3, version=version)
+                            for c in CRITERIA)
             session.commit()
 
     change_a_rating()

@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # Flask is imported by create_app only: the numeric commands 
 
 # Modules whose blueprint ``bp`` the app registers: each feature's pages, then the JSON API.
 FEATURES = ("accounts.routes", "home.routes", "rounds.routes", "intake.routes", "assignment.routes", "rating.routes",
-            "review.routes", "exports.routes", "panel.routes", "conduct.routes",
+            "review.routes", "exports.routes", "panel.routes", "conduct.routes", "progress.routes",
             "api")
 
 
