@@ -61,34 +61,24 @@ def _tuples(connection, statement) -> list[tuple]:
 
 def rating_input(*, session: Session, round_: Round) -> RatingInput:
     """The current criterion values of every submitted assignment of the round (long form),
-    read column-wise: two Core queries (the forms, then their values) into numpy columns, not
-    a tuple per value through the ORM; ordered by assignment, then criterion, as always."""
+    read column-wise: one Core query (one statement: one snapshot of the forms and their values,
+    on PostgreSQL's READ COMMITTED too) as the driver's tuples into numpy columns, not a tuple
+    per value through the ORM; ordered by assignment, then criterion, as always."""
     forms_t, ratings_t = Assignment.__table__, Rating.__table__
     a, r = forms_t.c, ratings_t.c
     item = a.case_id if is_case_round(round_) else a.work_id
-    submitted = (a.round_id == round_.id, a.status == AssignmentStatus.submitted, item.is_not(None))
-    connection = session.connection()
-    forms = _tuples(connection, core_select(a.id, a.expert_id, item, a.confidence).where(*submitted)
-                    .order_by(a.id))
-    if not forms:
+    rows = _tuples(session.connection(), core_select(a.id, a.expert_id, item, r.criterion, r.value, a.confidence)
+                   .join_from(forms_t, ratings_t, (r.assignment_id == a.id) & (r.version == a.version))
+                   .where(a.round_id == round_.id, a.status == AssignmentStatus.submitted, item.is_not(None))
+                   # by the form's id: SQLite walks the forms' index in id order and each form's values
+                   # in the (assignment, criterion, version) index's order, with no sort of 100,000 rows
+                   .order_by(a.id, r.criterion))
+    if not rows:
         return RatingInput([], [], [], [], [], {})
-    form_id, expert, item_id, confidence = zip(*forms)
-    form_id = np.array(form_id, dtype=np.int64)
-    values = _tuples(
-        connection, core_select(r.assignment_id, r.criterion, r.value)
-        .join_from(forms_t, ratings_t, (r.assignment_id == a.id) & (r.version == a.version))
-        # by the form's id: SQLite then walks the forms' index in id order and each form's values
-        # in the (assignment, criterion, version) index's order, with no sort of 100,000 rows
-        .where(*submitted).order_by(a.id, r.criterion))
-    if not values:
-        return RatingInput([], [], [], [], [], {})
-    assignment, criterion, value = zip(*values)
-    assignment = np.array(assignment, dtype=np.int64)
-    at = np.searchsorted(form_id, assignment)
-    return RatingInput(assignment, np.array(expert, dtype=np.int64)[at], np.array(item_id, dtype=np.int64)[at],
-                       list(criterion), np.array(value, dtype=float),
-                       {i: c for i, c, rated in zip(form_id.tolist(), confidence, np.isin(form_id, assignment).tolist())
-                        if c is not None and rated})
+    assignment, expert, item_id, criterion, value, confidence = zip(*rows)
+    return RatingInput(np.array(assignment, dtype=np.int64), np.array(expert, dtype=np.int64),
+                       np.array(item_id, dtype=np.int64), list(criterion), np.array(value, dtype=float),
+                       {i: c for i, c in zip(assignment, confidence) if c is not None})
 
 
 def signing_inputs(*, session: Session, round_: Round) -> list[list]:
