@@ -141,10 +141,15 @@ def main() -> None:
              "rankings page, one category": f"/review/2025Q1/rankings?method={args.method}&category=网络剧",
              "shortlist page": f"/review/2025Q1/shortlist?method={args.method}",
              "diagnostics page": f"/review/2025Q1/diagnostics?method={args.method}",
-             "rankings API": api}
+             "rankings API": api,
+             "progress board (a poll that finds a change)": "/rounds/2025Q1/progress/live",
+             "progress API": "/api/v1/rounds/2025Q1/progress"}
     after_change: dict[str, list[float]] = {name: [] for name in pages}
     steady: dict[str, list[float]] = {name: [] for name in pages}
-    for name, path in pages.items():
+    for name, path in list(pages.items()):
+        if client.get(path, headers=headers).status_code == 404:  # an earlier tree without this page
+            del pages[name], steady[name], after_change[name]
+            continue
         get(path)  # computed once (the first request of this method may compute)
         for _ in range(args.runs):
             steady[name].append(timed(lambda: get(path)))

@@ -22,11 +22,11 @@ from sqlmodel import Session, select
 from ..core.models import RecomputeJob, utcnow
 
 #: seconds from a round's first unanswered change to its recompute (TUIYOU_RECOMPUTE_DEBOUNCE_SECONDS)
-DEFAULT_DEBOUNCE = 2.0
+DEFAULT_DEBOUNCE = 10.0
 
 
 def debounce() -> dt.timedelta:
-    """The debounce delay from the environment (read when asked), default 2 s."""
+    """The debounce delay from the environment (read when asked), default 10 s."""
     return dt.timedelta(seconds=float(os.environ.get("TUIYOU_RECOMPUTE_DEBOUNCE_SECONDS") or DEFAULT_DEBOUNCE))
 
 
