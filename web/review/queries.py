@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
@@ -114,20 +115,38 @@ def cached_ranking(*, session: Session, round_: Round, method: str, fingerprint:
     return stored[0] if stored is not None and stored[2] == fingerprint else None
 
 
+#: Parsed stored rankings of this process, by (row id, fingerprint, computed at): a stored row is
+#: parsed once per process, not once per request (a 5,000-work round's payload is megabytes of
+#: JSON). The key comes from the database on every request, so nothing stale is served: a
+#: recompute writes a new time and fingerprint, and the next request reads the new payload.
+_PARSED: dict[tuple, RoundRanking] = {}
+_PARSED_KEEP = 16
+_PARSED_LOCK = threading.Lock()
+
+
 def stored_ranking(*, session: Session, round_: Round, method: str
                    ) -> tuple[RoundRanking, dt.datetime, str] | None:
     """The latest stored ranking of this method, valid or not: (ranking, computed at, the
     ratings' fingerprint it was computed from); None when there is none of this layout."""
-    entry = session.exec(select(RankingCache).where(RankingCache.round_id == round_.id,
-                                                    RankingCache.method == method)).first()
+    entry = session.exec(select(RankingCache.id, RankingCache.fingerprint, RankingCache.created_at)
+                         .where(RankingCache.round_id == round_.id, RankingCache.method == method)).first()
     if entry is None:
         return None
-    try:
-        ranking = RoundRanking.from_json(json.loads(entry.payload))
-    except TypeError:  # stored by an older layout of RoundRanking: compute afresh
-        return None
-    at = entry.created_at
-    return ranking, at if at.tzinfo else at.replace(tzinfo=dt.timezone.utc), entry.fingerprint
+    entry_id, fingerprint, at = entry
+    at = at if at.tzinfo else at.replace(tzinfo=dt.timezone.utc)
+    key = (entry_id, fingerprint, at)
+    ranking = _PARSED.get(key)
+    if ranking is None:
+        payload = session.exec(select(RankingCache.payload).where(RankingCache.id == entry_id)).one()
+        try:
+            ranking = RoundRanking.from_json(json.loads(payload))
+        except TypeError:  # stored by an older layout of RoundRanking: compute afresh
+            return None
+        with _PARSED_LOCK:
+            if len(_PARSED) >= _PARSED_KEEP:
+                _PARSED.pop(next(iter(_PARSED)))
+            _PARSED[key] = ranking
+    return ranking, at, fingerprint
 
 
 def stored_methods(*, session: Session, round_: Round) -> list[str]:
