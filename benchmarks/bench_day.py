@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import datetime as dt
 import json
 import os
 import platform
@@ -171,7 +172,10 @@ def recompute_jobs(url: str) -> dict:
     with engine.connect() as connection:
         rows = connection.execute(text("SELECT state, changes, started_at, finished_at FROM recomputejob")).all()
     engine.dispose()
-    runs = sorted((f - s).total_seconds() for state, _c, s, f in rows if state == "done" and s and f)
+    def moment(value):  # SQLite hands text back through text()
+        return dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+
+    runs = sorted((moment(f) - moment(s)).total_seconds() for state, _c, s, f in rows if state == "done" and s and f)
     return {"recompute jobs": {state: sum(1 for r in rows if r[0] == state) for state in {r[0] for r in rows}},
             "changes answered": sum(r[1] for r in rows if r[0] == "done"),
             "recompute median s": round(runs[len(runs) // 2], 2) if runs else None}

@@ -27,7 +27,7 @@ from sqlmodel import Session
 from scoring.normalize import DEFAULT_METHOD
 
 from ..core.models import RecomputeJob, Round, utcnow
-from ..review import console, queries
+from ..review import console, operations, queries
 
 log = logging.getLogger(__name__)
 #: how long a claim holds a job; the design scale's recompute takes well under a second
@@ -84,9 +84,22 @@ def _settle(engine: Engine, held: Claimed, **values) -> bool:
 
 def refresh_round(session: Session, round_: Round) -> None:
     """Compute and store the round's rankings for every method it has a stored result of, and
-    the default (what the chair's pages and the API read)."""
+    the default (what the chair's pages and the API read).
+
+    Each is computed in a read transaction that ends before the result is written in a short
+    one of its own: SQLite cannot turn a read transaction into a write once another connection
+    has written meanwhile (and a computation takes long enough for that on a busy day)."""
+    round_id = round_.id
     for method in sorted({DEFAULT_METHOD, *queries.stored_methods(session=session, round_=round_)}):
-        console.refresh_ranking(session=session, round_=round_, method=method)
+        round_ = session.get(Round, round_id)
+        fingerprint = queries.ratings_fingerprint(session=session, round_=round_)
+        if queries.cached_ranking(session=session, round_=round_, method=method, fingerprint=fingerprint):
+            session.rollback()
+            continue
+        ranking = console.compute_ranking_of(session=session, round_=round_, method=method)
+        session.rollback()  # the read ends here; the write below is a transaction of its own
+        operations.store_ranking(session=session, round_=session.get(Round, round_id), method=method,
+                                 fingerprint=fingerprint, ranking=ranking, computed_at=utcnow())
         session.commit()
 
 

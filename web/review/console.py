@@ -13,7 +13,7 @@ from scoring.rules.shortlist import Policy, Proposal, propose
 from scoring.totals import CriterionScale
 
 from ..core.models import Round, RoundKind, RoundState, ShortlistEntry, Stage, User, utcnow
-from ..recompute.queue import enqueue_recompute
+from ..recompute.queue import enqueue_recompute, pending_job
 from ..panel.operations import refresh_flags
 from ..panel.queries import unexplained
 from . import operations, queries
@@ -100,7 +100,9 @@ def latest_ranking(*, session: Session, round_: Round, method: str) -> LatestRan
         return LatestRanking(ranking, now, False)
     ranking, computed_at, of = stored
     updating = of != fingerprint
-    if updating and not queries.round_is_locked(round_):
+    if updating and not queries.round_is_locked(round_) and pending_job(session=session, round_id=round_.id) is None:
+        # a change no write queued a recompute for (the writes that change a ranking queue one
+        # themselves): queue it; the usual case writes nothing here
         enqueue_recompute(session=session, round_id=round_.id, changes=0)
     return LatestRanking(ranking, computed_at, updating)
 
