@@ -18,6 +18,7 @@ from web.assignment.pool import declare_work_conflict
 from web.rounds.operations import create_round, set_state
 
 from .demo_conduct import add_conduct_history
+from .demo_progress import spread_the_day
 from .demo_rating import add_rating_demo
 from .demo_review import build_review_demo
 from .demo_panel import build_panel_demo
@@ -161,4 +162,5 @@ def build_demo(session: Session, *, seed: int = 2025) -> DemoSummary:
     build_panel_demo(session, password=DEMO_PASSWORD)  # members' signatures, abnormal ratings, the annual round
     add_conduct_history(session, seed=seed)  # saves and submissions over each round's scoring window (履职评价)
     _declare_a_work(session, expert=experts[0], round_=round_)  # expert01's 回避申报 page shows one
+    spread_the_day(session, round_=round_, seed=seed)  # the progress board's day: recent saves, a few idle experts
     return DemoSummary(round_.key, len(works), len(experts), len(assignments), submitted, logins)

@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # Flask is imported by create_app only: the numeric commands 
 
 # Modules whose blueprint ``bp`` the app registers: each feature's pages, then the JSON API.
 FEATURES = ("accounts.routes", "home.routes", "rounds.routes", "intake.routes", "assignment.routes", "rating.routes",
-            "review.routes", "signing.routes", "exports.routes", "conduct.routes",
+            "review.routes", "signing.routes", "exports.routes", "conduct.routes", "progress.routes",
             "api")
 
 
@@ -94,5 +94,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # bearer tokens, no cookies: nothing to forge
     app.extensions["tuiyou.csrf"].exempt(app.blueprints["api"])
     limits.init_app(app)
+    from .recompute import worker as recompute_worker
+    recompute_worker.init_app(app)
     app.cli = lazy_app_group(app.name, COMMANDS)
     return app

@@ -63,18 +63,32 @@ def test_rankings_rows_follow_the_analyze_contract(client, scored, chair):
     assert client.get("/api/v1/rounds/2030Q1/rankings", headers=chair).status_code == 404
 
 
-def test_a_new_rating_invalidates_the_cached_ranking(client, session, scored, chair):
-    from web.core.models import Assignment, Rating
-    first = client.get(f"/api/v1/rounds/{KEY}/rankings?method=raw", headers=chair).get_json()
-    top = first[0]
+def test_a_new_rating_is_served_stale_with_its_time_then_fresh_after_the_recompute(app, client, session, scored,
+                                                                                 chair):
+    import datetime as dt
+
+    from web.core.models import Assignment, Rating, RecomputeJob, utcnow
+    from web.recompute.runner import run_pending
+    first = client.get(f"/api/v1/rounds/{KEY}/rankings?method=raw", headers=chair)
+    assert first.headers["X-Tuiyou-Updating"] == "0"
+    top = first.get_json()[0]
     assignment = session.exec(select(Assignment).where(Assignment.work_id == top["work_id"])).first()
     assignment.version = 2
     session.add(assignment)
     for key in ("thought", "artistry", "production", "innovation"):
         session.add(Rating(assignment_id=assignment.id, criterion=key, value=0.0, version=2))
     session.commit()
-    again = client.get(f"/api/v1/rounds/{KEY}/rankings?method=raw", headers=chair).get_json()
-    moved = next(r for r in again if r["work_id"] == top["work_id"])
+    # the request never computes: the latest result, with its time, marked as being updated
+    stale = client.get(f"/api/v1/rounds/{KEY}/rankings?method=raw", headers=chair)
+    assert stale.get_json() == first.get_json()
+    assert stale.headers["X-Tuiyou-Updating"] == "1"
+    assert stale.headers["X-Tuiyou-Computed-At"] == first.headers["X-Tuiyou-Computed-At"]
+    assert len(session.exec(select(RecomputeJob).where(RecomputeJob.state == "queued")).all()) == 1
+    assert run_pending(app.extensions["tuiyou.engine"], now=utcnow() + dt.timedelta(minutes=1)) == 1
+    again = client.get(f"/api/v1/rounds/{KEY}/rankings?method=raw", headers=chair)
+    assert again.headers["X-Tuiyou-Updating"] == "0"
+    assert again.headers["X-Tuiyou-Computed-At"] > first.headers["X-Tuiyou-Computed-At"]
+    moved = next(r for r in again.get_json() if r["work_id"] == top["work_id"])
     assert moved["score"] < top["score"] - 1
 
 

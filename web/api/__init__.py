@@ -5,7 +5,8 @@ declarations check requests, serialize answers and generate ``/api/v1/openapi.js
 from __future__ import annotations
 
 # each module registers its routes on the blueprint
-from . import announcements, assignment_admin, assignments, explanations, openapi, rankings, rounds, shortlists, tokens  # noqa: F401
+from . import (announcements, assignment_admin, assignments, explanations, openapi, progress, rankings,  # noqa: F401
+               rounds, shortlists, tokens)
 from .blueprint import bp
 
 __all__ = ["bp"]

@@ -10,7 +10,7 @@ from scoring.rules.config import load_rules
 
 from ..core.db import get_session
 from ..core.models import Role
-from ..review.services import parse_method, ranking_for
+from ..review.services import latest_ranking, parse_method
 from ..review.queries import CASES_CATEGORY
 from ..core.schemas import ApiError, Choices, Query, Refused, Reply
 from .blueprint import bp, round_or_404
@@ -64,7 +64,10 @@ class RankingRow(Reply):
 @bp.get("/rounds/<key>/rankings")
 @operation("Rankings per category (chair, admin): rows as in `tuiyou analyze`, plus title", query=RankingQuery,
            roles=(Role.chair, Role.admin), answers={
-               200: ("The rows, by category then rank; the header X-Tuiyou-Method names the method",
+               200: ("The rows, by category then rank; the header X-Tuiyou-Method names the method, "
+                     "X-Tuiyou-Computed-At when they were computed (the latest result: never computed in the "
+                     "request once the round has one), X-Tuiyou-Updating 1 while the ratings have changed "
+                     "since and a recompute is queued",
                      list[RankingRow]),
                422: ("Unknown method or category (`unknown_category` lists the known ones)", ApiError)})
 def rankings(key: str, query: RankingQuery):
@@ -72,7 +75,8 @@ def rankings(key: str, query: RankingQuery):
     db = get_session()
     round_ = round_or_404(db, key)
     method = parse_method(query.method)
-    ranking = ranking_for(session=db, round_=round_, method=method)
-    rows = [RankingRow.model_validate(row, from_attributes=True) for row in ranking.rows]
+    latest = latest_ranking(session=db, round_=round_, method=method)
+    rows = [RankingRow.model_validate(row, from_attributes=True) for row in latest.ranking.rows]
     return [row for row in rows if not query.category or row.category == query.category], 200, \
-        {"X-Tuiyou-Method": method}
+        {"X-Tuiyou-Method": method, "X-Tuiyou-Computed-At": latest.computed_at.isoformat(),
+         "X-Tuiyou-Updating": "1" if latest.updating else "0"}

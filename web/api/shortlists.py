@@ -60,7 +60,8 @@ def shortlist(key: str, query: ShortlistQuery):
         return SignedSnapshot(round=key, version=stored.version, content_sha256=stored.content_sha256,
                               signed_at=stored.signed_at, audit_anchor=stored.audit_anchor,
                               content=json.loads(stored.content))
-    view = services.shortlist_view(session=db, round_=round_, method=services.parse_method(query.method))
+    view = services.shortlist_view(session=db, round_=round_, method=services.parse_method(query.method),
+                                   latest=True)
     return Shortlist(round=key, round_state=round_.state, state=view.state, method=view.method,
                      content_sha256=view.content_sha256, version=view.version, entries=view.entries,
                      versions=_versions(db, round_))

@@ -26,6 +26,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "experts": ("web.assignment.cli:experts_group", "Import the expert pool (CSV/XLSX) and set passwords."),
     "result": ("web.review.cli:result_group",
                "Re-derive a signed result from the stored ratings (`result verify KEY [--version N]`)."),
+    "recompute": ("web.recompute.cli:recompute_group",
+                  "The chair's rankings recomputed after ratings change: `recompute run-pending`, `recompute worker`."),
     "analyze": ("web.analysis.cli:analyze_command",
                 "Normalize rater bias and rank works within category from a ratings CSV."),
     "reliability": ("web.analysis.cli:reliability_command",

@@ -199,7 +199,8 @@ class Conflict(SQLModel, table=True):
 class Assignment(SQLModel, table=True):
     """One expert asked to rate one work (or dissemination case) in a round."""
 
-    __table_args__ = (UniqueConstraint("round_id", "expert_id", "work_id", "case_id"),)
+    __table_args__ = (UniqueConstraint("round_id", "expert_id", "work_id", "case_id"),
+                      Index("ix_assignment_round_status", "round_id", "status"))
 
     id: Optional[int] = Field(default=None, primary_key=True)
     round_id: int = Field(foreign_key="round.id", index=True)
@@ -449,4 +450,28 @@ class DrawJob(SQLModel, table=True):
     draw_id: Optional[int] = Field(default=None, foreign_key="assignmentdraw.id")
     created_at: dt.datetime = Field(default_factory=utcnow)
     updated_at: dt.datetime = Field(default_factory=utcnow)
+    finished_at: Optional[dt.datetime] = None
+
+
+class RecomputeJob(SQLModel, table=True):
+    """A recompute of a round's rankings after its ratings changed, shared by every app server.
+
+    ``queued_round_id`` holds the round while the job waits: being unique, every change of the
+    round until the job starts lands on this one row (``changes`` counts them; the debounce),
+    and it is cleared when a worker claims the job, so a change made while it runs queues the
+    next one. A claim takes the job for ``lease_until``; a job whose lease ran out (its worker
+    stopped mid-run) is claimed again (``attempts``). See web/recompute/."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="round.id", index=True)
+    queued_round_id: Optional[int] = Field(default=None, unique=True)
+    state: str = Field(default="queued", max_length=10, index=True)  # queued, running, done, failed
+    changes: int = 1
+    due_at: dt.datetime = Field(default_factory=utcnow)
+    attempts: int = 0
+    worker: str = Field(default="", max_length=200)
+    lease_until: Optional[dt.datetime] = None
+    message: Optional[str] = None
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    started_at: Optional[dt.datetime] = None
     finished_at: Optional[dt.datetime] = None

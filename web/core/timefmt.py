@@ -40,6 +40,14 @@ def moment(value: dt.datetime | str | None, *, rule: DocumentRule | None = None,
     return f"{at.year}年{at.month}月{at.day}日 {clock} {rule.zone_label}"
 
 
+def clock_text(value: dt.datetime | str | None, *, with_date: bool = True) -> str:
+    """A live board's clock: the full :func:`moment` with seconds, or only ``14:05:09`` in the display
+    zone for today's times ("" for None)."""
+    if value is None or value == "":
+        return ""
+    return moment(value, seconds=True) if with_date else local(value).strftime("%H:%M:%S")
+
+
 def moment_en(value: dt.datetime | str | None, *, rule: DocumentRule | None = None) -> str:
     """"2026-12-06 16:25 (UTC+08:00)" ("" for None): the English pages' form."""
     if value is None or value == "":

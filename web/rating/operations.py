@@ -20,6 +20,7 @@ from ..core.audit import record_event
 from ..core.errors import Refused
 from ..core.models import (Assignment, AssignmentStatus, Comment, Conflict, HighlightTag, Rating, Round,
                       RoundState, ScoreSave, User, utcnow)
+from ..core.recompute_queue import enqueue_recompute
 from .queries import assignment_scores, current_comment
 
 MAX_COMMENT = 4000
@@ -207,6 +208,7 @@ def submit(*, session: Session, expert: User, assignment: Assignment, round_: Ro
     session.add(assignment)
     record_event(session, "assignment.submitted", actor=expert.username, round_id=round_.id,
                  subject=f"assignment:{assignment.id}", detail={"version": assignment.version})
+    enqueue_recompute(session=session, round_id=round_.id)  # the rankings read submitted forms
 
 
 def recuse(*, session: Session, expert: User, assignment: Assignment, round_: Round, reason: str) -> Conflict | None:
@@ -273,3 +275,4 @@ def reopen(*, session: Session, expert: User, assignment: Assignment, round_: Ro
     session.add(assignment)
     record_event(session, "assignment.reopened", actor=expert.username, round_id=round_.id,
                  subject=f"assignment:{assignment.id}", detail={"version": assignment.version})
+    enqueue_recompute(session=session, round_id=round_.id)

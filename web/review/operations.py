@@ -5,6 +5,7 @@ answered as 423), changes the models and records the audit event; the caller com
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from sqlalchemy.exc import IntegrityError
@@ -23,16 +24,18 @@ from ..signing.queries import result_versions, round_is_locked, sign_offs
 
 
 def store_ranking(*, session: Session, round_: Round, method: str, fingerprint: str,
-                  ranking: RoundRanking) -> None:
+                  ranking: RoundRanking, computed_at: dt.datetime | None = None) -> None:
     """Keep a computed ranking for other requests and servers (a cache: no audit event)."""
+    computed_at = computed_at or utcnow()
     payload = json.dumps(ranking.to_json(), ensure_ascii=False, allow_nan=False)
     try:
         with session.begin_nested():
             entry = cache_entry(session=session, round_=round_, method=method)
             if entry is None:
-                entry = RankingCache(round_id=round_.id, method=method, fingerprint=fingerprint, payload=payload)
+                entry = RankingCache(round_id=round_.id, method=method, fingerprint=fingerprint, payload=payload,
+                                     created_at=computed_at)
             else:
-                entry.fingerprint, entry.payload, entry.created_at = fingerprint, payload, utcnow()
+                entry.fingerprint, entry.payload, entry.created_at = fingerprint, payload, computed_at
             session.add(entry)
     except IntegrityError:
         pass  # another server stored the same computation at the same moment

@@ -2,11 +2,15 @@
 (``round_is_locked``) and the signed versions are signing's (``web.signing.queries``)."""
 from __future__ import annotations
 
+import datetime as dt
 import json
+import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
+import numpy as np
 from sqlalchemy import func
+from sqlalchemy import select as core_select
 from sqlmodel import Session, select
 
 from ..core.models import (Assignment, AssignmentStatus, AuditEvent, Comment, DisseminationCase,
@@ -37,18 +41,36 @@ def _item_column(round_: Round):
     return Assignment.case_id if is_case_round(round_) else Assignment.work_id
 
 
+def _tuples(connection, statement) -> list[tuple]:
+    """Every row of a Core select as the driver's plain tuples (no SQLAlchemy Row per row: the
+    columns read here need no conversion — integers, text, floats)."""
+    result = connection.execute(statement)
+    try:
+        return result.cursor.fetchall()
+    finally:
+        result.close()
+
+
 def rating_input(*, session: Session, round_: Round) -> RatingInput:
-    """The current criterion values of every submitted assignment of the round (long form)."""
-    item = _item_column(round_)
-    rows = session.exec(
-        select(Assignment.id, Assignment.expert_id, item, Rating.criterion, Rating.value, Assignment.confidence)
-        .join(Rating, (Rating.assignment_id == Assignment.id) & (Rating.version == Assignment.version))
-        .where(Assignment.round_id == round_.id, Assignment.status == AssignmentStatus.submitted,
-               item.is_not(None))
-        .order_by(Assignment.id, Rating.criterion)).all()
-    confidence = {a: c for a, _e, _i, _k, _v, c in rows if c is not None}
-    return RatingInput([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows],
-                       [r[3] for r in rows], [float(r[4]) for r in rows], confidence)
+    """The current criterion values of every submitted assignment of the round (long form),
+    read column-wise: one Core query (one statement: one snapshot of the forms and their values,
+    on PostgreSQL's READ COMMITTED too) as the driver's tuples into numpy columns, not a tuple
+    per value through the ORM; ordered by assignment, then criterion, as always."""
+    forms_t, ratings_t = Assignment.__table__, Rating.__table__
+    a, r = forms_t.c, ratings_t.c
+    item = a.case_id if is_case_round(round_) else a.work_id
+    rows = _tuples(session.connection(), core_select(a.id, a.expert_id, item, r.criterion, r.value, a.confidence)
+                   .join_from(forms_t, ratings_t, (r.assignment_id == a.id) & (r.version == a.version))
+                   .where(a.round_id == round_.id, a.status == AssignmentStatus.submitted, item.is_not(None))
+                   # by the form's id: SQLite walks the forms' index in id order and each form's values
+                   # in the (assignment, criterion, version) index's order, with no sort of 100,000 rows
+                   .order_by(a.id, r.criterion))
+    if not rows:
+        return RatingInput([], [], [], [], [], {})
+    assignment, expert, item_id, criterion, value, confidence = zip(*rows)
+    return RatingInput(np.array(assignment, dtype=np.int64), np.array(expert, dtype=np.int64),
+                       np.array(item_id, dtype=np.int64), list(criterion), np.array(value, dtype=float),
+                       {i: c for i, c in zip(assignment, confidence) if c is not None})
 
 
 def signing_inputs(*, session: Session, round_: Round) -> list[list]:
@@ -66,27 +88,61 @@ def signing_inputs(*, session: Session, round_: Round) -> list[list]:
 
 
 def ratings_fingerprint(*, session: Session, round_: Round) -> str:
-    """Changes whenever a rating is saved or an assignment changes status: the cache key."""
-    ratings = session.exec(select(func.count(Rating.id), func.max(Rating.id))
-                           .join(Assignment, Assignment.id == Rating.assignment_id)
-                           .where(Assignment.round_id == round_.id)).one()
-    assignments = session.exec(select(func.count(Assignment.id), func.max(Assignment.updated_at),
-                                      func.max(Assignment.submitted_at))
-                               .where(Assignment.round_id == round_.id,
-                                      Assignment.status == AssignmentStatus.submitted)).one()
-    return ":".join(str(part) for part in (*ratings, *assignments))
+    """Changes whenever the ranking's input changes: one aggregate over the round's submitted
+    forms. A submitted form's values cannot change while it stays submitted (a save answers
+    423): they change by a reopen (it leaves the set) and a submit (it comes back with a higher
+    version and a later ``updated_at``). Saves on forms not yet submitted do not change it: the
+    ranking reads submitted forms only."""
+    forms = session.exec(select(func.count(Assignment.id), func.sum(Assignment.id), func.sum(Assignment.version),
+                                func.max(Assignment.updated_at), func.max(Assignment.submitted_at))
+                         .where(Assignment.round_id == round_.id,
+                                Assignment.status == AssignmentStatus.submitted)).one()
+    return ":".join(str(part) for part in forms)
 
 
 def cached_ranking(*, session: Session, round_: Round, method: str, fingerprint: str) -> RoundRanking | None:
     """The cached ranking of this method if the ratings have not changed since, else None."""
-    entry = session.exec(select(RankingCache).where(RankingCache.round_id == round_.id,
-                                                    RankingCache.method == method)).first()
-    if entry is None or entry.fingerprint != fingerprint:
+    stored = stored_ranking(session=session, round_=round_, method=method)
+    return stored[0] if stored is not None and stored[2] == fingerprint else None
+
+
+#: Parsed stored rankings of this process, by (row id, fingerprint, computed at): a stored row is
+#: parsed once per process, not once per request (a 5,000-work round's payload is megabytes of
+#: JSON). The key comes from the database on every request, so nothing stale is served: a
+#: recompute writes a new time and fingerprint, and the next request reads the new payload.
+_PARSED: dict[tuple, RoundRanking] = {}
+_PARSED_KEEP = 16
+_PARSED_LOCK = threading.Lock()
+
+
+def stored_ranking(*, session: Session, round_: Round, method: str
+                   ) -> tuple[RoundRanking, dt.datetime, str] | None:
+    """The latest stored ranking of this method, valid or not: (ranking, computed at, the
+    ratings' fingerprint it was computed from); None when there is none of this layout."""
+    entry = session.exec(select(RankingCache.id, RankingCache.fingerprint, RankingCache.created_at)
+                         .where(RankingCache.round_id == round_.id, RankingCache.method == method)).first()
+    if entry is None:
         return None
-    try:
-        return RoundRanking.from_json(json.loads(entry.payload))
-    except TypeError:  # stored by an older layout of RoundRanking: compute afresh
-        return None
+    entry_id, fingerprint, at = entry
+    at = at if at.tzinfo else at.replace(tzinfo=dt.timezone.utc)
+    key = (entry_id, fingerprint, at)
+    ranking = _PARSED.get(key)
+    if ranking is None:
+        payload = session.exec(select(RankingCache.payload).where(RankingCache.id == entry_id)).one()
+        try:
+            ranking = RoundRanking.from_json(json.loads(payload))
+        except TypeError:  # stored by an older layout of RoundRanking: compute afresh
+            return None
+        with _PARSED_LOCK:
+            if len(_PARSED) >= _PARSED_KEEP:
+                _PARSED.pop(next(iter(_PARSED)))
+            _PARSED[key] = ranking
+    return ranking, at, fingerprint
+
+
+def stored_methods(*, session: Session, round_: Round) -> list[str]:
+    """The methods the round has a stored ranking of (what a recompute refreshes)."""
+    return list(session.exec(select(RankingCache.method).where(RankingCache.round_id == round_.id)))
 
 
 def cache_entry(*, session: Session, round_: Round, method: str) -> RankingCache | None:

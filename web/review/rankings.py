@@ -14,7 +14,8 @@ from __future__ import annotations
 import functools
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 from scipy import special
@@ -41,11 +42,11 @@ SLOPE_LIMITS = (math.exp(-5), math.exp(5))
 class RatingInput:
     """The long-form ratings of a round: one row per criterion of a submitted assignment."""
 
-    assignment_id: list[int]
-    expert_id: list[int]
-    item_id: list[int]  # Work.id, or DisseminationCase.id in a dissemination round
-    criterion: list[str]
-    value: list[float]
+    assignment_id: Sequence[int]  # a list, or a numpy column as the round's reader gives it
+    expert_id: Sequence[int]
+    item_id: Sequence[int]  # Work.id, or DisseminationCase.id in a dissemination round
+    criterion: Sequence[str]
+    value: Sequence[float]
     confidence: dict[int, float] = field(default_factory=dict)  # assignment id → confidence
 
 
@@ -69,8 +70,9 @@ class RoundRanking:
     layout: int = LAYOUT
 
     def to_json(self) -> dict:
-        """A JSON-able dict (for the cache)."""
-        return asdict(self)
+        """A JSON-able dict (for the cache): the fields as they are, not deep-copied (the JSON
+        encoder reads them once; ``asdict`` copied 170,000 values of a 5,000-work round)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
     @classmethod
     def from_json(cls, data: dict) -> "RoundRanking":
@@ -169,7 +171,7 @@ def compute_ranking(ratings: RatingInput, items: dict[int, tuple[str, str]], *, 
     """
     params = {"band": band, "seed": seed, "slots": slots, "threshold": threshold,
               "criteria": [asdict(s) for s in scales]}
-    if not ratings.value:
+    if len(ratings.value) == 0:
         return RoundRanking(method, params, [], [], notes=["no_ratings"])
     totals = weighted_totals(ratings.item_id, ratings.expert_id, ratings.criterion, ratings.value,
                              scales=scales)
@@ -218,7 +220,8 @@ def compute_ranking(ratings: RatingInput, items: dict[int, tuple[str, str]], *, 
     rows.sort(key=lambda r: (r["category"], r["rank"], r["item_id"]))
 
     def rounded(values, digits):
-        return [round(float(v), digits) if math.isfinite(v) else None for v in values]
+        # Python floats from one tolist(), not a numpy scalar per value (the same round())
+        return [round(v, digits) if math.isfinite(v) else None for v in np.asarray(values, dtype=float).tolist()]
 
     per_rating = {"assignment_id": assignment.astype(np.int64).tolist(), "item_id": work.tolist(),
                   "expert_id": totals.rater_id.astype(np.int64).tolist(), "total": rounded(totals.total, 6),

@@ -16,6 +16,7 @@ from ..core.db import get_session
 from ..core.errors import Refused, on_refusal
 from ..core.models import Role, RoundState
 from ..rating.operations import allow_reopen
+from ..core.timefmt import clock_text
 from ..rating.queries import assignment_in_round
 from ..rounds.queries import get_round, list_rounds
 from ..rating import flags
@@ -54,9 +55,13 @@ def _locked_page(refused: Refused, key: str, **_args):
     return None
 
 
-def _common(round_, method: str) -> dict:
+def _common(round_, method: str, latest: services.LatestRanking | None = None) -> dict:
+    """What every console page shows; with ``latest``, when its result was computed and whether
+    a newer one is being computed ("正在更新")."""
     return {"round": round_, "method": method, "methods": list(METHODS), "default_method": DEFAULT_METHOD,
-            "locked": signing_queries.round_is_locked(round_)}
+            "locked": signing_queries.round_is_locked(round_),
+            "computed_at": clock_text(latest.computed_at) if latest else None,
+            "updating": latest.updating if latest else False}
 
 
 @bp.get("/")
@@ -72,7 +77,8 @@ def index():
 def rankings(key: str):
     """Rankings per category with bands, raw mean, P(shortlist) and flags; method switchable."""
     db, round_, method = get_session(), _round(key), _method()
-    ranking = services.ranking_for(session=db, round_=round_, method=method)
+    latest = services.latest_ranking(session=db, round_=round_, method=method)
+    ranking = latest.ranking
     category = request.args.get("category") or ""
     groups: dict[str, list[dict]] = {}
     for row in ranking.rows:
@@ -84,7 +90,7 @@ def rankings(key: str):
     threshold = max([t for t in (policy.min_score, policy.bar) if t is not None], default=None)
     chart = charts.score_distribution([(name, [r["score"] for r in rows]) for name, rows in groups.items()],
                                       threshold=threshold, label=_("各类别得分分布"))
-    return render_template("review/rankings.html", **_common(round_, method), ranking=ranking, groups=groups,
+    return render_template("review/rankings.html", **_common(round_, method, latest), ranking=ranking, groups=groups,
                            category=category, categories=sorted({r["category"] for r in ranking.rows}),
                            chart=chart, policy=policy, shown=shown)
 
@@ -95,7 +101,7 @@ def work(key: str, item_id: int):
     """Every rating of one work by every expert per criterion, with residuals, flags, comments, tags."""
     db, round_, method = get_session(), _round(key), _method()
     try:
-        ranking = services.ranking_for(session=db, round_=round_, method=method)
+        ranking = services.latest_ranking(session=db, round_=round_, method=method).ranking
     except ValueError as exc:  # early in scoring (e.g. one expert submitted): the ratings, without a fit
         ranking, unfitted = None, str(exc)
     else:
@@ -137,11 +143,12 @@ def allow_reopen_rating(key: str, item_id: int, assignment_id: int):
 def diagnostics(key: str):
     """Completion, rater bias and scale with intervals, reliability, flags, connectivity."""
     db, round_, method = get_session(), _round(key), _method()
-    ranking = services.ranking_for(session=db, round_=round_, method=method)
+    latest = services.latest_ranking(session=db, round_=round_, method=method)
+    ranking = latest.ranking
     by_expert, by_category = queries.completion(session=db, round_=round_)
     names = queries.user_names(session=db, ids={r["expert_id"] for r in ranking.raters})
     titles = {row["item_id"]: row["title"] for row in ranking.rows}
-    return render_template("review/diagnostics.html", **_common(round_, method), ranking=ranking,
+    return render_template("review/diagnostics.html", **_common(round_, method, latest), ranking=ranking,
                            by_expert=by_expert, by_category=by_category, names=names, titles=titles,
                            reliability=panel_stats.reliability(ranking) if ranking.rows else [],
                            outliers=panel_stats.outlier_ratings(ranking),
@@ -165,8 +172,8 @@ def sensitivity(key: str):
 def shortlist(key: str):
     """The proposal per category, straddling works flagged, overrides with reasons, sign-off, versions."""
     db, round_ = get_session(), _round(key)
-    view = services.shortlist_view(session=db, round_=round_, method=_method())
-    ranking = services.ranking_for(session=db, round_=round_, method=view.method)
+    view = services.shortlist_view(session=db, round_=round_, method=_method(), latest=True)
+    ranking = view.ranking
     groups: dict[str, list[dict]] = {}
     for entry in view.entries:
         groups.setdefault(entry["category"], []).append(entry)
@@ -178,7 +185,8 @@ def shortlist(key: str):
     signatures = signing_queries.sign_offs(session=db, shortlist=stored) if stored else []
     names = queries.user_names(session=db, ids={v.signed_by for v in versions} |
                                {v.reopened_by for v in versions if v.reopened_by})
-    return render_template("review/shortlist.html", **_common(round_, view.method), view=view, groups=groups,
+    return render_template("review/shortlist.html", **_common(round_, view.method, view.latest), view=view,
+                           groups=groups,
                            ranking=ranking,
                            band_charts=band_charts, versions=versions, names=names, signatures=signatures,
                            events=queries.review_events(session=db, round_=round_),

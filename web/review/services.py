@@ -2,6 +2,7 @@
 shortlist, and sealing it. Calls queries and operations; holds no SQL of its own."""
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from sqlmodel import Session
@@ -11,12 +12,13 @@ from scoring.rules.config import Rules, load_rules
 from scoring.rules.shortlist import Policy, Proposal, propose
 from scoring.totals import CriterionScale
 
-from ..core.models import Round, RoundKind, RoundState, ShortlistEntry, Stage, User
+from ..core.models import Round, RoundKind, RoundState, ShortlistEntry, Stage, User, utcnow
 from ..rating.flags import refresh_flags, unexplained
 from ..signing import operations as signing
 from ..signing import snapshot
-from ..signing.queries import result_versions
+from ..signing.queries import result_versions, round_is_locked
 from ..core.errors import Refused
+from ..core.recompute_queue import enqueue_recompute, pending_job
 from . import operations, queries
 from .rankings import RoundRanking, compute_ranking
 
@@ -40,12 +42,8 @@ def policy_for(round_: Round, *, received: int, rules: Rules | None = None) -> P
     return Policy(slots=dict(shortlist.slots), min_score=shortlist.min_score, cap_share=cap, received=received)
 
 
-def ranking_for(*, session: Session, round_: Round, method: str, rules: Rules | None = None) -> RoundRanking:
-    """The round's ranking by ``method``: from the cache while no rating changed, else computed and cached."""
-    fingerprint = queries.ratings_fingerprint(session=session, round_=round_)
-    cached = queries.cached_ranking(session=session, round_=round_, method=method, fingerprint=fingerprint)
-    if cached is not None:
-        return cached
+def compute_ranking_of(*, session: Session, round_: Round, method: str, rules: Rules | None = None) -> RoundRanking:
+    """The round's ranking by ``method`` computed now from its ratings (no cache read or write)."""
     rules = rules or load_rules()
     items = queries.round_items(session=session, round_=round_)
     policy = policy_for(round_, received=len(items), rules=rules)
@@ -53,11 +51,62 @@ def ranking_for(*, session: Session, round_: Round, method: str, rules: Rules | 
               for c in rules.criteria_sets[round_.criteria_set].criteria]
     thresholds = [t for t in (policy.min_score, policy.bar) if t is not None]
     ratings = queries.rating_input(session=session, round_=round_)
-    ranking = compute_ranking(ratings, items, method=method, scales=scales, slots=policy.slots,
-                              threshold=max(thresholds) if thresholds else None)
+    return compute_ranking(ratings, items, method=method, scales=scales, slots=policy.slots,
+                           threshold=max(thresholds) if thresholds else None)
+
+
+def refresh_ranking(*, session: Session, round_: Round, method: str, rules: Rules | None = None) -> RoundRanking:
+    """Compute and store the ranking by ``method`` unless the stored one is of the current ratings.
+
+    The fingerprint is read before the ratings: a change that lands in between leaves the stored
+    result marked as older than the ratings, so it is computed again, never taken for current."""
+    fingerprint = queries.ratings_fingerprint(session=session, round_=round_)
+    cached = queries.cached_ranking(session=session, round_=round_, method=method, fingerprint=fingerprint)
+    if cached is not None:
+        return cached
+    ranking = compute_ranking_of(session=session, round_=round_, method=method, rules=rules)
     operations.store_ranking(session=session, round_=round_, method=method, fingerprint=fingerprint,
                              ranking=ranking)
-    return ranking  # the caller commits (a GET commits the cache row it may have added)
+    return ranking
+
+
+def ranking_for(*, session: Session, round_: Round, method: str, rules: Rules | None = None) -> RoundRanking:
+    """The round's ranking by ``method`` of the ratings as they are now: from the store while no
+    rating changed, else computed (and stored) in this call. For what must never be stale (the
+    sign-off, storing a proposal); pages read :func:`latest_ranking`."""
+    return refresh_ranking(session=session, round_=round_, method=method, rules=rules)
+
+
+@dataclass(frozen=True)
+class LatestRanking:
+    """What a chair page shows: the latest computed ranking, when it was computed, and whether
+    the ratings have changed since (a newer one is being computed: "正在更新")."""
+
+    ranking: RoundRanking
+    computed_at: dt.datetime
+    updating: bool
+
+
+def latest_ranking(*, session: Session, round_: Round, method: str) -> LatestRanking:
+    """The latest computed ranking by ``method``, never computed here once one exists.
+
+    When the ratings changed since it was computed, a background recompute is queued (if none
+    is) and the result is served marked ``updating``. Only the first request of a round and
+    method with no stored result computes, in the request (the caller commits)."""
+    fingerprint = queries.ratings_fingerprint(session=session, round_=round_)
+    stored = queries.stored_ranking(session=session, round_=round_, method=method)
+    if stored is None:
+        ranking, now = compute_ranking_of(session=session, round_=round_, method=method), utcnow()
+        operations.store_ranking(session=session, round_=round_, method=method, fingerprint=fingerprint,
+                                 ranking=ranking, computed_at=now)
+        return LatestRanking(ranking, now, False)
+    ranking, computed_at, of = stored
+    updating = of != fingerprint
+    if updating and not round_is_locked(round_) and pending_job(session=session, round_id=round_.id) is None:
+        # a change no write queued a recompute for (the writes that change a ranking queue one
+        # themselves): queue it; the usual case writes nothing here
+        enqueue_recompute(session=session, round_id=round_.id, changes=0)
+    return LatestRanking(ranking, computed_at, updating)
 
 
 def proposal_for(*, session: Session, round_: Round, ranking: RoundRanking) -> Proposal:
@@ -100,6 +149,8 @@ class ShortlistView:
     entries: list[dict]
     content_sha256: str | None
     version: int | None
+    ranking: RoundRanking | None = None  # the ranking the entries' bands and probabilities come from
+    latest: "LatestRanking | None" = None  # for a page: when it was computed, whether a newer one is due
 
 
 def _entry_dict(entry: ShortlistEntry, row: dict | None, names: dict[int, str]) -> dict:
@@ -113,20 +164,31 @@ def _entry_dict(entry: ShortlistEntry, row: dict | None, names: dict[int, str]) 
             "override_at": entry.override_at.isoformat() if entry.override_at else None}
 
 
-def shortlist_view(*, session: Session, round_: Round, method: str | None = None) -> ShortlistView:
-    """The stored shortlist (its own method), or else the proposal by ``method`` not yet saved."""
+def shortlist_view(*, session: Session, round_: Round, method: str | None = None,
+                   latest: bool = False) -> ShortlistView:
+    """The stored shortlist (its own method), or else the proposal by ``method`` not yet saved.
+
+    ``latest``: from the latest computed ranking (a page; never computed in the request once one
+    exists), else from the ratings as they are now (exports)."""
+
+    def ranking_of(chosen: str) -> tuple[RoundRanking, LatestRanking | None]:
+        if latest:
+            served = latest_ranking(session=session, round_=round_, method=chosen)
+            return served.ranking, served
+        return ranking_for(session=session, round_=round_, method=chosen), None
+
     shortlist = queries.get_shortlist(session=session, round_=round_)
     if shortlist is not None:
-        ranking = ranking_for(session=session, round_=round_, method=shortlist.method)
+        ranking, served = ranking_of(shortlist.method)
         entries = queries.shortlist_entries(session=session, shortlist=shortlist)
         names = queries.user_names(session=session, ids={e.override_by for e in entries if e.override_by})
         versions = result_versions(session=session, round_=round_)
         return ShortlistView(round_, shortlist.method, shortlist.state,
                              [_entry_dict(e, ranking.row(e.case_id or e.work_id), names) for e in entries],
                              shortlist.content_sha256, versions[-1].version if versions and
-                             shortlist.state == "signed" else None)
+                             shortlist.state == "signed" else None, ranking, served)
     method = method or DEFAULT_METHOD
-    ranking = ranking_for(session=session, round_=round_, method=method)
+    ranking, served = ranking_of(method)
     rows = {row["item_id"]: row for row in ranking.rows}
     entries = []
     for decision in proposal_for(session=session, round_=round_, ranking=ranking).entries:
@@ -138,7 +200,7 @@ def shortlist_view(*, session: Session, round_: Round, method: str | None = None
                         "proposed": decision.proposed, "included": decision.proposed,
                         "straddles_cut": decision.straddles_cut, "override_reason": None,
                         "override_by": None, "override_at": None, "reason": decision.reason})
-    return ShortlistView(round_, method, "unsaved", entries, None, None)
+    return ShortlistView(round_, method, "unsaved", entries, None, None, ranking, served)
 
 
 def propose_and_save(*, session: Session, round_: Round, method: str, actor: User):
