@@ -1,6 +1,6 @@
 """Hostile import files, generated (issue 19): each is small on the wire and huge once read.
 
-Used by tests/web/test_hostile_files.py and benchmarks/bench_hostile_files.py. Every workbook is
+Used by tests/web/intake/test_hostile_files.py and benchmarks/bench_hostile_files.py. Every workbook is
 written part by part with zipfile (not openpyxl), so its XML says exactly what an attacker's
 would, and the big parts are streamed into the zip in pieces.
 """

@@ -1,0 +1,181 @@
+"""The chair console's API: rankings rows, access by role, the shortlist, overrides with reasons,
+the sign-off that seals the round (423 afterwards), re-opening into a new version."""
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from helpers.review import scored_cases, scored_round
+from testkit import PASSWORD
+from web.core.models import AuditEvent, ResultVersion, Round, RoundState, ShortlistEntry
+from helpers.api import bearer
+
+KEY = "2025Q1"
+
+
+@pytest.fixture
+def scored(session, make_user):
+    return scored_round(session, make_user)
+
+
+@pytest.fixture
+def chair(client, make_user):
+    make_user("chair1", role="chair", display_name="李组长")
+    return bearer(client, "chair1")
+
+
+CHAIR_ENDPOINTS = [("get", f"/api/v1/rounds/{KEY}/rankings"), ("get", f"/api/v1/rounds/{KEY}/shortlist"),
+                   ("post", f"/api/v1/rounds/{KEY}/shortlist"), ("post", f"/api/v1/rounds/{KEY}/shortlist/signoff"),
+                   ("post", f"/api/v1/rounds/{KEY}/shortlist/entries/1"),
+                   ("get", f"/api/v1/rounds/{KEY}/shortlist.csv"), ("get", f"/api/v1/rounds/{KEY}/shortlist.xlsx"),
+                   ("get", f"/api/v1/rounds/{KEY}/shortlist.pdf"), ("post", f"/api/v1/rounds/{KEY}/reopen")]
+
+
+@pytest.mark.parametrize("method,path", CHAIR_ENDPOINTS)
+def test_expert_gets_403_and_anonymous_401(client, scored, method, path):
+    assert getattr(client, method)(path, json={}).status_code == 401
+    headers = bearer(client, scored[2][0].username)
+    # a panel member calling sign-off before the chair sealed the round: 409 not_sealed (#12), not a signature
+    expected = 409 if path.endswith("/signoff") else 403
+    assert getattr(client, method)(path, json={"password": PASSWORD}, headers=headers).status_code == expected
+
+
+def test_rankings_rows_follow_the_analyze_contract(client, scored, chair):
+    rows = client.get(f"/api/v1/rounds/{KEY}/rankings?method=raw", headers=chair).get_json()
+    assert len(rows) == 14
+    for name in ("work_id", "category", "score", "se", "rank", "rank_low", "rank_high", "n_ratings", "title"):
+        assert name in rows[0]
+    drama = [r for r in rows if r["category"] == "网络剧"]
+    assert [r["rank"] for r in drama] == sorted(r["rank"] for r in drama) and drama[0]["rank"] == 1
+    assert all(r["rank_low"] <= r["rank"] <= r["rank_high"] for r in rows)
+    assert all(r["n_ratings"] == 4 for r in rows)
+    # raw: the score is the mean of the weighted totals
+    assert all(abs(r["score"] - r["raw_mean"]) < 1e-6 for r in rows)
+    only = client.get(f"/api/v1/rounds/{KEY}/rankings?category=网络纪录片", headers=chair).get_json()
+    assert {r["category"] for r in only} == {"网络纪录片"} and len(only) == 6
+    bad = client.get(f"/api/v1/rounds/{KEY}/rankings?method=median", headers=chair)
+    assert bad.status_code == 422 and "affine" in bad.get_json()["message"]
+    assert client.get(f"/api/v1/rounds/{KEY}/rankings?category=电视剧", headers=chair).status_code == 422
+    assert client.get("/api/v1/rounds/2030Q1/rankings", headers=chair).status_code == 404
+
+
+def test_a_new_rating_is_served_stale_with_its_time_then_fresh_after_the_recompute(app, client, session, scored,
+                                                                                 chair):
+    import datetime as dt
+
+    from web.core.models import Assignment, Rating, RecomputeJob, utcnow
+    from web.recompute.runner import run_pending
+    first = client.get(f"/api/v1/rounds/{KEY}/rankings?method=raw", headers=chair)
+    assert first.headers["X-Tuiyou-Updating"] == "0"
+    top = first.get_json()[0]
+    assignment = session.exec(select(Assignment).where(Assignment.work_id == top["work_id"])).first()
+    assignment.version = 2
+    session.add(assignment)
+    for key in ("thought", "artistry", "production", "innovation"):
+        session.add(Rating(assignment_id=assignment.id, criterion=key, value=0.0, version=2))
+    session.commit()
+    # the request never computes: the latest result, with its time, marked as being updated
+    stale = client.get(f"/api/v1/rounds/{KEY}/rankings?method=raw", headers=chair)
+    assert stale.get_json() == first.get_json()
+    assert stale.headers["X-Tuiyou-Updating"] == "1"
+    assert stale.headers["X-Tuiyou-Computed-At"] == first.headers["X-Tuiyou-Computed-At"]
+    assert len(session.exec(select(RecomputeJob).where(RecomputeJob.state == "queued")).all()) == 1
+    assert run_pending(app.extensions["tuiyou.engine"], now=utcnow() + dt.timedelta(minutes=1)) == 1
+    again = client.get(f"/api/v1/rounds/{KEY}/rankings?method=raw", headers=chair)
+    assert again.headers["X-Tuiyou-Updating"] == "0"
+    assert again.headers["X-Tuiyou-Computed-At"] > first.headers["X-Tuiyou-Computed-At"]
+    moved = next(r for r in again.get_json() if r["work_id"] == top["work_id"])
+    assert moved["score"] < top["score"] - 1
+
+
+def test_override_needs_a_reason_and_is_audited(client, session, scored, chair):
+    assert client.post(f"/api/v1/rounds/{KEY}/shortlist", json={"method": "raw"}, headers=chair).status_code == 201
+    entries = client.get(f"/api/v1/rounds/{KEY}/shortlist", headers=chair).get_json()["entries"]
+    outside = next(e for e in entries if not e["included"])
+    url = f"/api/v1/rounds/{KEY}/shortlist/entries/{outside['entry_id']}"
+    refused = client.post(url, json={"included": True, "reason": "   "}, headers=chair)
+    assert refused.status_code == 422 and refused.get_json()["error"] == "reason_required"
+    assert session.get(ShortlistEntry, outside["entry_id"]).included is False
+    ok = client.post(url, json={"included": True, "reason": "题材重大，组长提议调入"}, headers=chair)
+    assert ok.status_code == 200
+    events = session.exec(select(AuditEvent).where(AuditEvent.action == "shortlist.override")).all()
+    assert len(events) == 1 and events[0].detail["reason"] == "题材重大，组长提议调入"
+    # a re-proposal keeps the chair's decision
+    client.post(f"/api/v1/rounds/{KEY}/shortlist", json={"method": "raw"}, headers=chair)
+    entries = client.get(f"/api/v1/rounds/{KEY}/shortlist", headers=chair).get_json()["entries"]
+    kept = next(e for e in entries if e["item_id"] == outside["item_id"])
+    assert kept["included"] and kept["override_reason"] == "题材重大，组长提议调入" and kept["override_by"] == "李组长"
+
+
+def test_signoff_seals_and_every_write_answers_423(client, session, scored, chair, make_user):
+    wrong = client.post(f"/api/v1/rounds/{KEY}/shortlist/signoff", json={"password": "nope"}, headers=chair)
+    assert wrong.status_code == 403 and wrong.get_json()["error"] == "wrong_password"
+    assert session.exec(select(Round).where(Round.key == KEY)).one().state == RoundState.review
+    signed = client.post(f"/api/v1/rounds/{KEY}/shortlist/signoff", json={"password": PASSWORD}, headers=chair)
+    assert signed.status_code == 201, signed.get_json()
+    body = signed.get_json()
+    assert len(body["content_sha256"]) == 64 and body["version"] == 1
+    session.expire_all()
+    assert session.exec(select(Round).where(Round.key == KEY)).one().state == RoundState.signed
+    writes = [("post", f"/api/v1/rounds/{KEY}/shortlist", {"method": "raw"}),
+              ("post", f"/api/v1/rounds/{KEY}/shortlist/signoff", {"password": PASSWORD}),
+              ("post", f"/api/v1/rounds/{KEY}/shortlist/entries/1", {"included": True, "reason": "x"})]
+    for method, path, payload in writes:
+        response = getattr(client, method)(path, json=payload, headers=chair)
+        assert response.status_code == 423, path
+        assert response.get_json()["error"] == "locked"
+    view = client.get(f"/api/v1/rounds/{KEY}/shortlist", headers=chair).get_json()
+    assert view["state"] == "signed" and view["content_sha256"] == body["content_sha256"]
+    stored = session.exec(select(ResultVersion)).one()
+    import hashlib
+    assert hashlib.sha256(stored.content.encode()).hexdigest() == body["content_sha256"]
+
+
+def test_reopen_needs_an_admin_and_a_reason_and_keeps_the_old_version(client, session, scored, chair, make_user):
+    client.post(f"/api/v1/rounds/{KEY}/shortlist/signoff", json={"password": PASSWORD}, headers=chair)
+    first = client.get(f"/api/v1/rounds/{KEY}/shortlist", headers=chair).get_json()["content_sha256"]
+    make_user("sec", role="admin")
+    admin = bearer(client, "sec")
+    assert client.post(f"/api/v1/rounds/{KEY}/reopen", json={"reason": "x"}, headers=chair).status_code == 403
+    assert client.post(f"/api/v1/rounds/{KEY}/reopen", json={"reason": " "}, headers=admin).status_code == 422
+    assert client.post(f"/api/v1/rounds/{KEY}/reopen", json={"reason": "复核一部作品的评分"}, headers=admin).status_code == 200
+    listing = client.get(f"/api/v1/rounds/{KEY}/shortlist", headers=chair).get_json()
+    assert listing["round_state"] == "review" and listing["versions"][0]["reopen_reason"] == "复核一部作品的评分"
+    entries = listing["entries"]
+    out = next(e for e in entries if not e["included"])
+    client.post(f"/api/v1/rounds/{KEY}/shortlist/entries/{out['entry_id']}",
+                json={"included": True, "reason": "复核后调入"}, headers=chair)
+    second = client.post(f"/api/v1/rounds/{KEY}/shortlist/signoff", json={"password": PASSWORD, "dissent": ""},
+                         headers=chair).get_json()
+    assert second["version"] == 2 and second["content_sha256"] != first
+    old = client.get(f"/api/v1/rounds/{KEY}/shortlist?version=1", headers=chair).get_json()
+    assert old["content_sha256"] == first and old["content"]["method"]
+    assert client.get(f"/api/v1/rounds/{KEY}/shortlist?version=9", headers=chair).status_code == 404
+
+
+def test_signoff_outside_review_is_409(client, session, make_user, chair):
+    scored_round(session, make_user, key="2025Q2", state=RoundState.scoring, seed=2)
+    response = client.post("/api/v1/rounds/2025Q2/shortlist/signoff", json={"password": PASSWORD}, headers=chair)
+    assert response.status_code == 409 and response.get_json()["error"] == "not_in_review"
+
+
+def test_dissemination_cases_pass_the_bar_or_none(client, session, make_user, chair):
+    round_, cases, _ = scored_cases(session, make_user)
+    view = client.get(f"/api/v1/rounds/{round_.key}/shortlist?method=raw", headers=chair).get_json()
+    chosen = {e["title"] for e in view["entries"] if e["included"]}
+    assert chosen and all(e["score"] >= 8.0 for e in view["entries"] if e["included"])
+    assert all(e["score"] < 8.0 for e in view["entries"] if not e["included"])
+
+
+@pytest.mark.parametrize("method, path", [
+    ("get", "/api/v1/rounds/2099Q1/rankings"), ("get", "/api/v1/rounds/2099Q1/shortlist"),
+    ("post", "/api/v1/rounds/2099Q1/shortlist"), ("get", "/api/v1/rounds/2099Q1/shortlist.csv"),
+    ("post", "/api/v1/rounds/2099Q1/shortlist/signoff"), ("get", "/api/v1/rounds/2099Q1/abnormal"),
+    ("get", "/api/v1/rounds/2099Q1/announcement.csv"), ("post", "/api/v1/rounds/2099Q1/draws"),
+    ("get", "/api/v1/rounds/2099Q1/assignment-report")])
+def test_an_unknown_round_is_a_json_404_everywhere(client, chair, method, path):
+    # each call with a body its model accepts (a body that does not fit is refused first, 400 or 422)
+    body = {"password": PASSWORD} if path.endswith("/signoff") else {}
+    response = getattr(client, method)(path, json=body, headers=chair)
+    assert response.status_code == 404, path
+    assert response.get_json() == {"error": "not_found", "message": "no round '2099Q1'"}
