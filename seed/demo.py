@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 from scoring.rules.config import load_rules
 from web.accounts.operations import create_user
+from web.accounts.passwords import hash_password
 from web.core.audit import record_event
 from web.core.models import (Assignment, AssignmentStatus, Rating, Role, RoundState, SubmitterType,
                         UnitType, Work, utcnow)
@@ -99,16 +100,17 @@ def build_demo(session: Session, *, seed: int = 2025) -> DemoSummary:
     rules = load_rules()
     criteria = rules.criteria_sets["works"].criteria
     logins = []
+    shared = hash_password(DEMO_PASSWORD)  # one password for every demo login: hashed once, not 22 times
     admin = create_user(session=session, username="admin", password=DEMO_PASSWORD, role=Role.admin,
-                        display_name="总局推优办 王秘书")
+                        display_name="总局推优办 王秘书", password_hash=shared)
     create_user(session=session, username="chair", password=DEMO_PASSWORD, role=Role.chair,
-                display_name="评审组组长 李教授")
+                display_name="评审组组长 李教授", password_hash=shared)
     logins += ["admin (管理员)", "chair (评审组组长)"]
     experts = []
     for index, (name, org, province, expertise) in enumerate(EXPERTS, start=1):
         experts.append(create_user(session=session, username=f"expert{index:02d}", password=DEMO_PASSWORD,
                                    role=Role.expert, display_name=name, organisation=org,
-                                   province=province, categories=expertise))
+                                   province=province, categories=expertise, password_hash=shared))
     logins.append(f"expert01 … expert{len(experts):02d} (评审专家)")
     session.flush()
 

@@ -19,8 +19,11 @@ from .queries import get_user_by_name
 
 def create_user(*, session: Session, username: str, password: str, role: Role | str,
                 display_name: str = "", organisation: str = "", province: str = "",
-                categories: list[str] | tuple[str, ...] = ()) -> User:
-    """Add a user (not committed); raises ValueError for a taken name or a bad role."""
+                categories: list[str] | tuple[str, ...] = (), password_hash: str | None = None) -> User:
+    """Add a user (not committed); raises ValueError for a taken name or a bad role.
+
+    ``password_hash``: a hash :func:`hash_password` already made of ``password`` (the demo's users,
+    who share one password, are hashed once: argon2id costs about 0.3 s a hash here)."""
     name = username.strip().lower()
     if not name or len(name) > 100 or any(ch.isspace() for ch in name):
         raise ValueError(f"invalid user name {username!r}: 1-100 characters, no spaces")
@@ -31,7 +34,7 @@ def create_user(*, session: Session, username: str, password: str, role: Role | 
     except ValueError:
         raise ValueError(f"unknown role {role!r}: expert, chair or admin") from None
     user = User(username=name, display_name=display_name or username.strip(), role=role,
-                password_hash=hash_password(password, username=name), organisation=organisation,
+                password_hash=password_hash or hash_password(password, username=name), organisation=organisation,
                 province=province, categories=list(categories))
     session.add(user)
     return user
