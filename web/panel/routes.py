@@ -1,13 +1,13 @@
 """The public announcement list (公示名单) of a signed round, as CSV, XLSX or PDF."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from ..core.access import role_required
 from ..core.db import get_session
 from ..core.models import Role
-from ..rounds.queries import get_round
+from ..rounds.queries import round_or_404
 from ..exports.fonts import FontMissing
 from .announcement import announcement, render as render_announcement
 
@@ -16,10 +16,7 @@ CHAIR = (Role.chair, Role.admin)
 
 
 def _round(key: str):
-    round_ = get_round(session=get_session(), key=key)
-    if round_ is None:
-        abort(404)
-    return round_
+    return round_or_404(session=get_session(), key=key)
 
 
 @bp.get("/review/<key>/announcement.<any(csv, xlsx, pdf):fmt>")
