@@ -162,7 +162,7 @@ def shortlist(key: str):
     """The proposal per category, straddling works flagged, overrides with reasons, sign-off, versions."""
     db, round_ = get_session(), _round(key)
     view = services.shortlist_view(session=db, round_=round_, method=_method())
-    ranking = services.ranking_for(session=db, round_=round_, method=view.method)
+    ranking = view.ranking  # the same ranking: the cache is read once per page
     groups: dict[str, list[dict]] = {}
     for entry in view.entries:
         groups.setdefault(entry["category"], []).append(entry)

@@ -100,6 +100,7 @@ class ShortlistView:
     entries: list[dict]
     content_sha256: str | None
     version: int | None
+    ranking: RoundRanking | None = None  # the ranking it was built from (the page reads the cache once)
 
 
 def _entry_dict(entry: ShortlistEntry, row: dict | None, names: dict[int, str]) -> dict:
@@ -124,7 +125,7 @@ def shortlist_view(*, session: Session, round_: Round, method: str | None = None
         return ShortlistView(round_, shortlist.method, shortlist.state,
                              [_entry_dict(e, ranking.row(e.case_id or e.work_id), names) for e in entries],
                              shortlist.content_sha256, versions[-1].version if versions and
-                             shortlist.state == "signed" else None)
+                             shortlist.state == "signed" else None, ranking)
     method = method or DEFAULT_METHOD
     ranking = ranking_for(session=session, round_=round_, method=method)
     rows = {row["item_id"]: row for row in ranking.rows}
@@ -138,7 +139,7 @@ def shortlist_view(*, session: Session, round_: Round, method: str | None = None
                         "proposed": decision.proposed, "included": decision.proposed,
                         "straddles_cut": decision.straddles_cut, "override_reason": None,
                         "override_by": None, "override_at": None, "reason": decision.reason})
-    return ShortlistView(round_, method, "unsaved", entries, None, None)
+    return ShortlistView(round_, method, "unsaved", entries, None, None, ranking)
 
 
 def propose_and_save(*, session: Session, round_: Round, method: str, actor: User):
