@@ -10,7 +10,7 @@ from flask_wtf.csrf import CSRFError, generate_csrf
 
 from ..core.access import current_user, role_required
 from ..core.db import get_session
-from ..core.errors import on_refusal
+from ..core.errors import Refused, on_refusal
 from ..core.models import Role
 from ..core.schemas import accepts
 from . import flags, services
@@ -28,7 +28,8 @@ def csrf_refused(_error):
     """The form's calls get JSON for a stale CSRF token (an HTML page before): the form asks
     ``/rating/csrf`` for a fresh one and tries once more, or, when that answers 401, asks the
     expert to log in again while the changes wait on the device."""
-    return jsonify(error="csrf", message="The form's CSRF token has expired; fetch a new one."), 400
+    return Refused(400, "csrf", "表单的安全令牌已过期，请重新获取后再试。",
+                   "The form's CSRF token has expired; fetch a new one.").response()
 
 
 @bp.get("/assignments/<int:assignment_id>")
