@@ -70,6 +70,11 @@ def shrink_within_groups(score: np.ndarray, se: np.ndarray, category: np.ndarray
     order; a work measured less well (fewer or rejected ratings, raters who are hard to
     calibrate) is pulled toward the group's mean, so noise alone is less likely to lift it
     into the top (Efron & Morris 1975, *J. Amer. Statist. Assoc.* 70:311-319).
+
+    References
+    ----------
+    .. [1] Efron, B., & Morris, C. (1975). Data analysis using Stein's estimator and its
+       generalizations. *Journal of the American Statistical Association*, 70, 311-319.
     """
     group = np.unique(np.asarray(category).astype(str), return_inverse=True)[1].ravel() * (int(component.max()) + 1) + component
     out, post_sd, n_groups = score.copy(), se.copy(), 0

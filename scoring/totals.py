@@ -87,6 +87,11 @@ def weighted_totals(
     the round trip through 0..1). This is the simple additive weighting of multi-criteria
     decision analysis (Keeney & Raiffa 1976, *Decisions with Multiple Objectives*).
 
+    References
+    ----------
+    .. [1] Keeney, R. L., & Raiffa, H. (1976). *Decisions with Multiple Objectives: Preferences and
+       Value Tradeoffs*. Wiley.
+
     Examples
     --------
     >>> scales = [CriterionScale("idea", 0, 10, 0.5, 2), CriterionScale("craft", 0, 10, 0.5, 1)]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort
 
 from ..rounds.keys import parse_round_key
-from ..rounds.queries import get_round
+from ..rounds.queries import round_or_404 as find_round
 from ..core.errors import Refused
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -20,10 +20,7 @@ def error(status: int, code: str, message: str, **extra) -> Response:
 
 def round_or_404(session, key: str):
     """The round ``key``; a JSON 404 (``no round 'KEY'``) ends the request when there is none."""
-    round_ = get_round(session=session, key=key)
-    if round_ is None:
-        abort(error(404, "not_found", f"no round {key!r}"))
-    return round_
+    return find_round(session=session, key=key)
 
 
 def _is_round_key(key: str) -> bool:

@@ -48,10 +48,15 @@ def presentation_order(seed: int, expert_id: int, work_id: int) -> int:
     return int.from_bytes(digest, "big") >> 1
 
 
+def can_change(round_: Round) -> bool:
+    """Whether the round's assignments may change (drawn, added, moved, removed): intake or scoring."""
+    return RoundState(round_.state) in OPEN_STATES
+
+
 def check_open(round_: Round) -> None:
     """Refuse any assignment change once the round has left intake and scoring."""
     state = RoundState(round_.state)
-    if state not in OPEN_STATES:
+    if not can_change(round_):
         raise AssignmentRefused(
             f"轮次 {round_.key} 处于“{state.value}”状态，只有征集（intake）或评审（scoring）阶段可以分配或调整专家",
             f"round {round_.key} is in state {state.value}; assignments can change only during "

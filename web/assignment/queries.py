@@ -323,3 +323,27 @@ def round_assignments(*, session: Session, round_: Round, limit: int = 500) -> l
                          .join(User, User.id == Assignment.expert_id).where(Assignment.round_id == round_.id)
                          .order_by(Work.category, Work.id, User.username).limit(limit))
     return [(a, AssignedItem(w.id, w.title, w.category), u) for a, w, u in works]
+
+
+def assignment_of_round(*, session: Session, round_: Round, assignment_id: int) -> Assignment | None:
+    """The assignment ``assignment_id`` when it belongs to ``round_`` (None otherwise: not found)."""
+    assignment = session.get(Assignment, assignment_id)
+    return assignment if assignment is not None and assignment.round_id == round_.id else None
+
+
+def item_by_number(*, session: Session, round_: Round, number: int | None) -> Work | DisseminationCase | None:
+    """The work (or, in a dissemination round, the case) a form names by its number."""
+    if number is None:
+        return None
+    return session.get(DisseminationCase if round_.kind == RoundKind.dissemination else Work, number)
+
+
+def conflict_of(*, session: Session, expert: User, conflict_id: int | None) -> Conflict | None:
+    """One of ``expert``'s own declared conflicts (None for another expert's, or none)."""
+    conflict = session.get(Conflict, conflict_id) if conflict_id is not None else None
+    return conflict if conflict is not None and conflict.user_id == expert.id else None
+
+
+def work_by_id(*, session: Session, work_id: int | None) -> Work | None:
+    """The work ``work_id`` (None when there is none)."""
+    return session.get(Work, work_id) if work_id is not None else None

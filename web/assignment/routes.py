@@ -7,7 +7,6 @@ the page the form came from, and nothing is written (web.core.errors).
 """
 from __future__ import annotations
 
-import functools
 
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_limiter.errors import RateLimitExceeded
@@ -24,15 +23,15 @@ from ..core.db import get_engine, get_session
 from ..core.inputs import record_id
 from ..core.errors import Refused, on_refusal
 from ..core.i18n import select_locale
-from ..core.models import Assignment, Conflict, DisseminationCase, Role, RoundKind, Work
-from ..rounds.queries import get_round, list_rounds
+from ..core.models import Assignment, Role, RoundKind
+from ..rounds.queries import get_round, list_rounds, round_or_404
 from .draw_lock import job_of, latest_job, settle_if_lost
 from .jobs import job_status, launch, start_job
-from .operations import (AssignmentRefused, add_assignment, add_case_assignment, move_assignment, propose_replacement,
+from .operations import (AssignmentRefused, add_assignment, can_change, add_case_assignment, move_assignment, propose_replacement,
                          remove_assignment, replace_recused)
 from .pool import (EXPERT_COLUMNS, declare_conflict, declare_work_conflict, import_experts, set_availability,
                    withdraw_conflict)
-from .queries import (MAX_RESULTS, MIN_SEARCH, absences, declared_conflicts, expert_pool, find_works_to_declare,
+from .queries import (MAX_RESULTS, assignment_of_round, conflict_of, item_by_number, work_by_id, MIN_SEARCH, absences, declared_conflicts, expert_pool, find_works_to_declare,
                       latest_draw, round_assignments, round_report)
 
 bp = Blueprint("assignment", __name__, template_folder="templates")
@@ -47,11 +46,8 @@ def _back_to_round(key: str, **_args) -> str:
     return url_for("assignment.round_page", key=key)
 
 
-def _round_or_404(key: str):
-    round_ = get_round(session=get_session(), key=key)
-    if round_ is None:
-        return None, (render_template("message.html", message=_("轮次不存在")), 404)
-    return round_, None
+def _round(key: str):
+    return round_or_404(session=get_session(), key=key)
 
 
 @bp.get("/admin/assignment")
@@ -66,15 +62,13 @@ def index():
 def round_page(key: str):
     """A round's assignment: the draw form, the report (from the database) and the assignments."""
     db = get_session()
-    round_, missing = _round_or_404(key)
-    if missing:
-        return missing
+    round_ = _round(key)
     job = latest_job(session=db, round_=round_)
     if job is not None:
         settle_if_lost(session=db, job=job)  # a draw whose process died is marked failed (committed with the page)
     draw = latest_draw(session=db, round_=round_)
     per_work = draw.per_work if draw else load_rules().assignment.per_work
-    return render_template("assignment/round.html", round=round_, draw=draw, per_work=per_work,
+    return render_template("assignment/round.html", round=round_, draw=draw, per_work=per_work, can_change=can_change(round_),
                            job=job_status(job, lang=_lang()) if job else None,
                            default_per_work=load_rules().assignment.per_work, reasons=CONFLICT_REASONS,
                            report=round_report(session=db, round_=round_, per_work=per_work),
@@ -89,9 +83,7 @@ def round_page(key: str):
 def draw(key: str):
     """Start the seeded draw in the background (empty seed: a random one); the page then shows its progress."""
     db = get_session()
-    round_, missing = _round_or_404(key)
-    if missing:
-        return missing
+    round_ = _round(key)
     try:
         per_work = int(request.form.get("per_work") or load_rules().assignment.per_work)
         seed_text = (request.form.get("seed") or "").strip()
@@ -104,21 +96,8 @@ def draw(key: str):
     return redirect(url_for("assignment.round_page", key=key)), 303
 
 
-def _staff_json(view):
-    """JSON answers for the page's polling: 401 when the session is gone, 403 for other roles."""
-    @functools.wraps(view)
-    def wrapped(*args, **kwargs):
-        user = current_user()
-        if user is None:
-            return jsonify(error="unauthorized", message="Log in again to follow the draw."), 401
-        if user.role not in STAFF:
-            return jsonify(error="forbidden", message="Only the chair and the admin run draws."), 403
-        return view(*args, **kwargs)
-    return wrapped
-
-
 @bp.get("/admin/rounds/<key>/assignment/jobs/<int:job_id>")
-@_staff_json
+@role_required(*STAFF, json=True)
 def job(key: str, job_id: int):
     """A draw job's state, stage, categories done / total, elapsed time and outcome (polled by the page)."""
     db = get_session()
@@ -149,20 +128,18 @@ def _expert_named(db, name: str):
 @role_required(*STAFF)
 def add(key: str):
     """Assign an expert to a work by hand."""
-    round_, missing = _round_or_404(key)
-    if missing:
-        return missing
+    round_ = _round(key)
 
     def act(db):
         expert = _expert_named(db, request.form.get("expert", ""))
+        item = item_by_number(session=db, round_=round_, number=record_id(request.form.get("work_id")))
         if round_.kind == RoundKind.dissemination:  # case rounds: the number is the case's
-            case = db.get(DisseminationCase, record_id(request.form.get("work_id")) or -1)
-            if case is None:
+            if item is None:
                 raise AssignmentRefused("案例不存在", "no such case")
-            add_case_assignment(session=db, round_=round_, expert=expert, case=case,
+            add_case_assignment(session=db, round_=round_, expert=expert, case=item,
                                 actor=current_user().username, reason=request.form.get("reason", ""))
             return
-        work = db.get(Work, record_id(request.form.get("work_id")) or -1)
+        work = item
         if work is None:
             raise AssignmentRefused("作品不存在", "no such work")
         add_assignment(session=db, round_=round_, expert=expert,
@@ -171,8 +148,8 @@ def add(key: str):
 
 
 def _assignment_of(db, round_, assignment_id: int) -> Assignment:
-    assignment = db.get(Assignment, assignment_id)
-    if assignment is None or assignment.round_id != round_.id:
+    assignment = assignment_of_round(session=db, round_=round_, assignment_id=assignment_id)
+    if assignment is None:
         raise AssignmentRefused("分配不存在", "no such assignment")
     return assignment
 
@@ -182,9 +159,7 @@ def _assignment_of(db, round_, assignment_id: int) -> Assignment:
 @role_required(*STAFF)
 def remove(key: str, assignment_id: int):
     """Remove an unstarted assignment, with a reason."""
-    round_, missing = _round_or_404(key)
-    if missing:
-        return missing
+    round_ = _round(key)
     return _change(key, lambda db: remove_assignment(
         session=db, round_=round_, assignment=_assignment_of(db, round_, assignment_id),
         actor=current_user().username, reason=request.form.get("reason", "")))
@@ -195,9 +170,7 @@ def remove(key: str, assignment_id: int):
 @role_required(*STAFF)
 def move(key: str, assignment_id: int):
     """Give an unstarted assignment to another expert, with a reason."""
-    round_, missing = _round_or_404(key)
-    if missing:
-        return missing
+    round_ = _round(key)
     return _change(key, lambda db: move_assignment(
         session=db, round_=round_, assignment=_assignment_of(db, round_, assignment_id),
         expert=_expert_named(db, request.form.get("expert", "")), actor=current_user().username,
@@ -209,14 +182,12 @@ def move(key: str, assignment_id: int):
 def replace_page(key: str, assignment_id: int):
     """The ranked replacements for a recused assignment."""
     db = get_session()
-    round_, missing = _round_or_404(key)
-    if missing:
-        return missing
-    assignment = db.get(Assignment, assignment_id)
-    if assignment is None or assignment.round_id != round_.id:
+    round_ = _round(key)
+    assignment = assignment_of_round(session=db, round_=round_, assignment_id=assignment_id)
+    if assignment is None:
         return render_template("message.html", message=_("分配不存在")), 404
     return render_template("assignment/replace.html", round=round_, assignment=assignment,
-                           work=db.get(Work, assignment.work_id),
+                           work=work_by_id(session=db, work_id=assignment.work_id),
                            candidates=propose_replacement(session=db, assignment=assignment))
 
 
@@ -225,9 +196,7 @@ def replace_page(key: str, assignment_id: int):
 @role_required(*STAFF)
 def replace(key: str, assignment_id: int):
     """Give a recused assignment's slot to the chosen candidate."""
-    round_, missing = _round_or_404(key)
-    if missing:
-        return missing
+    round_ = _round(key)
     return _change(key, lambda db: replace_recused(
         session=db, assignment=_assignment_of(db, round_, assignment_id),
         expert=_expert_named(db, request.form.get("expert", "")), actor=current_user().username,
@@ -312,13 +281,13 @@ def my_conflicts():
     if request.method == "POST":
         withdraw, work_id = request.form.get("withdraw"), request.form.get("work_id", "").strip()
         if withdraw:
-            row = db.get(Conflict, record_id(withdraw) or -1)
-            if row is None or row.user_id != me.id:
+            row = conflict_of(session=db, expert=me, conflict_id=record_id(withdraw))
+            if row is None:
                 raise AssignmentRefused("该申报不存在", "no such declaration")
             withdraw_conflict(session=db, conflict=row, actor=me.username)
         elif work_id:
             declare_work_conflict(session=db, expert=me, actor=me.username, reason=request.form.get("reason", ""),
-                                  work=db.get(Work, record_id(work_id) or -1))
+                                  work=work_by_id(session=db, work_id=record_id(work_id)))
         else:
             declare_conflict(session=db, expert=me, actor=me.username, organisation=request.form.get("organisation", ""),
                              person=request.form.get("person", ""), reason=request.form.get("reason", ""))

@@ -5,13 +5,13 @@ expert's pages. A GET may cache the round's ranking (the chair console's cache),
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, redirect, render_template, url_for
+from flask import Blueprint, Response, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from ..core.access import role_required
 from ..core.db import get_session
 from ..core.models import Role
-from ..rounds.queries import get_round
+from ..rounds.queries import round_or_404
 from ..exports import conduct as export
 from . import charts, queries
 from .report import ConductReport, round_report, year_report
@@ -47,10 +47,7 @@ def _year(year: int) -> ConductReport:
 
 def _round(key: str) -> ConductReport:
     db = get_session()
-    round_ = get_round(session=db, key=key)
-    if round_ is None:
-        abort(404)
-    return round_report(session=db, round_=round_)
+    return round_report(session=db, round_=round_or_404(session=db, key=key))
 
 
 def _xlsx(report: ConductReport) -> Response:

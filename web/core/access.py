@@ -20,6 +20,8 @@ from flask import Flask, abort, current_app, g, jsonify, redirect, request, sess
 from flask_wtf.csrf import CSRFProtect
 
 from ..accounts.queries import user_for_token
+from .errors import wants_json
+from .refused import Refused
 from .db import get_session
 from .models import Role, User
 
@@ -90,8 +92,11 @@ def current_user() -> User | None:
     return user
 
 
-def role_required(*roles: Role | str) -> Callable:
-    """Let the view run only for a logged-in user whose role is in ``roles`` (any role if none)."""
+def role_required(*roles: Role | str, json: bool = False) -> Callable:
+    """Let the view run only for a logged-in user whose role is in ``roles`` (any role if none).
+
+    The API answers 401/403 as JSON; so do a page's script calls (they ask for JSON) and views
+    that only ever answer JSON (``json=True``); a page gets the login redirect or the 403 page."""
     allowed = {Role(r) for r in roles}
 
     def decorator(view: Callable) -> Callable:
@@ -105,8 +110,13 @@ def role_required(*roles: Role | str) -> Callable:
                     response.status_code = 401
                     response.headers["WWW-Authenticate"] = "Bearer"
                     return response
+                if json or wants_json():  # a page's script call: JSON, and what waits on the device keeps waiting
+                    raise Refused(401, "unauthorized", "登录已失效，请重新登录；未保存的修改仍保留在本设备上。",
+                                  "Log in again; your changes wait on this device.")
                 return redirect(url_for("accounts.login", next=request.full_path))
             if allowed and user.role not in allowed:
+                if (json or wants_json()) and not _is_api():
+                    raise Refused(403, "forbidden", "您的角色无权进行此操作。", "Your role may not do this.")
                 abort(403)
             return view(*args, **kwargs)
 

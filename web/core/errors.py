@@ -51,7 +51,7 @@ def _refused_form(refused: Refused):
     if shown is not None:
         return shown
     back = getattr(view, "refusal_back", None)
-    if back is not None:
+    if back is not None and refused.status != 404:  # what is not there is a 404 page, not a form's mistake
         flash(refused.message, "error")
         return redirect(back(**args)), 303
     return render_template("errors/error.html", status=refused.status, message=refused.message), refused.status

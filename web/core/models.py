@@ -276,7 +276,7 @@ class ShortlistEntry(SQLModel, table=True):
     category: str = Field(max_length=40)
     rank: int
     score: float
-    se: float
+    se: Optional[float] = None  # null: no standard error could be estimated (migration 0013)
     proposed: bool
     included: bool
     straddles_cut: bool = False

@@ -48,7 +48,9 @@ class Refused(ValueError):
         from flask import has_request_context, request
 
         body = {"error": self.code, "message": self.message}
-        if self.zh != self.en and has_request_context() and request.path.startswith(API_PREFIX):
+        # (a 404 only names what the path names, in English, as it always has)
+        if self.zh != self.en and self.status != 404 and has_request_context() \
+                and request.path.startswith(API_PREFIX):
             body["message_zh"] = self.zh
         return {**body, **self.extra}
 

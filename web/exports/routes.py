@@ -9,7 +9,7 @@ from ..core.access import role_required
 from ..core.db import get_session
 from ..core.inputs import record_id
 from ..core.models import Role
-from ..rounds.queries import get_round
+from ..rounds.queries import round_or_404
 from .announcement import announcement
 from .announcement import render as render_announcement
 from .build import SCOPES, export_document, render
@@ -23,10 +23,10 @@ bp = Blueprint("exports", __name__, url_prefix="/review", template_folder="templ
 def download(key: str, fmt: str):
     """The shortlist (``?scope=rankings``: the full rankings; ``?version=N``: a signed version) as a file."""
     db = get_session()
-    round_ = get_round(session=db, key=key)
+    round_ = round_or_404(session=db, key=key)
     scope = request.args.get("scope", "shortlist")
     version = request.args.get("version", "")
-    if round_ is None or scope not in SCOPES or (version and record_id(version) is None):
+    if scope not in SCOPES or (version and record_id(version) is None):
         abort(404)
     doc = export_document(session=db, round_=round_, scope=scope, version=record_id(version) if version else None)
     if doc is None:
@@ -43,9 +43,7 @@ def download(key: str, fmt: str):
 def announcement_download(key: str, fmt: str):
     """The public announcement list (公示名单) of a signed round as a file."""
     db = get_session()
-    round_ = get_round(session=db, key=key)
-    if round_ is None:
-        abort(404)
+    round_ = round_or_404(session=db, key=key)
     doc = announcement(session=db, round_=round_)
     if doc is None:
         flash(_("本轮尚未签署，暂无可公示的名单。"), "error")

@@ -10,7 +10,7 @@ from flask import Blueprint, abort, make_response, render_template, request
 from ..core.access import role_required
 from ..core.db import get_session
 from ..core.models import Role, utcnow
-from ..rounds.queries import get_round
+from ..rounds.queries import round_or_404
 from . import queries, reminders
 from ..core.timefmt import clock_text
 from .settings import SHOWN_STATES, idle_minutes, poll_seconds
@@ -21,8 +21,8 @@ STAFF = (Role.chair, Role.admin)
 
 def round_in_progress(key: str):
     """The round, or 404 when there is none or it has not reached scoring."""
-    round_ = get_round(session=get_session(), key=key)
-    if round_ is None or round_.state not in SHOWN_STATES:
+    round_ = round_or_404(session=get_session(), key=key)
+    if round_.state not in SHOWN_STATES:
         abort(404)
     return round_
 

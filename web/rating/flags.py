@@ -216,6 +216,12 @@ def _clean(text: object, what_zh: str, what_en: str) -> str:
     return text
 
 
+def can_explain(assignment: Assignment, round_: Round) -> bool:
+    """Whether the author may (re)write the explanation of a flag on this rating: submitted, the
+    round in scoring or review (the form shows the box, the operation checks the same)."""
+    return round_.state in (RoundState.scoring, RoundState.review) and assignment.status == AssignmentStatus.submitted
+
+
 def _check_round(round_: Round) -> None:
     if round_.state == RoundState.signed:
         raise Refused(423, "locked", f"轮次 {round_.key} 已签署，结果已冻结",
@@ -228,7 +234,7 @@ def _check_round(round_: Round) -> None:
 def explain(*, session: Session, expert: User, assignment: Assignment, round_: Round, text: object) -> AbnormalFlag:
     """The author's written explanation of a flagged rating (after submit or in review); scores unchanged."""
     _check_round(round_)
-    if assignment.status != AssignmentStatus.submitted:
+    if not can_explain(assignment, round_):
         raise Refused(409, "not_submitted", "评分提交后才能填写说明",
                            "an explanation can be given once the rating is submitted")
     flag = flag_of(session=session, assignment_id=assignment.id)

@@ -40,6 +40,24 @@ class ScoreChange:
     clear_confidence: bool = False
 
 
+def can_edit(assignment: Assignment, round_: Round) -> bool:
+    """Whether the expert may still change this form's values (the form and every save ask this)."""
+    return round_.state == RoundState.scoring and \
+        assignment.status in (AssignmentStatus.pending, AssignmentStatus.in_progress)
+
+
+def can_recuse(assignment: Assignment, round_: Round) -> bool:
+    """Whether the expert may still recuse from this work (before review, neither submitted nor recused)."""
+    return round_.state in (RoundState.intake, RoundState.scoring) and \
+        assignment.status not in (AssignmentStatus.submitted, AssignmentStatus.recused)
+
+
+def can_reopen(assignment: Assignment, round_: Round) -> bool:
+    """Whether the expert may reopen this submitted form (the chair allowed it, the round is scoring)."""
+    return round_.state == RoundState.scoring and assignment.status == AssignmentStatus.submitted \
+        and assignment.reopen_allowed
+
+
 def _state_zh(round_: Round) -> str:
     return STATE_LABELS[round_.state.value][0]
 
@@ -224,10 +242,10 @@ def recuse(*, session: Session, expert: User, assignment: Assignment, round_: Ro
     if len(reason) > MAX_REASON:
         raise Refused(422, "reason_too_long", f"回避理由最多 {MAX_REASON} 个字符。",
                       f"reason: at most {MAX_REASON} characters.")
-    if round_.state not in (RoundState.intake, RoundState.scoring):
-        raise Refused(423, "round_closed", f"轮次 {round_.key} 当前为“{_state_zh(round_)}”：只能在复核前申请回避。",
-                      f"Round {round_.key} is {round_.state.value}: recusal is only possible before review.")
-    if assignment.status in (AssignmentStatus.submitted, AssignmentStatus.recused):
+    if not can_recuse(assignment, round_):
+        if round_.state not in (RoundState.intake, RoundState.scoring):
+            raise Refused(423, "round_closed", f"轮次 {round_.key} 当前为“{_state_zh(round_)}”：只能在复核前申请回避。",
+                          f"Round {round_.key} is {round_.state.value}: recusal is only possible before review.")
         raise Refused(423, assignment.status.value,
                       "此评审任务已提交，不能回避。" if assignment.status == AssignmentStatus.submitted
                       else "您已回避此作品。", f"This assignment is already {assignment.status.value}.")
@@ -265,7 +283,7 @@ def reopen(*, session: Session, expert: User, assignment: Assignment, round_: Ro
     if round_.state != RoundState.scoring:
         raise Refused(423, "round_closed", f"轮次 {round_.key} 当前为“{_state_zh(round_)}”，不在评分阶段。",
                       f"Round {round_.key} is {round_.state.value}, not scoring.")
-    if assignment.status != AssignmentStatus.submitted or not assignment.reopen_allowed:
+    if not can_reopen(assignment, round_):
         raise Refused(423, "reopen_not_allowed", "组长尚未允许重新打开此评分表。",
                       "The chair has not allowed reopening this form.")
     assignment.status = AssignmentStatus.in_progress

@@ -1,7 +1,6 @@
 """The expert's scoring form, its same-origin JSON calls (cookie + CSRF header) and ``/sw.js``."""
 from __future__ import annotations
 
-import functools
 import json
 from pathlib import Path
 
@@ -11,10 +10,11 @@ from flask_wtf.csrf import CSRFError, generate_csrf
 
 from ..core.access import current_user, role_required
 from ..core.db import get_session
-from ..core.errors import on_refusal
-from ..core.models import AssignmentStatus, Role, RoundState
+from ..core.errors import Refused, on_refusal
+from ..core.models import Role
 from ..core.schemas import accepts
 from . import flags, services
+from .operations import can_edit, can_recuse, can_reopen
 from .flags import open_flags_of_expert
 from .queries import (assignment_for_expert, assignment_scores, current_comment, highlights,
                       own_scale)
@@ -28,20 +28,8 @@ def csrf_refused(_error):
     """The form's calls get JSON for a stale CSRF token (an HTML page before): the form asks
     ``/rating/csrf`` for a fresh one and tries once more, or, when that answers 401, asks the
     expert to log in again while the changes wait on the device."""
-    return jsonify(error="csrf", message="The form's CSRF token has expired; fetch a new one."), 400
-
-
-def _expert_json(view):
-    """JSON answers for the form's calls: 401 when the session is gone (the queue waits), 403 for non-experts."""
-    @functools.wraps(view)
-    def wrapped(*args, **kwargs):
-        user = current_user()
-        if user is None:
-            return jsonify(error="unauthorized", message="Log in again; your changes wait on this device."), 401
-        if user.role != Role.expert:
-            return jsonify(error="forbidden", message="Only experts score."), 403
-        return view(*args, **kwargs)
-    return wrapped
+    return Refused(400, "csrf", "表单的安全令牌已过期，请重新获取后再试。",
+                   "The form's CSRF token has expired; fetch a new one.").response()
 
 
 @bp.get("/assignments/<int:assignment_id>")
@@ -54,24 +42,21 @@ def form(assignment_id: int):
         abort(404)
     criteria = services.criteria_for(row)
     scores = assignment_scores(session=db, assignment=row.assignment)
-    status = row.assignment.status
-    editable = status in (AssignmentStatus.pending, AssignmentStatus.in_progress) \
-        and row.round.state == RoundState.scoring
     state = {"version": row.assignment.version, "scores": scores,
              "comment": current_comment(session=db, assignment=row.assignment),
              "confidence": row.assignment.confidence,
              "highlights": highlights(session=db, assignment=row.assignment)}
     return render_template(
         "rating/form.html", row=row, criteria=criteria, scores=scores, state=state,
-        state_json=json.dumps(state, ensure_ascii=False), editable=editable,
-        can_reopen=status == AssignmentStatus.submitted and row.assignment.reopen_allowed
-        and row.round.state == RoundState.scoring,
+        state_json=json.dumps(state, ensure_ascii=False), editable=can_edit(row.assignment, row.round),
+        can_reopen=can_reopen(row.assignment, row.round), can_recuse=can_recuse(row.assignment, row.round),
+        can_explain=flags.can_explain(row.assignment, row.round),
         own=own_scale(session=db, expert=user, row=row, weights={c.key: c.weight for c in criteria.criteria}),
         flag=open_flags_of_expert(session=db, expert=user).get(row.assignment.id))
 
 
 @bp.put("/assignments/<int:assignment_id>/scores")
-@_expert_json
+@role_required(Role.expert, json=True)
 @accepts(ScoreSave)
 def save(assignment_id: int, body: ScoreSave):
     """The form's autosave: the same action as ``PUT /api/v1/assignments/{id}/scores``."""
@@ -80,14 +65,14 @@ def save(assignment_id: int, body: ScoreSave):
 
 
 @bp.post("/assignments/<int:assignment_id>/submit")
-@_expert_json
+@role_required(Role.expert, json=True)
 def submit(assignment_id: int):
     """The form's submit button."""
     return services.response(services.submit(get_session(), current_user(), assignment_id))
 
 
 @bp.post("/assignments/<int:assignment_id>/recuse")
-@_expert_json
+@role_required(Role.expert, json=True)
 @accepts(Recusal)
 def recuse(assignment_id: int, body: Recusal):
     """The form's recuse dialog."""
@@ -95,7 +80,7 @@ def recuse(assignment_id: int, body: Recusal):
 
 
 @bp.post("/assignments/<int:assignment_id>/reopen")
-@_expert_json
+@role_required(Role.expert, json=True)
 def reopen(assignment_id: int):
     """The form's reopen button (when the chair allowed it)."""
     return services.response(services.reopen(get_session(), current_user(), assignment_id))
@@ -123,7 +108,7 @@ def explain(assignment_id: int):
 
 
 @bp.get("/rating/csrf")
-@_expert_json
+@role_required(Role.expert, json=True)
 def csrf():
     """A fresh CSRF token for a form that was opened long ago (or offline) and now syncs."""
     return jsonify(token=generate_csrf())

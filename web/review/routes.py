@@ -18,7 +18,7 @@ from ..core.models import Role, RoundState
 from ..rating.operations import allow_reopen
 from ..core.timefmt import clock_text
 from ..rating.queries import assignment_in_round
-from ..rounds.queries import get_round, list_rounds
+from ..rounds.queries import list_rounds, round_or_404
 from ..rating import flags
 from ..signing import queries as signing_queries
 from ..signing.operations import ensure_writable
@@ -31,10 +31,7 @@ PAGE_ALL_UP_TO, PAGE_HEAD = 1000, 60  # rankings page: every row up to this many
 
 
 def _round(key: str):
-    round_ = get_round(session=get_session(), key=key)
-    if round_ is None:
-        abort(404)
-    return round_
+    return round_or_404(session=get_session(), key=key)
 
 
 def _method() -> str:

@@ -5,6 +5,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from ..core.models import Round, Work
+from ..core.refused import Refused
 
 
 def list_rounds(*, session: Session) -> list[Round]:
@@ -15,6 +16,14 @@ def list_rounds(*, session: Session) -> list[Round]:
 def get_round(*, session: Session, key: str) -> Round | None:
     """The round called ``key``."""
     return session.exec(select(Round).where(Round.key == key)).first()
+
+
+def round_or_404(*, session: Session, key: str) -> Round:
+    """The round called ``key``; a 404 refusal (``not_found``, the key named) when there is none."""
+    round_ = get_round(session=session, key=key)
+    if round_ is None:
+        raise Refused(404, "not_found", f"轮次 {key} 不存在", f"no round {key!r}")
+    return round_
 
 
 def work_counts(*, session: Session) -> dict[int, int]:

@@ -11,7 +11,7 @@ from ..core.access import current_user, role_required
 from ..core.db import get_session
 from ..core.errors import on_refusal
 from ..core.models import Role
-from ..rounds.queries import get_round
+from ..rounds.queries import round_or_404
 from . import operations, queries
 from .queries import result_versions
 
@@ -20,10 +20,7 @@ CHAIR = (Role.chair, Role.admin)
 
 
 def _round(key: str):
-    round_ = get_round(session=get_session(), key=key)
-    if round_ is None:
-        abort(404)
-    return round_
+    return round_or_404(session=get_session(), key=key)
 
 
 def _sealed_entries(round_) -> list[dict]:

@@ -152,7 +152,8 @@
       });
   }
   function refreshCsrf() {
-    return fetch(root.dataset.csrfUrl, { credentials: "same-origin", cache: "no-store", redirect: "error" })
+    return fetch(root.dataset.csrfUrl, { headers: { "Accept": "application/json" }, credentials: "same-origin",
+                                         cache: "no-store", redirect: "error" })
       .then(function (r) { return r.ok ? r.json() : {}; })
       .then(function (d) { if (d.token) { csrf = d.token; } return Boolean(d.token); });
   }

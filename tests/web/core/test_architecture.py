@@ -223,3 +223,21 @@ def test_analyze_loads_neither_flask_nor_sqlalchemy(tmp_path):
         assert "HEAVY []" in done.stderr, (command, done.stderr[-500:])
     assert "w1" in subprocess.run([sys.executable, "-c", script, "analyze", str(scores)], capture_output=True,
                                   text=True, cwd=ROOT, env=env, timeout=120).stdout
+
+
+def test_permission_templates_ask_predicates_not_state_strings():
+    """The recuse button, the explanation box and the assignment page's forms show what the
+    operations allow (``can_recuse``, ``can_explain``, ``can_change``), not a copy of their rule."""
+    state_test = re.compile(r"\.state\.value (==|in|not in) ")  # a round's state: what the rules decide
+    for template in ("rating/templates/rating/form.html", "rating/templates/rating/_explain.html",
+                     "assignment/templates/assignment/round.html"):
+        text = (WEB / template).read_text(encoding="utf-8")
+        assert not [line for line in text.splitlines() if state_test.search(line)], template
+    assert state_test.search("{% if row.round.state.value in ('intake', 'scoring') %}")
+
+
+def test_one_round_lookup():
+    """Pages and the API find a round by key through rounds.queries.round_or_404 (a 404 refusal)."""
+    copies = [str(p.relative_to(ROOT)) for p in route_modules()
+              if re.search(r"get_round\(.*\n\s*if round_ is None:\n\s*abort\(404\)", p.read_text(encoding="utf-8"))]
+    assert copies == []

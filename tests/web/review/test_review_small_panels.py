@@ -208,3 +208,23 @@ def test_the_down_weight_badge_shows_only_below_its_threshold_with_the_weight(cl
         weights = re.findall(r'<td class="num">(\d\.\d\d)</td>\s*<td>', row)
         if weights and float(weights[-1]) >= DOWNWEIGHT_BADGE:
             assert "data-downweighted" not in row
+
+
+def test_a_stored_proposal_keeps_an_unknown_standard_error_unknown(session, make_user):
+    """Issue 22: a work rated once has no standard error under the raw mean; the stored entry says
+    null (it said 0.0, "known exactly"), and the API's entry too."""
+    from web.core.models import ShortlistEntry, User
+    from web.review import services
+
+    round_, works, _people = scored_round(session, make_user, works_per_category={"网络剧": 4}, experts=4,
+                                          per_work=1, seed=5)
+    chair = session.exec(select(User).where(User.username == "ex5_0")).one()
+    ranking = services.ranking_for(session=session, round_=round_, method="raw")
+    assert any(row["se"] is None for row in ranking.rows)
+    services.propose_and_save(session=session, round_=round_, method="raw", actor=chair)
+    session.commit()
+    stored = {e.work_id: e.se for e in session.exec(select(ShortlistEntry))}
+    for row in ranking.rows:
+        assert stored[row["item_id"]] == row["se"]  # None stays None; a known SE is kept as it is
+    view = services.shortlist_view(session=session, round_=round_)
+    assert view.ranking is not None and any(e["se"] is None for e in view.entries)
