@@ -11,7 +11,7 @@ from openpyxl.styles import Font
 
 from ..core.spreadsheet import xlsx_append
 from ..core.timefmt import moment
-from .labels import DIRECTIONS, STATE_LABELS
+from .labels import DIRECTIONS, STATE_LABELS, method_label
 
 
 
@@ -61,7 +61,7 @@ def to_xlsx(report: ConductReport) -> bytes:
     sheet.title = "履职评价"
     xlsx_append(sheet, [f"专家履职评价 · {report.label}" + ("（全年）" if report.scope == "year" else "")])
     sheet["A1"].font = Font(bold=True, size=13)
-    xlsx_append(sheet, [f"偏差与尺度来自默认标准化方法 {report.method}；一致性为专家评分与标准化得分的 Spearman 秩相关；"
+    xlsx_append(sheet, [f"偏差与尺度来自默认标准化方法（{method_label(report.method)}）；一致性为专家评分与标准化得分的 Spearman 秩相关；"
                   f"评分用时为同一任务相邻保存（及提交）间隔之和，超过 {report.rule.session_gap_minutes:g} 分钟的间隔不计。"])
     xlsx_append(sheet, list(COLUMNS))
     for cell in sheet[3]:

@@ -104,6 +104,7 @@ def test_page_and_xlsx_for_the_admin(app, client, session, make_user, login):
     assert rows["赵专家"]["与共识一致性（Spearman）"] == pytest.approx(-0.5) and rows["赵专家"]["已说明"] == 1
     flags = list(book["畸高畸低说明"].iter_rows(min_row=2, values_only=True))
     assert flags == [("赵专家", KEY, "山河作品3", flags[0][3], "畸高", EXPLANATION, None)]  # empty cells read back as None
+    assert "仿射模型（评委偏差与尺度）" in sheet["A2"].value and "affine" not in sheet["A2"].value  # no code (#21)
     assert sheet.freeze_panes == "B4" and book["畸高畸低说明"].freeze_panes == "A2"  # ready to read (#21)
     explained = book["畸高畸低说明"].column_dimensions["F"].width  # fitted to the explanation (CJK counts two)
     wide = sum(2 if ord(ch) > 0x2E80 else 1 for ch in EXPLANATION)

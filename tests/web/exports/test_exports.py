@@ -283,3 +283,29 @@ def test_the_annex_lists_the_explanations_the_sign_off_relied_on(client, session
     book = openpyxl.load_workbook(io.BytesIO(client.get(f"/api/v1/rounds/{KEY}/shortlist.xlsx", headers=headers).data))
     rows = list(book["附件·评分说明"].iter_rows(min_row=2, values_only=True))
     assert [(r[0], r[3], r[4]) for r in rows] == [("王专家", "畸低", explanation)]
+
+
+def test_every_document_is_built_in_exports():
+    """No CSV, XLSX or PDF writer outside web/exports/ (issue 21); `tuiyou analyze` writes its
+    machine-readable CSV itself (it must not load Flask), and the cell rules live in core."""
+    import ast
+    from pathlib import Path
+
+    web = Path(__file__).resolve().parents[2] / "web"
+    allowed = {web / "analysis" / "cli.py"}
+    writers = []
+    for path in web.rglob("*.py"):
+        if web / "exports" in path.parents or path in allowed:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "csv":
+                names = [f"csv.{node.attr}"] if node.attr in ("writer", "DictWriter") else []
+            writers += [f"{path.relative_to(web)}: {name}" for name in names
+                        if name.split(".")[0] in ("openpyxl", "fpdf", "xlsxwriter", "reportlab")
+                        or name in ("csv.writer", "csv.DictWriter")]
+    assert writers == []
