@@ -86,9 +86,8 @@ def refresh_round(session: Session, round_: Round) -> None:
     """Compute and store the round's rankings for every method it has a stored result of, and
     the default (what the chair's pages and the API read).
 
-    Each is computed in a read transaction that ends before the result is written in a short
-    one of its own: SQLite cannot turn a read transaction into a write once another connection
-    has written meanwhile (and a computation takes long enough for that on a busy day)."""
+    Each is computed in a transaction that ends before the result is written in a short one of
+    its own, so no transaction (nor PostgreSQL snapshot) stays open across a computation."""
     round_id = round_.id
     for method in sorted({DEFAULT_METHOD, *queries.stored_methods(session=session, round_=round_)}):
         round_ = session.get(Round, round_id)

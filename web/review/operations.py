@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -28,15 +29,16 @@ def store_ranking(*, session: Session, round_: Round, method: str, fingerprint: 
     """Keep a computed ranking for other requests and servers (a cache: no audit event)."""
     computed_at = computed_at or utcnow()
     payload = json.dumps(ranking.to_json(), ensure_ascii=False, allow_nan=False)
+    table = RankingCache.__table__
+    values = {"fingerprint": fingerprint, "payload": payload, "created_at": computed_at}
+    # Write first, read nothing: on SQLite a transaction that has read cannot then write once
+    # another connection wrote (an immediate "database is locked"); a write first waits its turn.
     try:
         with session.begin_nested():
-            entry = cache_entry(session=session, round_=round_, method=method)
-            if entry is None:
-                entry = RankingCache(round_id=round_.id, method=method, fingerprint=fingerprint, payload=payload,
-                                     created_at=computed_at)
-            else:
-                entry.fingerprint, entry.payload, entry.created_at = fingerprint, payload, computed_at
-            session.add(entry)
+            moved = session.execute(update(table).where(table.c.round_id == round_.id, table.c.method == method)
+                                    .values(**values))
+            if moved.rowcount == 0:
+                session.execute(insert(table).values(round_id=round_.id, method=method, **values))
     except IntegrityError:
         pass  # another server stored the same computation at the same moment
 

@@ -238,3 +238,33 @@ def test_the_worker_thread_runs_jobs_for_its_app_server(tmp_path, database_url, 
     finally:
         assert worker.stop(served.extensions["tuiyou.engine"])
         served.extensions["tuiyou.engine"].dispose()
+
+
+def test_a_write_landing_while_the_result_is_stored_does_not_fail_it(engine, session, make_user, monkeypatch):
+    """On SQLite a transaction that has read cannot then write once another connection wrote
+    ("database is locked" at once, no busy wait): storing a result writes first, never reads the
+    stored row and then updates it (bench_day found recomputes failing so under load)."""
+    from sqlmodel import Session
+
+    from web.core.models import Round
+    from web.review import operations
+    round_, _works, _people = scored_round(session, make_user)
+    console.latest_ranking(session=session, round_=round_, method=DEFAULT_METHOD)  # a stored row to update
+    session.commit()
+    real = queries.cache_entry
+
+    def an_expert_saves_meanwhile(**kwargs):
+        found = real(**kwargs)
+        with Session(engine) as other:
+            enqueue_recompute(session=other, round_id=round_.id)
+            other.commit()
+        return found
+
+    # where the store read the stored row before updating it (absent since: the patch then does nothing)
+    monkeypatch.setattr(operations, "cache_entry", an_expert_saves_meanwhile, raising=False)
+    ranking = console.compute_ranking_of(session=session, round_=round_, method=DEFAULT_METHOD)
+    with Session(engine, expire_on_commit=False) as worker_session:
+        operations.store_ranking(session=worker_session, round_=worker_session.get(Round, round_.id),
+                                 method=DEFAULT_METHOD, fingerprint="changed", ranking=ranking)
+        worker_session.commit()
+    assert queries.stored_ranking(session=session, round_=round_, method=DEFAULT_METHOD)[2] == "changed"
