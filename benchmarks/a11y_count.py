@@ -4,7 +4,7 @@
     python benchmarks/a11y_count.py http://127.0.0.1:5000
 
 Prints one line per finding and the totals (the figures in docs/accessibility.md). Uses the
-crawl and the rule set of tests/web/a11y_support.py, so the count is the one the suite checks.
+crawl and the rule set of tests/web/helpers/a11y.py, so the count is the one the suite checks.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path[:0] = [str(Path(__file__).resolve().parents[1] / "tests"), str(Path(__file__).resolve().parents[1] / "tests" / "web")]
 
-from a11y_support import VIEWPORTS, audit  # noqa: E402
+from helpers.a11y import VIEWPORTS, audit  # noqa: E402
 from testkit import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 ROLES = ("expert01", "chair", "admin")

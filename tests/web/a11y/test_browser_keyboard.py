@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from panel_support import KEY
-from rating_support import scoring_scene
-from review_support import scored_round
+from helpers.signing import KEY
+from helpers.rating import scoring_scene
+from helpers.review import scored_round
 from testkit import PASSWORD
 
 pytestmark = pytest.mark.browser
