@@ -102,3 +102,13 @@ def test_the_scoring_forms_refusals_read_in_the_experts_language(client, login, 
     client.get("/?lang=en")
     english = client.post(f"/assignments/{scene.mine[0].id}/submit", headers=headers).get_json()
     assert english["message"].startswith("Score every criterion before submitting")
+
+
+def test_a_form_refused_for_something_missing_gets_the_404_page_not_a_redirect(app):
+    @on_refusal(lambda: url_for("home.index"))
+    def missing():
+        raise Refused(404, "not_found", "轮次 2099Q1 不存在", "no round '2099Q1'")
+
+    app.add_url_rule("/probe/missing", view_func=missing, methods=["GET"])
+    answer = app.test_client().get("/probe/missing")
+    assert answer.status_code == 404 and "轮次 2099Q1 不存在" in answer.get_data(as_text=True)

@@ -6,7 +6,7 @@ proposal stores null (issue 22); rows written before keep their 0.0 (it cannot b
 from a real 0.0 after the fact, and a signed snapshot must not change).
 
 Revision ID: 0013_unknown_se
-Revises: 0011_session_epoch
+Revises: 0011_session_epoch (on merge with i24-live: 0012_recompute_job; set down_revision to it)
 """
 from alembic import op
 import sqlalchemy as sa
