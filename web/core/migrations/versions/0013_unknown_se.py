@@ -6,14 +6,14 @@ proposal stores null (issue 22); rows written before keep their 0.0 (it cannot b
 from a real 0.0 after the fact, and a signed snapshot must not change).
 
 Revision ID: 0013_unknown_se
-Revises: 0011_session_epoch (on merge with i24-live: 0012_recompute_job; set down_revision to it)
+Revises: 0012_recompute_job
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0013_unknown_se'
-down_revision = '0011_session_epoch'
+down_revision = '0012_recompute_job'
 branch_labels = None
 depends_on = None
 
