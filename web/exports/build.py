@@ -14,7 +14,7 @@ from scoring.rules.documents import DocumentRule, load_document_rule
 
 from ..core.audit import read_head
 from ..core.models import Round
-from ..rating.flags import flag_rows
+from ..rating.flags import abnormal_ratings
 from ..review import queries, services
 from ..signing import queries as signing
 from ..signing.queries import panel_members
@@ -36,11 +36,12 @@ def issuer_of(round_: Round, rule: DocumentRule | None = None) -> str:
 
 
 def _annex(session: Session, round_: Round) -> list[AnnexItem]:
-    """Abnormal ratings with an explanation or a waiver (active ones: what the sign-off relied on)."""
+    """The round's abnormal ratings (``rating.flags.abnormal_ratings``, the count every page shows)
+    that have an explanation or a waiver: what the sign-off relied on."""
     return [AnnexItem(r.expert, r.title, r.category, r.flag.direction, r.flag.explanation, r.flag.explained_at,
                       r.flag.waiver_reason, r.waived_by, r.flag.waived_at)
-            for r in flag_rows(session=session, round_=round_)
-            if r.flag.active and (r.flag.explanation or r.flag.waiver_reason)]
+            for r in abnormal_ratings(session=session, round_=round_)
+            if r.flag.explanation or r.flag.waiver_reason]
 
 
 def _members_signed(session: Session, round_: Round, chosen) -> list[Member]:

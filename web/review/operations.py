@@ -18,7 +18,7 @@ from ..core.audit import record_event
 from ..core.models import (RankingCache, ResultVersion, Role, Round, RoundState, Shortlist, ShortlistEntry,
                       User, utcnow)
 from ..core.errors import Refused
-from .queries import (cache_entry, get_shortlist, is_case_round, shortlist_entries)
+from .queries import get_shortlist, is_case_round, shortlist_entries
 from .rankings import RoundRanking
 from ..signing.operations import ensure_writable
 from ..signing.queries import result_versions, round_is_locked, sign_offs

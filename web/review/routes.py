@@ -263,6 +263,8 @@ def abnormal(key: str):
 
 def _waiver_refused(refused, key: str, assignment_id: int):
     """A refused waiver: the list again, the reason typed kept and the refusal beside that flag."""
+    if refused.status == 404:  # no such round: the error page, not the list
+        return None
     return _abnormal_page(_round(key), refused={assignment_id: {"reason": request.form.get("reason", ""),
                                                                 "message": refused.message}},
                           status=refused.status if 400 <= refused.status < 500 else 422)

@@ -59,6 +59,8 @@ def _signature_refused(refused, key: str):
     dissent the member typed kept and the reason beside the form."""
     if refused.code == "not_on_panel":
         return render_template("errors/error.html", status=403, message=refused.message), 403
+    if refused.status == 404:  # no such round: the error page, not the signing page
+        return None
     return _signing_page(_round(key), dissent=request.form.get("dissent") or "", refusal=refused.message,
                          status=422)
 

@@ -249,7 +249,7 @@ def test_a_write_landing_while_the_result_is_stored_does_not_fail_it(engine, ses
     from web.core.models import Round
     from web.review import operations
     round_, _works, _people = scored_round(session, make_user)
-    console.latest_ranking(session=session, round_=round_, method=DEFAULT_METHOD)  # a stored row to update
+    services.latest_ranking(session=session, round_=round_, method=DEFAULT_METHOD)  # a stored row to update
     session.commit()
     real = queries.cache_entry
 
@@ -262,7 +262,7 @@ def test_a_write_landing_while_the_result_is_stored_does_not_fail_it(engine, ses
 
     # where the store read the stored row before updating it (absent since: the patch then does nothing)
     monkeypatch.setattr(operations, "cache_entry", an_expert_saves_meanwhile, raising=False)
-    ranking = console.compute_ranking_of(session=session, round_=round_, method=DEFAULT_METHOD)
+    ranking = services.compute_ranking_of(session=session, round_=round_, method=DEFAULT_METHOD)
     with Session(engine, expire_on_commit=False) as worker_session:
         operations.store_ranking(session=worker_session, round_=worker_session.get(Round, round_.id),
                                  method=DEFAULT_METHOD, fingerprint="changed", ranking=ranking)
