@@ -2,7 +2,7 @@
 crawl every page a role can reach by links from its home page, run axe on each with the WCAG 2.0,
 2.1 and 2.2 A/AA rules and axe's best practices, and list what it finds.
 
-Used by tests/web/test_a11y.py and by ``benchmarks/a11y_count.py`` (the counts before and after).
+Used by tests/web/a11y/test_a11y.py and by ``benchmarks/a11y_count.py`` (the counts before and after).
 """
 from __future__ import annotations
 

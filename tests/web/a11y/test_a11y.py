@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from a11y_support import VIEWPORTS, audit
+from helpers.a11y import VIEWPORTS, audit
 from seed.demo import DEMO_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
