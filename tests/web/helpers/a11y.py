@@ -31,10 +31,12 @@ class Finding:
 
 def shape(path: str) -> str:
     """A page's kind: its path with record ids as N and its query's names (one page of each kind is
-    enough: one work's drill-down stands for all; each round's pages are visited, rounds differ by state)."""
+    enough: one work's drill-down, one expert's reminder stands for all; each round's pages are
+    visited, rounds differ by state)."""
     parts = urlsplit(path)
     names = sorted({q.split("=")[0] for q in parts.query.split("&") if q})
-    return re.sub(r"/\d+(?=/|$)", "/N", parts.path) + ("?" + "&".join(names) if names else "")
+    path = re.sub(r"/experts/[^/]+", "/experts/X", parts.path)  # one expert's reminder stands for all
+    return re.sub(r"/\d+(?=/|$)", "/N", path) + ("?" + "&".join(names) if names else "")
 
 
 def crawl(page, base: str, start: str = "/") -> list[str]:
