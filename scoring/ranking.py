@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Ranking", "rank_within_category", "min_rank"]
+__all__ = ["Ranking", "rank_within_category", "min_rank", "draw_min_ranks"]
 
 
 @dataclass
@@ -90,7 +90,7 @@ def rank_within_category(
         Bootstrap draws; default 1000, reduced for very large inputs so that at most
         about 1e7 simulated scores are ranked (never below 100: 100 draws for 100,000
         works, where the 5% and 95% quantiles still rest on five draws each; coverage is
-        checked in tests/scoring/test_scoring_bands.py).
+        checked in tests/scoring/test_scoring_fast_paths.py).
     rng : numpy.random.Generator, optional
         Source of randomness; pass a seeded generator for reproducible bands.
     rank_score : array_like, shape (n_works,), optional
@@ -186,15 +186,10 @@ def rank_within_category(
             b = min(chunk, n_draws - start)
             # single precision halves the sorting time; it only matters for works whose
             # drawn scores agree to seven digits, which then share a rank in that draw
-            draws = (s[None, :] + e[None, :] * rng.standard_normal((b, m))).astype(np.float32)
-            order = np.argsort(-draws, axis=1)
-            ranked = np.take_along_axis(draws, order, axis=1)
-            # "min" ranks inside each draw too: a tie takes the position of its first member
-            start_pos = np.zeros((b, m), dtype=np.int64)
-            start_pos[:, 1:] = np.where(ranked[:, 1:] != ranked[:, :-1], np.arange(1, m)[None, :], 0)
-            np.maximum.accumulate(start_pos, axis=1, out=start_pos)
-            r = np.empty_like(order)
-            np.put_along_axis(r, order, start_pos + 1, axis=1)
+            noise = rng.standard_normal((b, m))
+            noise *= e[None, :]
+            noise += s[None, :]  # s + e * z, as before, without the temporaries
+            r = draw_min_ranks(noise.astype(np.float32))
             ranks_all[start:start + b] = r
             in_top += np.sum(r <= k, axis=0)
         lo = np.quantile(ranks_all, q_lo, axis=0, method="lower").astype(np.int64)
@@ -207,3 +202,48 @@ def rank_within_category(
         # no standard error, no probability: unless every work of the category is within the cut
         p_top[members[unk]] = 1.0 if k >= m else np.nan
     return Ranking(rank, low, high, p_top, k_used, band, n_draws)
+
+
+_SIGN = np.uint32(0x80000000)
+_LOW32 = np.uint64(0xFFFFFFFF)
+_SHIFT = np.uint64(32)
+
+
+def draw_min_ranks(draws: np.ndarray) -> np.ndarray:
+    """"Min" ranks (1 for the highest, ties sharing the lower number) within each row of
+    ``draws`` (float32, shape (n_draws, m), finite), as int32.
+
+    One sort per row of 64-bit keys that carry the value and its column: the float's bits
+    mapped so that unsigned order is descending value order, above the column index. The
+    sorted keys give each row's order and its values at once (an ``argsort`` and a gather
+    cost three times as much), and a tie is two neighbouring keys with the same upper half.
+    Rows without a tie (nearly all: float32 draws from continuous noise) take their ranks
+    from their positions; the others go through the running "first of its tie" maximum.
+    The ranks are the same as ranking each row by ``argsort`` (any tie order gives the
+    same min ranks); tests/scoring/test_scoring_ranking.py compares the two.
+    """
+    b, m = draws.shape
+    bits = (draws + np.float32(0.0)).view(np.uint32)  # + 0.0 makes -0.0 the same key as 0.0
+    # ascending unsigned order of floats: negative ones bit-flipped, positive ones sign-set;
+    # the complement of that is descending
+    descending = np.where(bits >= _SIGN, bits, ~(bits | _SIGN))
+    keys = descending.astype(np.uint64)
+    keys <<= _SHIFT
+    keys |= np.arange(m, dtype=np.uint64)[None, :]
+    keys.sort(axis=1)
+    order = (keys & _LOW32).astype(np.intp)
+    value = (keys >> _SHIFT).astype(np.uint32)
+    position = np.broadcast_to(np.arange(1, m + 1, dtype=np.int32), (b, m))
+    tied = value[:, 1:] == value[:, :-1]
+    rows_with_ties = np.flatnonzero(tied.any(axis=1))
+    if rows_with_ties.size:
+        position = position.copy()
+        starts = np.where(tied[rows_with_ties], 0, np.arange(2, m + 1, dtype=np.int32)[None, :])
+        first = np.ones((rows_with_ties.size, m), dtype=np.int32)
+        first[:, 1:] = starts
+        np.maximum.accumulate(first, axis=1, out=first)
+        position[rows_with_ties] = first
+    ranks = np.empty((b, m), dtype=np.int32)
+    order += (np.arange(b, dtype=np.intp) * m)[:, None]
+    ranks.ravel()[order.ravel()] = position.ravel()
+    return ranks

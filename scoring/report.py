@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-__all__ = ["on_scale", "spread_on_scale", "interval_on_scale", "finite_or_none"]
+__all__ = ["on_scale", "spread_on_scale", "interval_on_scale", "finite_or_none", "finite_or_none_list"]
 
 
 def on_scale(values, low: float, high: float) -> np.ndarray:
@@ -47,6 +47,30 @@ def interval_on_scale(centre, half_width, low: float, high: float) -> tuple[np.n
     h = np.asarray(half_width, dtype=float)
     ok = np.isfinite(h) & np.isfinite(c)
     return (np.where(ok, np.clip(c - h, low, high), np.nan), np.where(ok, np.clip(c + h, low, high), np.nan))
+
+
+def finite_or_none_list(values, digits: int = 6) -> list:
+    """:func:`finite_or_none` of every value, the same floats, vectorized.
+
+    ``round(x, d)`` is the double nearest the decimal rounding of ``x``; so is
+    ``rint(x * 10**d) / 10**d`` whenever ``x * 10**d`` is not within round-off of a half
+    (the product's integer part is then the decimal rounding, and dividing two exact doubles
+    rounds correctly). The values near a half, and any too large for that, go through
+    ``round`` itself.
+
+    >>> finite_or_none_list([1.23456789, float("nan"), 0.125, -2.5], 2)
+    [1.23, None, 0.12, -2.5]
+    """
+    x = np.asarray(values, dtype=float).ravel()
+    scale = 10.0 ** digits
+    with np.errstate(invalid="ignore", over="ignore"):
+        y = x * scale
+        fraction = np.abs(y - np.floor(y) - 0.5)
+        careful = ~(fraction > 1e-6) | ~(np.abs(y) < 2.0 ** 50)  # near a half, huge, nan or inf
+        out = (np.rint(y) / scale).tolist()
+    for i in np.flatnonzero(careful).tolist():
+        out[i] = finite_or_none(x[i], digits)
+    return out
 
 
 def finite_or_none(value, digits: int = 6):

@@ -117,7 +117,7 @@ def weighted_totals(
     index = {k: i for i, k in enumerate(keys)}
     crit_list = list(criteria)
     try:
-        crit = np.fromiter((index[c] for c in crit_list), dtype=np.intp, count=n)
+        crit = np.array(list(map(index.__getitem__, crit_list)), dtype=np.intp)
     except KeyError as exc:
         row = crit_list.index(exc.args[0])
         raise ValueError(f"data row {row + 1}: unknown criterion {_show(exc.args[0])} (known: {', '.join(keys)})") from None

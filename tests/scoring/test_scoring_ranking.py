@@ -73,3 +73,48 @@ def test_unknown_se_gives_whole_category_band():
 def test_bad_input(kwargs, message):
     with pytest.raises(ValueError, match=message):
         rank_within_category(**kwargs)
+
+
+def _argsort_min_ranks(draws):
+    """The row ranks as the bands computed them before ``draw_min_ranks`` (argsort, gather,
+    running first-of-tie, scatter): the reference the faster ranks must equal exactly."""
+    b, m = draws.shape
+    order = np.argsort(-draws, axis=1)
+    ranked = np.take_along_axis(draws, order, axis=1)
+    start = np.zeros((b, m), dtype=np.int64)
+    start[:, 1:] = np.where(ranked[:, 1:] != ranked[:, :-1], np.arange(1, m)[None, :], 0)
+    np.maximum.accumulate(start, axis=1, out=start)
+    ranks = np.empty_like(order)
+    np.put_along_axis(ranks, order, start + 1, axis=1)
+    return ranks
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_draw_min_ranks_equal_the_argsort_ranks(seed):
+    from scoring.ranking import draw_min_ranks
+    rng = np.random.default_rng(seed)
+    m = int(rng.integers(1, 300))
+    draws = (rng.normal(size=m) + 0.3 * rng.standard_normal((50, m))).astype(np.float32)
+    # ties: repeated values, a row of equal values, signed zeros, negatives and extremes
+    draws[::3, : m // 2] = np.round(draws[::3, : m // 2], 1)
+    draws[1] = 2.5
+    draws[2, : min(m, 4)] = np.array([0.0, -0.0, -0.0, 0.0], dtype=np.float32)[: min(m, 4)]
+    draws[4, :1] = np.float32(3.4e38)
+    draws[5, :1] = np.float32(-3.4e38)
+    assert np.array_equal(draw_min_ranks(draws), _argsort_min_ranks(draws))
+
+
+def test_bands_are_the_argsort_bands_bit_for_bit(monkeypatch):
+    """The faster row ranks change no band, probability or rank of a signed result."""
+    import scoring.ranking as ranking
+    rng = np.random.default_rng(7)
+    n = 700
+    score = np.round(rng.normal(7, 1, n), 1)  # many exact ties
+    se = rng.uniform(0, 0.4, n)
+    se[::50] = 0.0
+    category = rng.choice(["a", "b", "c"], n)
+    fast = rank_within_category(score, se, category, top_k=20, rng=np.random.default_rng(3))
+    monkeypatch.setattr(ranking, "draw_min_ranks", _argsort_min_ranks)
+    slow = rank_within_category(score, se, category, top_k=20, rng=np.random.default_rng(3))
+    for field in ("rank", "rank_low", "rank_high", "p_top_k", "top_k"):
+        assert np.array_equal(getattr(fast, field), getattr(slow, field)), field

@@ -8,14 +8,13 @@ import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-import numpy as np
 from sqlalchemy import func
-from sqlalchemy import select as core_select
 from sqlmodel import Session, select
 
 from ..core.models import (Assignment, AssignmentStatus, AuditEvent, Comment, DisseminationCase,
                       HighlightTag, RankingCache, Rating, Round, RoundKind,
                       RoundState, Shortlist, ShortlistEntry, User, Work)
+from . import rating_reads
 from .rankings import RatingInput, RoundRanking
 
 #: The category under which a dissemination round's cases are ranked.
@@ -41,36 +40,11 @@ def _item_column(round_: Round):
     return Assignment.case_id if is_case_round(round_) else Assignment.work_id
 
 
-def _tuples(connection, statement) -> list[tuple]:
-    """Every row of a Core select as the driver's plain tuples (no SQLAlchemy Row per row: the
-    columns read here need no conversion — integers, text, floats)."""
-    result = connection.execute(statement)
-    try:
-        return result.cursor.fetchall()
-    finally:
-        result.close()
-
-
 def rating_input(*, session: Session, round_: Round) -> RatingInput:
     """The current criterion values of every submitted assignment of the round (long form),
-    read column-wise: one Core query (one statement: one snapshot of the forms and their values,
-    on PostgreSQL's READ COMMITTED too) as the driver's tuples into numpy columns, not a tuple
-    per value through the ORM; ordered by assignment, then criterion, as always."""
-    forms_t, ratings_t = Assignment.__table__, Rating.__table__
-    a, r = forms_t.c, ratings_t.c
-    item = a.case_id if is_case_round(round_) else a.work_id
-    rows = _tuples(session.connection(), core_select(a.id, a.expert_id, item, r.criterion, r.value, a.confidence)
-                   .join_from(forms_t, ratings_t, (r.assignment_id == a.id) & (r.version == a.version))
-                   .where(a.round_id == round_.id, a.status == AssignmentStatus.submitted, item.is_not(None))
-                   # by the form's id: SQLite walks the forms' index in id order and each form's values
-                   # in the (assignment, criterion, version) index's order, with no sort of 100,000 rows
-                   .order_by(a.id, r.criterion))
-    if not rows:
-        return RatingInput([], [], [], [], [], {})
-    assignment, expert, item_id, criterion, value, confidence = zip(*rows)
-    return RatingInput(np.array(assignment, dtype=np.int64), np.array(expert, dtype=np.int64),
-                       np.array(item_id, dtype=np.int64), list(criterion), np.array(value, dtype=float),
-                       {i: c for i, c in zip(assignment, confidence) if c is not None})
+    read column-wise and incrementally: only the forms this process has not seen at their
+    version are read (:mod:`.rating_reads`); ordered by assignment, then criterion, as always."""
+    return rating_reads.rating_input(session=session, round_=round_)
 
 
 def signing_inputs(*, session: Session, round_: Round) -> list[list]:

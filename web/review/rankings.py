@@ -22,7 +22,7 @@ from scipy import special
 
 from scoring.normalize import normalize
 from scoring.ranking import rank_within_category
-from scoring.report import finite_or_none, interval_on_scale, on_scale, spread_on_scale
+from scoring.report import finite_or_none, finite_or_none_list, interval_on_scale, on_scale, spread_on_scale
 from scoring.rules.shortlist import INTERVAL_Z
 from scoring.totals import CriterionScale, weighted_totals
 
@@ -219,14 +219,11 @@ def compute_ranking(ratings: RatingInput, items: dict[int, tuple[str, str]], *, 
             for i, w in enumerate(item_ids.tolist())]
     rows.sort(key=lambda r: (r["category"], r["rank"], r["item_id"]))
 
-    def rounded(values, digits):
-        # Python floats from one tolist(), not a numpy scalar per value (the same round())
-        return [round(v, digits) if math.isfinite(v) else None for v in np.asarray(values, dtype=float).tolist()]
-
     per_rating = {"assignment_id": assignment.astype(np.int64).tolist(), "item_id": work.tolist(),
-                  "expert_id": totals.rater_id.astype(np.int64).tolist(), "total": rounded(totals.total, 6),
-                  "residual": rounded(d.residual, 4), "standardized": rounded(d.standardized, 3),
-                  "robust_weight": rounded(d.robust_weight, 3), "outlier": d.outlier.astype(bool).tolist(),
+                  "expert_id": totals.rater_id.astype(np.int64).tolist(), "total": finite_or_none_list(totals.total, 6),
+                  "residual": finite_or_none_list(d.residual, 4),
+                  "standardized": finite_or_none_list(d.standardized, 3),
+                  "robust_weight": finite_or_none_list(d.robust_weight, 3), "outlier": d.outlier.astype(bool).tolist(),
                   "deviation": d.deviation.astype(int).tolist()}
     return RoundRanking(method, params, rows, _rater_rows(result, span), json.dumps(per_rating, allow_nan=False),
                         connected=bool(result.connectivity.connected),

@@ -145,7 +145,7 @@ def test_a_case_round_verifies_and_unknown_versions_are_refused(runner, session,
 
 
 def test_a_restored_backup_still_verifies(runner, session, signed, tmp_path, monkeypatch):
-    from test_backup import cli_for, fresh_url
+    from system.test_backup import cli_for, fresh_url
     from testkit import PG_URL, require_tool
 
     if PG_URL:
