@@ -193,7 +193,7 @@ def shortlist_entry_rows(*, session: Session, shortlist: Shortlist) -> list[Entr
     e = ShortlistEntry.__table__.c
     rows = session.connection().execute(
         core_select(*(e[name] for name in EntryRow._fields)).where(e.shortlist_id == shortlist.id)
-        .order_by(e.category, e.rank, e.id))
+        .order_by(e.category, e.rank, e.id)).all()  # one fetch, not a row at a time
     return list(map(EntryRow._make, rows))
 
 
@@ -262,41 +262,32 @@ class Completion:
 
 
 def completion(*, session: Session, round_: Round) -> tuple[list[Completion], list[Completion]]:
-    """Completion per expert and per category: two grouped counts, no row per assignment."""
+    """Completion per expert and per category: two grouped counts that the assignment indexes
+    (per expert and state, per item and state; migration 0015) answer, no row per assignment."""
     a = Assignment.__table__.c
     connection = session.connection()
-    per_expert = connection.execute(
-        core_select(User.display_name, User.username, a.status, func.count())
-        .join_from(Assignment.__table__, User.__table__, User.id == a.expert_id)
-        .where(a.round_id == round_.id)
-        .group_by(a.expert_id, User.display_name, User.username, a.status)).all()
-    if is_case_round(round_):
-        # a case round's items are all in one category; an assignment without a case of the
-        # round counts under "?", as before
-        case_t = DisseminationCase.__table__
-        per_category = connection.execute(
-            core_select(case_t.c.id.is_not(None), a.status, func.count())
-            .select_from(Assignment.__table__.outerjoin(case_t, (case_t.c.id == a.case_id) &
-                                                        (case_t.c.round_id == round_.id)))
-            .where(a.round_id == round_.id).group_by(case_t.c.id.is_not(None), a.status)).all()
-        per_category = [(CASES_CATEGORY if known else None, status, n) for known, status, n in per_category]
+    per_expert = connection.execute(core_select(a.expert_id, a.status, func.count())
+                                    .where(a.round_id == round_.id).group_by(a.expert_id, a.status)).all()
+    names = user_names(session=session, ids={expert for expert, _status, _n in per_expert})
+    per_expert = [(names.get(expert), status, n) for expert, status, n in per_expert]
+    if is_case_round(round_):  # every case in one category; an assignment without a case of the round: "?"
+        items, item, label = DisseminationCase.__table__, a.case_id, None
     else:
-        work_t = Work.__table__
-        per_category = connection.execute(
-            core_select(work_t.c.category, a.status, func.count())
-            .select_from(Assignment.__table__.outerjoin(work_t, (work_t.c.id == a.work_id) &
-                                                        (work_t.c.round_id == round_.id)))
-            .where(a.round_id == round_.id).group_by(work_t.c.category, a.status)).all()
+        items, item, label = Work.__table__, a.work_id, Work.__table__.c.category
+    known = items.c.id.is_not(None)
+    per_category = connection.execute(
+        core_select(known if label is None else label, a.status, func.count())
+        .select_from(Assignment.__table__.outerjoin(items, (items.c.id == item) & (items.c.round_id == round_.id)))
+        .where(a.round_id == round_.id).group_by(known if label is None else label, a.status)).all()
+    if label is None:
+        per_category = [(CASES_CATEGORY if found else None, status, n) for found, status, n in per_category]
     by_expert: dict[str, Counter] = defaultdict(Counter)
     by_category: dict[str, Counter] = defaultdict(Counter)
-    for display, username, status, n in per_expert:
-        counter = by_expert[display or username]
-        counter["total"] += n
-        counter[AssignmentStatus(status).value] += n
-    for category, status, n in per_category:
-        counter = by_category["?" if category is None else category]
-        counter["total"] += n
-        counter[AssignmentStatus(status).value] += n
+    for counters, rows in ((by_expert, per_expert), (by_category, per_category)):
+        for name, status, n in rows:
+            counter = counters[name or "?"]
+            counter["total"] += n
+            counter[AssignmentStatus(status).value] += n
 
     def table(groups: dict[str, Counter]) -> list[Completion]:
         return [Completion(label, c["total"], c["submitted"], c["in_progress"], c["recused"])
