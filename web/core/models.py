@@ -206,7 +206,7 @@ class Assignment(SQLModel, table=True):
                             "updated_at"),
                       Index("ix_assignment_round_work_status", "round_id", "work_id", "status"),
                       Index("ix_assignment_round_submitted", "round_id", "status", "version", "updated_at",
-                            "submitted_at"))
+                            "submitted_at", "id"))
 
     id: Optional[int] = Field(default=None, primary_key=True)
     round_id: int = Field(foreign_key="round.id", index=True)

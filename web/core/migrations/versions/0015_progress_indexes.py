@@ -8,7 +8,8 @@ holding what each reads answers it from the index alone, in the grouping's order
 
 - (round_id, expert_id, status, version, updated_at): per expert, with the last save;
 - (round_id, work_id, status): per work;
-- (round_id, status, version, updated_at, submitted_at): the fingerprint of the submitted forms.
+- (round_id, status, version, updated_at, submitted_at, id): the fingerprint of the submitted forms
+  (id too: SQLite's indexes hold the row id anyway, PostgreSQL's need it to answer alone).
 
 Named 0015 (0014 is kept for the lead's recompute migration); it follows the head at the time
 of writing, 0013_unknown_se: revise ``down_revision`` to the head when merging.
@@ -27,7 +28,7 @@ depends_on = None
 INDEXES = {
     'ix_assignment_round_expert_status': ['round_id', 'expert_id', 'status', 'version', 'updated_at'],
     'ix_assignment_round_work_status': ['round_id', 'work_id', 'status'],
-    'ix_assignment_round_submitted': ['round_id', 'status', 'version', 'updated_at', 'submitted_at'],
+    'ix_assignment_round_submitted': ['round_id', 'status', 'version', 'updated_at', 'submitted_at', 'id'],
 }
 
 
