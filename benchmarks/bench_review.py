@@ -3,10 +3,14 @@ experts, 5 ratings per work, 4 criteria: 100,000 Rating rows), and a PDF of 500 
 
 Times, through the Flask test client (server time, no network): the rankings API cold (the
 ranking computed and stored in the cache) and warm (served from the cache after the ratings'
-fingerprint is checked), the same after one new rating (invalidated: computed again), the
-rankings page; and the PDF export of a 500-entry shortlist.
+fingerprint is checked), the same after one new rating; then every chair page and its API
+(rankings, one category, shortlist with the proposal not saved and saved, diagnostics, the
+progress board and its API) in three states, ``--runs`` requests each, median and p95: steady;
+right after a rating changed (the stored result served, "正在更新"); and right after the
+background recompute stored a newer result (the first request that reads it). Then the
+computation itself and the PDF export of a 500-entry shortlist.
 
-    python benchmarks/bench_review.py [--database-url URL] [--method affine] [--runs 5]
+    python benchmarks/bench_review.py [--database-url URL] [--method affine] [--runs 20]
 """
 from __future__ import annotations
 
@@ -83,6 +87,15 @@ def timed(fn) -> float:
     return time.perf_counter() - start
 
 
+def p95(values: list[float]) -> float:
+    """The 95th percentile (linear between the two nearest of the sorted values)."""
+    return float(np.percentile(values, 95))
+
+
+def ms(values: list[float]) -> str:
+    return f"median {statistics.median(values) * 1000:.0f} / p95 {p95(values) * 1000:.0f} ms"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--database-url", default=None)
@@ -90,13 +103,15 @@ def main() -> None:
     parser.add_argument("--experts", type=int, default=100)
     parser.add_argument("--per-work", type=int, default=5)
     parser.add_argument("--method", default="affine")
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=20, help="requests per page and state (p95 wants 20 or more)")
+    parser.add_argument("--skip-pdf", action="store_true", help="leave out the 500-entry PDF")
     args = parser.parse_args()
     tmp = tempfile.mkdtemp()
     url = args.database_url or f"sqlite:///{tmp}/bench.sqlite"
     started = time.perf_counter()
     build(url, args.works, args.experts, args.per_work)
     print(f"built {args.works} works, {args.works * args.per_work} ratings in {time.perf_counter() - started:.1f} s")
+    print(f"start: load average {os.getloadavg()[0]:.2f}", flush=True)
 
     os.environ["TUIYOU_INSTANCE"] = f"{tmp}/instance"
     from web import create_app
@@ -109,14 +124,14 @@ def main() -> None:
 
     def get(path):
         response = client.get(path, headers=headers)
-        assert response.status_code == 200, response.status_code
+        assert response.status_code == 200, (path, response.status_code)
         return response
 
     cold = timed(lambda: get(api))
     warm = [timed(lambda: get(api)) for _ in range(args.runs)]
     import re
-    from sqlmodel import Session
-    from web.core.models import Rating
+    from sqlmodel import Session, select
+    from web.core.models import Rating, Round
     engine = app.extensions["tuiyou.engine"]
     changes = iter(range(2, 10_000))
 
@@ -131,6 +146,15 @@ def main() -> None:
                             for c in CRITERIA)
             session.commit()
 
+    try:
+        from web.recompute.runner import refresh_round
+    except ImportError:  # an earlier tree: no background recompute
+        refresh_round = None
+
+    def recompute():  # what the background job does after a change: every stored method afresh
+        with Session(engine, expire_on_commit=False) as session:
+            refresh_round(session, session.exec(select(Round)).first())
+
     change_a_rating()
     invalidated = timed(lambda: get(api))
     page = client.get("/login").get_data(as_text=True)
@@ -139,22 +163,38 @@ def main() -> None:
                                        "csrf_token": csrf}).status_code in (302, 303)
     pages = {"rankings page": f"/review/2025Q1/rankings?method={args.method}",
              "rankings page, one category": f"/review/2025Q1/rankings?method={args.method}&category=网络剧",
-             "shortlist page": f"/review/2025Q1/shortlist?method={args.method}",
+             "shortlist page (proposal not saved)": f"/review/2025Q1/shortlist?method={args.method}",
+             "shortlist API (proposal not saved)": f"/api/v1/rounds/2025Q1/shortlist?method={args.method}",
              "diagnostics page": f"/review/2025Q1/diagnostics?method={args.method}",
              "rankings API": api,
+             "progress board page": "/rounds/2025Q1/progress",
              "progress board (a poll that finds a change)": "/rounds/2025Q1/progress/live",
              "progress API": "/api/v1/rounds/2025Q1/progress"}
-    after_change: dict[str, list[float]] = {name: [] for name in pages}
-    steady: dict[str, list[float]] = {name: [] for name in pages}
-    for name, path in list(pages.items()):
-        if client.get(path, headers=headers).status_code == 404:  # an earlier tree without this page
-            del pages[name], steady[name], after_change[name]
-            continue
-        get(path)  # computed once (the first request of this method may compute)
-        for _ in range(args.runs):
-            steady[name].append(timed(lambda: get(path)))
-            change_a_rating()
-            after_change[name].append(timed(lambda: get(path)))
+    stored_pages = {"shortlist page (proposal saved)": f"/review/2025Q1/shortlist?method={args.method}",
+                    "shortlist API (proposal saved)": f"/api/v1/rounds/2025Q1/shortlist?method={args.method}"}
+    states = ("steady", "after a change", "after a recompute")
+    times: dict[str, dict[str, list[float]]] = {}
+
+    def measure(named: dict[str, str]) -> None:
+        for name, path in list(named.items()):
+            if client.get(path, headers=headers).status_code == 404:  # an earlier tree without this page
+                continue
+            get(path)  # computed once (the first request of this method may compute)
+            times[name] = {state: [] for state in states}
+            for _ in range(args.runs):
+                times[name]["steady"].append(timed(lambda: get(path)))
+                change_a_rating()  # served from the stored result, marked "正在更新"
+                times[name]["after a change"].append(timed(lambda: get(path)))
+                if refresh_round is not None:  # the background job stored a newer result: its first reader
+                    recompute()
+                    times[name]["after a recompute"].append(timed(lambda: get(path)))
+            print(f"{name}: " + "; ".join(f"{state} {ms(values)}" for state, values in times[name].items() if values),
+                  flush=True)
+
+    measure(pages)
+    response = client.post("/api/v1/rounds/2025Q1/shortlist", json={"method": args.method}, headers=headers)
+    assert response.status_code == 201, response.status_code
+    measure(stored_pages)
     try:
         from web.review import services as console  # the middle layer's name since issue 20
     except ImportError:  # an earlier tree
@@ -163,27 +203,29 @@ def main() -> None:
     with Session(engine) as session:
         round_ = get_round(session=session, key="2025Q1")
         compute = [timed(lambda: console.compute_ranking_of(session=session, round_=round_, method=args.method))
-                   for _ in range(args.runs)] if hasattr(console, "compute_ranking_of") else []
+                   for _ in range(min(args.runs, 5))] if hasattr(console, "compute_ranking_of") else []
 
-    from benchmarks.bench_exports import document
-    from web.exports.pdf import to_pdf
-    doc = document(500, "shortlist")  # the same 500-entry document as benchmarks/bench_exports.py
-    with app.app_context():
-        pdf_times = [timed(lambda: to_pdf(doc)) for _ in range(3)]
-        size = len(to_pdf(doc))
+    pdf_times, size = [], 0
+    if not args.skip_pdf:
+        from benchmarks.bench_exports import document
+        from web.exports.pdf import to_pdf
+        doc = document(500, "shortlist")  # the same 500-entry document as benchmarks/bench_exports.py
+        with app.app_context():
+            pdf_times = [timed(lambda: to_pdf(doc)) for _ in range(3)]
+            size = len(to_pdf(doc))
     load = os.getloadavg()[0]
-    print(f"load average {load:.2f}; method {args.method}; database {url.split(':')[0]}")
+    print(f"end: load average {load:.2f}; method {args.method}; database {url.split(':')[0]}; "
+          f"{args.runs} requests per page and state")
     print(f"rankings API cold (compute + store cache): {cold * 1000:.0f} ms")
-    print(f"rankings API warm (cache), median of {args.runs}: {statistics.median(warm) * 1000:.0f} ms")
+    print(f"rankings API warm (cache): {ms(warm)}")
     print(f"rankings API after a new rating (first request): {invalidated * 1000:.0f} ms")
-    for name in pages:
-        print(f"{name}: steady median {statistics.median(steady[name]) * 1000:.0f} ms, right after a rating "
-              f"change median {statistics.median(after_change[name]) * 1000:.0f} ms "
-              f"(max {max(after_change[name]) * 1000:.0f} ms)")
+    for name, by_state in times.items():
+        print(f"{name}: " + "; ".join(f"{state} {ms(values)} (max {max(values) * 1000:.0f})"
+                                      for state, values in by_state.items() if values))
     if compute:
-        print(f"the computation itself (read + fit + bands), median of {args.runs}: "
-              f"{statistics.median(compute) * 1000:.0f} ms")
-    print(f"PDF of 500 entries: median {statistics.median(pdf_times):.2f} s ({size / 1024:.0f} KB)")
+        print(f"the computation itself (read + fit + bands), {ms(compute)}")
+    if pdf_times:
+        print(f"PDF of 500 entries: median {statistics.median(pdf_times):.2f} s ({size / 1024:.0f} KB)")
 
 
 if __name__ == "__main__":

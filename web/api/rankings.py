@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, ConfigDict, Field
 
 from scoring.normalize import METHODS
 from scoring.rules.config import load_rules
@@ -46,6 +46,9 @@ class RankingRow(Reply):
     """One ranked item, as in ``tuiyou analyze``, plus its title: ranks within its category (1 best,
     ties share the lower number), the band, and the probability of making the shortlist."""
 
+    # read from the ranking's typed rows (``RankedItem``) as they are, in one validation of the list
+    model_config = ConfigDict(**Reply.model_config, from_attributes=True)
+
     work_id: int = Field(validation_alias=AliasChoices("work_id", "item_id"),
                          description="the work's id (the case's id in a dissemination round)")
     category: str
@@ -76,7 +79,9 @@ def rankings(key: str, query: RankingQuery):
     round_ = round_or_404(db, key)
     method = parse_method(query.method)
     latest = latest_ranking(session=db, round_=round_, method=method)
-    rows = [RankingRow.model_validate(row, from_attributes=True) for row in latest.ranking.rows]
-    return [row for row in rows if not query.category or row.category == query.category], 200, \
+    rows = latest.ranking.rows
+    if query.category:
+        rows = latest.ranking.by_category.get(query.category, [])
+    return rows, 200, \
         {"X-Tuiyou-Method": method, "X-Tuiyou-Computed-At": latest.computed_at.isoformat(),
          "X-Tuiyou-Updating": "1" if latest.updating else "0"}

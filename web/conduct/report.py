@@ -57,7 +57,7 @@ def _round_rows(*, session: Session, round_: Round, rule: ConductRule, rules: Ru
         fits = {r["expert_id"]: RaterFit(r["expert_id"], r["bias"], r["scale"], r["residual_sd"], r["n"])
                 for r in ranking.raters}
         totals = [(r["expert_id"], r["item_id"], r["total"]) for r in ranking.ratings]
-        consensus = {row["item_id"]: row["score"] for row in ranking.rows}
+        consensus = {row.item_id: row.score for row in ranking.rows}
     flags = queries.flag_records(session=session, round_=round_)
     if flags:
         items = review_queries.round_items(session=session, round_=round_)

@@ -200,7 +200,13 @@ class Assignment(SQLModel, table=True):
     """One expert asked to rate one work (or dissemination case) in a round."""
 
     __table_args__ = (UniqueConstraint("round_id", "expert_id", "work_id", "case_id"),
-                      Index("ix_assignment_round_status", "round_id", "status"))
+                      Index("ix_assignment_round_status", "round_id", "status"),
+                      # covering the chair pages' and the progress board's reads (migration 0015)
+                      Index("ix_assignment_round_expert_status", "round_id", "expert_id", "status", "version",
+                            "updated_at"),
+                      Index("ix_assignment_round_work_status", "round_id", "work_id", "status"),
+                      Index("ix_assignment_round_submitted", "round_id", "status", "version", "updated_at",
+                            "submitted_at", "id"))
 
     id: Optional[int] = Field(default=None, primary_key=True)
     round_id: int = Field(foreign_key="round.id", index=True)

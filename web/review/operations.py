@@ -62,18 +62,17 @@ def save_proposal(*, session: Session, round_: Round, ranking: RoundRanking, pro
     session.add(shortlist)
     session.flush()
     case = is_case_round(round_)
-    rows = {row["item_id"]: row for row in ranking.rows}
     for decision in proposal.entries:
         c = decision.candidate
-        row = rows[c.key]
+        row = ranking.row(c.key)
         entry = kept.pop(c.key, None)
         if entry is None:
             entry = ShortlistEntry(shortlist_id=shortlist.id, category=c.category, rank=c.rank, score=c.score,
                                    se=c.se if c.se == c.se else None, proposed=decision.proposed,
                                    included=decision.proposed,
                                    work_id=None if case else c.key, case_id=c.key if case else None)
-        entry.rank, entry.score, entry.proposed = c.rank, row["score"], decision.proposed
-        entry.se = row["se"]  # None: not estimable (never 0.0, which would read as exact)
+        entry.rank, entry.score, entry.proposed = c.rank, row.score, decision.proposed
+        entry.se = row.se  # None: not estimable (never 0.0, which would read as exact)
         entry.straddles_cut = decision.straddles_cut
         if not entry.override_reason:
             entry.included = decision.proposed

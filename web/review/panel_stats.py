@@ -41,7 +41,7 @@ def _clean(value: float) -> float | None:
 
 def reliability(ranking: RoundRanking) -> list[Reliability]:
     """All categories together, then each category."""
-    category = {row["item_id"]: row["category"] for row in ranking.rows}
+    category = {row.item_id: row.category for row in ranking.rows}
     groups: dict[str, list[dict]] = {"": ranking.ratings}
     for r in ranking.ratings:
         groups.setdefault(category[r["item_id"]], []).append(r)

@@ -7,6 +7,7 @@ import json
 import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -34,6 +35,12 @@ def round_items(*, session: Session, round_: Round) -> dict[int, tuple[str, str]
         return {i: (name, CASES_CATEGORY) for i, name in rows}
     rows = session.exec(select(Work.id, Work.title, Work.category).where(Work.round_id == round_.id))
     return {i: (title, category) for i, title, category in rows}
+
+
+def item_count(*, session: Session, round_: Round) -> int:
+    """How many rateable items the round has (what the provincial cap counts as received)."""
+    table = DisseminationCase if is_case_round(round_) else Work
+    return session.exec(select(func.count(table.id)).where(table.round_id == round_.id)).one()
 
 
 def _item_column(round_: Round):
@@ -136,6 +143,34 @@ def shortlist_entries(*, session: Session, shortlist: Shortlist) -> list[Shortli
                              .order_by(ShortlistEntry.category, ShortlistEntry.rank, ShortlistEntry.id)))
 
 
+class EntryRow(NamedTuple):
+    """A shortlist entry's columns as the shortlist's view reads them (no ORM object per entry)."""
+
+    id: int
+    work_id: int | None
+    case_id: int | None
+    category: str
+    rank: int
+    score: float
+    se: float | None
+    proposed: bool
+    included: bool
+    straddles_cut: bool
+    override_reason: str | None
+    override_by: int | None
+    override_at: dt.datetime | None
+
+
+def shortlist_entry_rows(*, session: Session, shortlist: Shortlist) -> list[EntryRow]:
+    """The entries of a shortlist by category and rank, as plain rows (what a page reads; writes
+    use :func:`shortlist_entries`)."""
+    e = ShortlistEntry.__table__.c
+    rows = session.connection().execute(
+        core_select(*(e[name] for name in EntryRow._fields)).where(e.shortlist_id == shortlist.id)
+        .order_by(e.category, e.rank, e.id)).all()  # one fetch, not a row at a time
+    return list(map(EntryRow._make, rows))
+
+
 def review_events(*, session: Session, round_: Round) -> list[AuditEvent]:
     """The round's shortlist and sign-off events from the audit log (overrides, sign-off, re-opening)."""
     return list(session.exec(select(AuditEvent).where(AuditEvent.round_id == round_.id,
@@ -201,19 +236,32 @@ class Completion:
 
 
 def completion(*, session: Session, round_: Round) -> tuple[list[Completion], list[Completion]]:
-    """Completion per expert and per category."""
-    items = round_items(session=session, round_=round_)
-    item = _item_column(round_)
-    rows = session.exec(select(Assignment.expert_id, item, Assignment.status, User.display_name, User.username)
-                        .join(User, User.id == Assignment.expert_id)
-                        .where(Assignment.round_id == round_.id)).all()
+    """Completion per expert and per category: two grouped counts that the assignment indexes
+    (per expert and state, per item and state; migration 0015) answer, no row per assignment."""
+    a = Assignment.__table__.c
+    connection = session.connection()
+    per_expert = connection.execute(core_select(a.expert_id, a.status, func.count())
+                                    .where(a.round_id == round_.id).group_by(a.expert_id, a.status)).all()
+    names = user_names(session=session, ids={expert for expert, _status, _n in per_expert})
+    per_expert = [(names.get(expert), status, n) for expert, status, n in per_expert]
+    if is_case_round(round_):  # every case in one category; an assignment without a case of the round: "?"
+        items, item, label = DisseminationCase.__table__, a.case_id, None
+    else:
+        items, item, label = Work.__table__, a.work_id, Work.__table__.c.category
+    known = items.c.id.is_not(None)
+    per_category = connection.execute(
+        core_select(known if label is None else label, a.status, func.count())
+        .select_from(Assignment.__table__.outerjoin(items, (items.c.id == item) & (items.c.round_id == round_.id)))
+        .where(a.round_id == round_.id).group_by(known if label is None else label, a.status)).all()
+    if label is None:
+        per_category = [(CASES_CATEGORY if found else None, status, n) for found, status, n in per_category]
     by_expert: dict[str, Counter] = defaultdict(Counter)
     by_category: dict[str, Counter] = defaultdict(Counter)
-    for _expert, item_id, status, display, username in rows:
-        category = items.get(item_id, ("", "?"))[1]
-        for counter in (by_expert[display or username], by_category[category]):
-            counter["total"] += 1
-            counter[status.value] += 1
+    for counters, rows in ((by_expert, per_expert), (by_category, per_category)):
+        for name, status, n in rows:
+            counter = counters[name or "?"]
+            counter["total"] += n
+            counter[AssignmentStatus(status).value] += n
 
     def table(groups: dict[str, Counter]) -> list[Completion]:
         return [Completion(label, c["total"], c["submitted"], c["in_progress"], c["recused"])

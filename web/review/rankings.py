@@ -6,8 +6,9 @@ support, :mod:`scoring.support`), ranks within category with bands, and adds wha
 reads beside the score: the raw mean, P(on the shortlist) from the same draws as the band,
 per-rating residuals and flags, rater effects with approximate intervals, and per category the
 method actually used and why. Every number is on the score scale or ``None`` where it cannot
-be estimated. The result is plain JSON-able data so it can be cached in the database
-(``RankingCache``) and shared by every app server.
+be estimated. Each ranked item is a :class:`RankedItem` (a named tuple: attribute access, no
+per-row dict); the result turns into plain JSON (the rows column-wise) so it can be cached in
+the database (``RankingCache``) and shared by every app server.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import functools
 import json
 import math
 from collections.abc import Sequence
+from typing import NamedTuple
 from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
@@ -29,8 +31,10 @@ from scoring.totals import CriterionScale, weighted_totals
 #: The rank band's coverage and the bootstrap seed: frozen with every signed result.
 BAND = 0.9
 SEED = 20250
-#: The layout of the cached JSON; a cache entry of another layout is computed afresh
-LAYOUT = 2
+#: The layout of the cached JSON; a cache entry of another layout is computed afresh.
+#: 3: the rows column-wise (one list per field of RankedItem), and what the chair's pages derive
+#: from a result (``derived``: the proposal, reliability, the model's outliers) stored beside it.
+LAYOUT = 3
 #: A robust weight below this is shown as "稳健降权" (down-weighted) with the weight
 DOWNWEIGHT_BADGE = 0.5
 #: Rater intervals: 95%, the slopes kept within the fit's own limits (log-slope in [-5, 5])
@@ -50,13 +54,50 @@ class RatingInput:
     confidence: dict[int, float] = field(default_factory=dict)  # assignment id → confidence
 
 
+class RankedItem(NamedTuple):
+    """One ranked item (a work, or a case in a dissemination round) of a round's ranking."""
+
+    item_id: int
+    title: str
+    category: str
+    score: float | None  # on the score scale; None where it cannot be estimated
+    se: float | None
+    rank: int  # within the category, 1 best, ties share the lower number
+    rank_low: int  # the rank band (coverage ``params["band"]``)
+    rank_high: int
+    n_ratings: int
+    raw_mean: float | None
+    p_shortlist: float | None  # P(on the shortlist), None without a standard error
+    disagreement: bool
+    component: int  # the rater-work graph's component the item belongs to
+    cut: int | None  # the category's cut in ranks (with slots), else None
+    score_low: float | None  # the score's 90% interval
+    score_high: float | None
+    method_used: str  # the method the item's category was fitted with
+
+
+#: The fields of RankedItem, in the order the cached columns are written and read.
+ROW_FIELDS = RankedItem._fields
+
+
+def rows_to_columns(rows: Sequence[RankedItem]) -> dict[str, list]:
+    """Rows as one list per field (the cached layout: no key repeated per row)."""
+    columns = list(zip(*rows)) if rows else [() for _ in ROW_FIELDS]
+    return {name: list(values) for name, values in zip(ROW_FIELDS, columns)}
+
+
+def rows_from_columns(columns: dict[str, list]) -> list[RankedItem]:
+    """The inverse of :func:`rows_to_columns`."""
+    return list(map(RankedItem._make, zip(*(columns[name] for name in ROW_FIELDS))))
+
+
 @dataclass
 class RoundRanking:
     """Everything the rankings, drill-down, diagnostics and shortlist pages show."""
 
     method: str
     params: dict
-    rows: list[dict]  # one per ranked item, sorted by category then rank
+    rows: list[RankedItem]  # one per ranked item, sorted by category then rank
     raters: list[dict]
     # One entry per (item, expert): total and flags, stored column-wise as a JSON string so that
     # reading the cache for the rankings (which do not need them) never parses them.
@@ -67,19 +108,25 @@ class RoundRanking:
     notes: list[str] = field(default_factory=list)
     # one per category: {category, method_used, code, reason, checks} (scoring.support.CategoryMethod)
     categories: list[dict] = field(default_factory=list)
+    # What the chair's pages derive from this result, derived once when it is computed for the
+    # store (web.review.derived): {"proposal": …, "reliability": […], "outliers": […]}; {} when not.
+    derived: dict = field(default_factory=dict)
     layout: int = LAYOUT
 
     def to_json(self) -> dict:
-        """A JSON-able dict (for the cache): the fields as they are, not deep-copied (the JSON
-        encoder reads them once; ``asdict`` copied 170,000 values of a 5,000-work round)."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        """A JSON-able dict (for the cache): the rows column-wise, the other fields as they are,
+        not deep-copied (the JSON encoder reads them once; ``asdict`` copied 170,000 values of a
+        5,000-work round)."""
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["rows"] = rows_to_columns(self.rows)
+        return data
 
     @classmethod
     def from_json(cls, data: dict) -> "RoundRanking":
         """The inverse of :meth:`to_json`; TypeError for a cache entry of an older layout."""
         if data.get("layout") != LAYOUT:
             raise TypeError(f"ranking cached with layout {data.get('layout')!r}, not {LAYOUT}")
-        return cls(**data)
+        return cls(**{**data, "rows": rows_from_columns(data["rows"])})
 
     @functools.cached_property
     def method_of(self) -> dict[str, dict]:
@@ -94,13 +141,26 @@ class RoundRanking:
         return [dict(zip(names, values)) for values in zip(*columns.values())] if names else []
 
     @functools.cached_property
-    def row_by_id(self) -> dict[int, dict]:
+    def row_by_id(self) -> dict[int, RankedItem]:
         """Item id -> its row."""
-        return {row["item_id"]: row for row in self.rows}
+        return {row.item_id: row for row in self.rows}
 
-    def row(self, item_id: int) -> dict | None:
-        """The row of one item, or None when it has no ratings."""
+    def row(self, item_id: int) -> RankedItem | None:
+        """The row of one item, or None when it has no ratings (O(1))."""
         return self.row_by_id.get(item_id)
+
+    @functools.cached_property
+    def by_category(self) -> dict[str, list[RankedItem]]:
+        """Category -> its rows by rank (the rows' own order)."""
+        groups: dict[str, list[RankedItem]] = {}
+        for row in self.rows:
+            groups.setdefault(row.category, []).append(row)
+        return groups
+
+    @functools.cached_property
+    def disagreements(self) -> list[RankedItem]:
+        """The items whose raters disagree more than the model expects."""
+        return [row for row in self.rows if row.disagreement]
 
 
 def _norm_cdf(z: np.ndarray) -> np.ndarray:
@@ -207,17 +267,17 @@ def compute_ranking(ratings: RatingInput, items: dict[int, tuple[str, str]], *, 
     raw_mean = raw_sum / np.maximum(result.n_ratings, 1)
     d = result.diagnostics
     used = {c.category: c for c in result.categories}
-    rows = [{"item_id": int(w), "title": items[int(w)][0], "category": cats[i],
-             "score": finite_or_none(score[i]), "se": finite_or_none(se[i]), "rank": int(ranking.rank[i]),
-             "rank_low": int(ranking.rank_low[i]), "rank_high": int(ranking.rank_high[i]),
-             "n_ratings": int(result.n_ratings[i]), "raw_mean": finite_or_none(raw_mean[i]),
-             "p_shortlist": finite_or_none(p[i], 4), "disagreement": bool(d.disagreement[i]),
-             "component": int(result.connectivity.work_component[i]),
-             "cut": int(cut[i]) if cut is not None else None,
-             "score_low": finite_or_none(score_low[i]), "score_high": finite_or_none(score_high[i]),
-             "method_used": used[cats[i]].method_used if cats[i] in used else method}
+    rows = [RankedItem(item_id=int(w), title=items[int(w)][0], category=cats[i],
+                       score=finite_or_none(score[i]), se=finite_or_none(se[i]), rank=int(ranking.rank[i]),
+                       rank_low=int(ranking.rank_low[i]), rank_high=int(ranking.rank_high[i]),
+                       n_ratings=int(result.n_ratings[i]), raw_mean=finite_or_none(raw_mean[i]),
+                       p_shortlist=finite_or_none(p[i], 4), disagreement=bool(d.disagreement[i]),
+                       component=int(result.connectivity.work_component[i]),
+                       cut=int(cut[i]) if cut is not None else None,
+                       score_low=finite_or_none(score_low[i]), score_high=finite_or_none(score_high[i]),
+                       method_used=used[cats[i]].method_used if cats[i] in used else method)
             for i, w in enumerate(item_ids.tolist())]
-    rows.sort(key=lambda r: (r["category"], r["rank"], r["item_id"]))
+    rows.sort(key=lambda r: (r.category, r.rank, r.item_id))
 
     per_rating = {"assignment_id": assignment.astype(np.int64).tolist(), "item_id": work.tolist(),
                   "expert_id": totals.rater_id.astype(np.int64).tolist(), "total": finite_or_none_list(totals.total, 6),

@@ -22,12 +22,18 @@ from ..rounds.queries import list_rounds, round_or_404
 from ..rating import flags
 from ..signing import queries as signing_queries
 from ..signing.operations import ensure_writable
-from . import charts, operations, panel_stats, queries, services
+from . import charts, derived, operations, queries, services
 from .rankings import DOWNWEIGHT_BADGE
+from .sections import shortlist_sections
 
 bp = Blueprint("review", __name__, url_prefix="/review", template_folder="templates")
 CHAIR = (Role.chair, Role.admin)
 PAGE_ALL_UP_TO, PAGE_HEAD = 1000, 60  # rankings page: every row up to this many works, else the head per category
+#: shortlist page of a round with more entries than PAGE_ALL_UP_TO: per category the entries up to the
+#: last one included or proposed and SHORTLIST_WINDOW more (and every one moved, included or straddling
+#: the cut further down); one category at a time in pages of SHORTLIST_PAGE with every entry
+SHORTLIST_WINDOW, SHORTLIST_PAGE = 10, 200
+OUTLIERS_SHOWN = 40  # diagnostics: the model's outlying ratings listed (all are counted)
 
 
 def _round(key: str):
@@ -77,18 +83,16 @@ def rankings(key: str):
     latest = services.latest_ranking(session=db, round_=round_, method=method)
     ranking = latest.ranking
     category = request.args.get("category") or ""
-    groups: dict[str, list[dict]] = {}
-    for row in ranking.rows:
-        if not category or row["category"] == category:
-            groups.setdefault(row["category"], []).append(row)
+    by_category = ranking.by_category
+    groups = ({category: by_category[category]} if category in by_category else {}) if category else by_category
     # A national-scale round (thousands of works) shows the head of each category; one category shows all.
     shown = PAGE_HEAD if not category and len(ranking.rows) > PAGE_ALL_UP_TO else None
     policy = services.policy_for(round_, received=len(ranking.rows))
     threshold = max([t for t in (policy.min_score, policy.bar) if t is not None], default=None)
-    chart = charts.score_distribution([(name, [r["score"] for r in rows]) for name, rows in groups.items()],
+    chart = charts.score_distribution([(name, [r.score for r in rows]) for name, rows in groups.items()],
                                       threshold=threshold, label=_("各类别得分分布"))
     return render_template("review/rankings.html", **_common(round_, method, latest), ranking=ranking, groups=groups,
-                           category=category, categories=sorted({r["category"] for r in ranking.rows}),
+                           category=category, categories=sorted(by_category),
                            chart=chart, policy=policy, shown=shown)
 
 
@@ -144,13 +148,16 @@ def diagnostics(key: str):
     ranking = latest.ranking
     by_expert, by_category = queries.completion(session=db, round_=round_)
     names = queries.user_names(session=db, ids={r["expert_id"] for r in ranking.raters})
-    titles = {row["item_id"]: row["title"] for row in ranking.rows}
+    outliers = derived.outliers(ranking)  # derived with the stored result, as is the reliability
+    titles = {f["item_id"]: row.title for f in outliers[:OUTLIERS_SHOWN]
+              if (row := ranking.row(f["item_id"])) is not None}
     return render_template("review/diagnostics.html", **_common(round_, method, latest), ranking=ranking,
                            by_expert=by_expert, by_category=by_category, names=names, titles=titles,
-                           reliability=panel_stats.reliability(ranking) if ranking.rows else [],
-                           outliers=panel_stats.outlier_ratings(ranking),
+                           reliability=derived.reliability(ranking), outliers=outliers,
+                           outliers_shown=OUTLIERS_SHOWN,
                            abnormal=flags.abnormal_ratings(session=db, round_=round_),
-                           disagreements=[r for r in ranking.rows if r["disagreement"]],
+                           disagreements=ranking.disagreements,
+                           work_url=url_for("review.work", key=key, item_id=0)[:-1],
                            chart=charts.rater_effects(ranking.raters, names, label=_("评委偏差与尺度（95% 区间）")))
 
 
@@ -167,27 +174,41 @@ def sensitivity(key: str):
 @bp.get("/<key>/shortlist")
 @role_required(*CHAIR)
 def shortlist(key: str):
-    """The proposal per category, straddling works flagged, overrides with reasons, sign-off, versions."""
+    """The proposal per category, straddling works flagged, overrides with reasons, sign-off, versions.
+
+    A round of more than ``PAGE_ALL_UP_TO`` entries shows per category the head of the list (up
+    to the last entry included or proposed, ``SHORTLIST_WINDOW`` more, and every entry moved,
+    included or straddling the cut further down); ``?category=`` shows every entry of one
+    category, ``SHORTLIST_PAGE`` a page (``&page=N``), so the chair reaches any entry."""
     db, round_ = get_session(), _round(key)
     view = services.shortlist_view(session=db, round_=round_, method=_method(), latest=True)
-    ranking = view.ranking
-    groups: dict[str, list[dict]] = {}
-    for entry in view.entries:
-        groups.setdefault(entry["category"], []).append(entry)
-    band_charts = {name: charts.rank_bands(rows, cut=sum(e["included"] for e in rows),
-                                           label=_("%(category)s：名次区间与入选线", category=name))
-                   for name, rows in groups.items()}
+    category = request.args.get("category") or ""
+    windowed = len(view.entries) > PAGE_ALL_UP_TO
+    sections = shortlist_sections(view.entries, category=category, windowed=windowed,
+                                  page=_page_number(), window=SHORTLIST_WINDOW, page_size=SHORTLIST_PAGE)
+    band_charts = {s.name: charts.rank_bands(s.rows, cut=s.included, label=_("%(category)s：名次区间与入选线",
+                                                                            category=s.name))
+                   for s in sections}
     versions = signing_queries.result_versions(session=db, round_=round_)
     stored = queries.get_shortlist(session=db, round_=round_)
     signatures = signing_queries.sign_offs(session=db, shortlist=stored) if stored else []
     names = queries.user_names(session=db, ids={v.signed_by for v in versions} |
                                {v.reopened_by for v in versions if v.reopened_by})
     return render_template("review/shortlist.html", **_common(round_, view.method, view.latest), view=view,
-                           groups=groups,
-                           ranking=ranking,
+                           sections=sections, category=category, windowed=windowed,
+                           included_total=sum(1 for e in view.entries if e["included"]),
+                           ranking=view.ranking, work_url=url_for("review.work", key=key, item_id=0)[:-1],
+                           override_url=url_for("review.override", key=key, entry_id=0)[:-1],
                            band_charts=band_charts, versions=versions, names=names, signatures=signatures,
                            events=queries.review_events(session=db, round_=round_),
                            policy=services.policy_for(round_, received=len(view.entries)))
+
+
+def _page_number() -> int:
+    value = request.args.get("page") or "1"
+    if not value.isdigit() or not 1 <= int(value) <= 100_000:
+        abort(400)
+    return int(value)
 
 
 @bp.post("/<key>/shortlist")

@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from scoring.normalize import DEFAULT_METHOD, METHODS
 from scoring.rules.config import Rules, load_rules
-from scoring.rules.shortlist import Policy, Proposal, propose
+from scoring.rules.shortlist import Policy, Proposal
 from scoring.totals import CriterionScale
 
 from ..core.models import Round, RoundKind, RoundState, ShortlistEntry, Stage, User, utcnow
@@ -19,8 +19,8 @@ from ..signing import snapshot
 from ..signing.queries import result_versions, round_is_locked
 from ..core.errors import Refused
 from ..core.recompute_queue import enqueue_recompute, pending_job
-from . import operations, queries
-from .rankings import RoundRanking, compute_ranking
+from . import derived, operations, queries
+from .rankings import RankedItem, RoundRanking, compute_ranking
 
 
 def parse_method(value: object) -> str:
@@ -43,7 +43,9 @@ def policy_for(round_: Round, *, received: int, rules: Rules | None = None) -> P
 
 
 def compute_ranking_of(*, session: Session, round_: Round, method: str, rules: Rules | None = None) -> RoundRanking:
-    """The round's ranking by ``method`` computed now from its ratings (no cache read or write)."""
+    """The round's ranking by ``method`` computed now from its ratings (no cache read or write),
+    with what the chair's pages derive from it (``derived``: the proposal, reliability, outliers),
+    so that they are derived once per stored result, never in a request that serves it."""
     rules = rules or load_rules()
     items = queries.round_items(session=session, round_=round_)
     policy = policy_for(round_, received=len(items), rules=rules)
@@ -51,8 +53,10 @@ def compute_ranking_of(*, session: Session, round_: Round, method: str, rules: R
               for c in rules.criteria_sets[round_.criteria_set].criteria]
     thresholds = [t for t in (policy.min_score, policy.bar) if t is not None]
     ratings = queries.rating_input(session=session, round_=round_)
-    return compute_ranking(ratings, items, method=method, scales=scales, slots=policy.slots,
-                           threshold=max(thresholds) if thresholds else None)
+    ranking = compute_ranking(ratings, items, method=method, scales=scales, slots=policy.slots,
+                              threshold=max(thresholds) if thresholds else None)
+    ranking.derived = derived.derive(ranking, policy=policy, ineligible=_ineligible(session, round_))
+    return ranking
 
 
 def refresh_ranking(*, session: Session, round_: Round, method: str, rules: Rules | None = None) -> RoundRanking:
@@ -111,9 +115,17 @@ def latest_ranking(*, session: Session, round_: Round, method: str) -> LatestRan
 
 def proposal_for(*, session: Session, round_: Round, ranking: RoundRanking) -> Proposal:
     """The proposal of the rules over this ranking (annual rounds: only works from signed quarters)."""
-    items = queries.round_items(session=session, round_=round_)
-    return propose(snapshot.candidates(ranking.rows, _ineligible(session, round_)),
-                   policy_for(round_, received=len(items)))
+    return derived.propose_now(ranking, policy=policy_for(round_, received=queries.item_count(session=session,
+                                                                                              round_=round_)),
+                               ineligible=_ineligible(session, round_))
+
+
+def decisions_for(*, session: Session, round_: Round, ranking: RoundRanking) -> list[derived.Decision]:
+    """The proposal's decisions over this ranking: as derived when it was computed, unless the
+    round's policy or eligibility changed since (then proposed now)."""
+    return derived.decisions_for(ranking, policy=policy_for(round_, received=queries.item_count(session=session,
+                                                                                                round_=round_)),
+                                 ineligible=_ineligible(session, round_))
 
 
 def _ineligible(session: Session, round_: Round) -> dict[int, str]:
@@ -130,9 +142,10 @@ def sensitivity(*, session: Session, round_: Round) -> tuple[list[str], list[dic
     titles: dict[int, tuple[str, str]] = {}
     for method in methods:
         ranking = ranking_for(session=session, round_=round_, method=method)
-        for entry in proposal_for(session=session, round_=round_, ranking=ranking).entries:
-            status.setdefault(entry.candidate.key, {})[method] = entry.proposed
-            titles[entry.candidate.key] = (ranking.row(entry.candidate.key)["title"], entry.candidate.category)
+        for decision in decisions_for(session=session, round_=round_, ranking=ranking):
+            row = ranking.row(decision.item_id)
+            status.setdefault(decision.item_id, {})[method] = decision.proposed
+            titles[decision.item_id] = (row.title, row.category)
     rows = [{"item_id": key, "title": titles[key][0], "category": titles[key][1], "proposed": by_method}
             for key, by_method in status.items() if len(set(by_method.values())) > 1]
     rows.sort(key=lambda r: (r["category"], r["title"]))
@@ -153,12 +166,12 @@ class ShortlistView:
     latest: "LatestRanking | None" = None  # for a page: when it was computed, whether a newer one is due
 
 
-def _entry_dict(entry: ShortlistEntry, row: dict | None, names: dict[int, str]) -> dict:
+def _entry_dict(entry: queries.EntryRow, row: RankedItem | None, names: dict[int, str]) -> dict:
     return {"item_id": entry.case_id or entry.work_id, "entry_id": entry.id,
-            "title": row["title"] if row else "", "category": entry.category, "rank": entry.rank,
-            "rank_low": row["rank_low"] if row else entry.rank, "rank_high": row["rank_high"] if row else entry.rank,
-            "score": entry.score, "se": entry.se, "p_shortlist": row["p_shortlist"] if row else None,
-            "n_ratings": row["n_ratings"] if row else 0, "proposed": entry.proposed, "included": entry.included,
+            "title": row.title if row else "", "category": entry.category, "rank": entry.rank,
+            "rank_low": row.rank_low if row else entry.rank, "rank_high": row.rank_high if row else entry.rank,
+            "score": entry.score, "se": entry.se, "p_shortlist": row.p_shortlist if row else None,
+            "n_ratings": row.n_ratings if row else 0, "proposed": entry.proposed, "included": entry.included,
             "straddles_cut": entry.straddles_cut, "override_reason": entry.override_reason,
             "override_by": names.get(entry.override_by) if entry.override_by else None,
             "override_at": entry.override_at.isoformat() if entry.override_at else None}
@@ -180,7 +193,7 @@ def shortlist_view(*, session: Session, round_: Round, method: str | None = None
     shortlist = queries.get_shortlist(session=session, round_=round_)
     if shortlist is not None:
         ranking, served = ranking_of(shortlist.method)
-        entries = queries.shortlist_entries(session=session, shortlist=shortlist)
+        entries = queries.shortlist_entry_rows(session=session, shortlist=shortlist)
         names = queries.user_names(session=session, ids={e.override_by for e in entries if e.override_by})
         versions = result_versions(session=session, round_=round_)
         return ShortlistView(round_, shortlist.method, shortlist.state,
@@ -189,14 +202,14 @@ def shortlist_view(*, session: Session, round_: Round, method: str | None = None
                              shortlist.state == "signed" else None, ranking, served)
     method = method or DEFAULT_METHOD
     ranking, served = ranking_of(method)
-    rows = {row["item_id"]: row for row in ranking.rows}
+    row_of = ranking.row_by_id
     entries = []
-    for decision in proposal_for(session=session, round_=round_, ranking=ranking).entries:
-        row = rows[decision.candidate.key]
-        entries.append({"item_id": row["item_id"], "entry_id": None, "title": row["title"],
-                        "category": row["category"], "rank": row["rank"], "rank_low": row["rank_low"],
-                        "rank_high": row["rank_high"], "score": row["score"], "se": row["se"],
-                        "p_shortlist": row["p_shortlist"], "n_ratings": row["n_ratings"],
+    for decision in decisions_for(session=session, round_=round_, ranking=ranking):
+        row = row_of[decision.item_id]
+        entries.append({"item_id": row.item_id, "entry_id": None, "title": row.title,
+                        "category": row.category, "rank": row.rank, "rank_low": row.rank_low,
+                        "rank_high": row.rank_high, "score": row.score, "se": row.se,
+                        "p_shortlist": row.p_shortlist, "n_ratings": row.n_ratings,
                         "proposed": decision.proposed, "included": decision.proposed,
                         "straddles_cut": decision.straddles_cut, "override_reason": None,
                         "override_by": None, "override_at": None, "reason": decision.reason})

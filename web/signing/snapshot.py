@@ -87,18 +87,19 @@ def policy_of(record: dict) -> Policy:
                   cap_share=record["cap_share"], received=record["received"])
 
 
-def candidates(rows: list[dict], ineligible: dict[int, str]) -> list[Candidate]:
-    """The proposal's candidates from a ranking's rows (``ineligible``: item → why it may not be proposed)."""
+def candidates(rows: list, ineligible: dict[int, str]) -> list[Candidate]:
+    """The proposal's candidates from a ranking's rows (``web.review.rankings.RankedItem``;
+    ``ineligible``: item → why it may not be proposed)."""
     nan = float("nan")
-    return [Candidate(key=row["item_id"], category=row["category"], score=row["score"],
-                      se=row["se"] if row["se"] is not None else nan, rank=row["rank"],
-                      rank_low=row["rank_low"], rank_high=row["rank_high"],
-                      p_top=row["p_shortlist"] if row["p_shortlist"] is not None else nan,
-                      eligible=not ineligible.get(row["item_id"]), ineligible_reason=ineligible.get(row["item_id"], ""))
+    return [Candidate(key=row.item_id, category=row.category, score=row.score,
+                      se=row.se if row.se is not None else nan, rank=row.rank,
+                      rank_low=row.rank_low, rank_high=row.rank_high,
+                      p_top=row.p_shortlist if row.p_shortlist is not None else nan,
+                      eligible=not ineligible.get(row.item_id), ineligible_reason=ineligible.get(row.item_id, ""))
             for row in rows]
 
 
-def build_content(*, round_info: dict, method: str, params: dict, ratings: list[list], rows: list[dict],
+def build_content(*, round_info: dict, method: str, params: dict, ratings: list[list], rows: list,
                   proposal: Proposal, overrides: list[dict]) -> dict:
     """The snapshot: ``ratings`` rows as recorded, one entry per proposed candidate, the overrides applied.
 
@@ -107,17 +108,17 @@ def build_content(*, round_info: dict, method: str, params: dict, ratings: list[
     written as 0.0, as they were signed then).
     """
     legacy = params.get("format", 1) < 2
-    by_item = {row["item_id"]: row for row in rows}
+    by_item = {row.item_id: row for row in rows}
     moved = {o["item_id"]: o for o in overrides}
     entries = []
     for decision in proposal.entries:
         row = by_item[decision.candidate.key]
-        entry = {k: row[k] for k in ("item_id", "title", "category", "rank", "rank_low", "rank_high", "score", "se",
-                                     "p_shortlist", "n_ratings")}
+        entry = {k: getattr(row, k) for k in ("item_id", "title", "category", "rank", "rank_low", "rank_high", "score",
+                                              "se", "p_shortlist", "n_ratings")}
         if legacy and entry["se"] is None:
             entry["se"] = 0.0
         entry.update(proposed=decision.proposed, straddles_cut=decision.straddles_cut,
-                     included=moved[row["item_id"]]["included"] if row["item_id"] in moved else decision.proposed)
+                     included=moved[row.item_id]["included"] if row.item_id in moved else decision.proposed)
         entries.append(entry)
     return {"round": round_info, "method": method, "params": params, "ratings": sorted(ratings),
             "entries": entries, "overrides": [{k: o[k] for k in OVERRIDE_FIELDS} for o in overrides

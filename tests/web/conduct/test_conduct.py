@@ -24,7 +24,7 @@ def test_round_figures_match_hand_computed_values(app, session, make_user):
     panel = conduct_panel(session, make_user)
     ranking = services.ranking_for(session=session, round_=panel.round, method=DEFAULT_METHOD)
     # the consensus the agreement is measured against: work 1 > 2 > 3 > 4 (precondition of the figures)
-    scores = [ranking.row(w.id)["score"] for w in panel.works[:4]]
+    scores = [ranking.row(w.id).score for w in panel.works[:4]]
     assert scores == sorted(scores, reverse=True)
     report = round_report(session=session, round_=panel.round)
     rows = _by_name(report)

@@ -8,7 +8,6 @@ import datetime as dt
 import json
 import threading
 import time
-from dataclasses import asdict
 
 import pytest
 from sqlmodel import select
@@ -175,8 +174,8 @@ def test_the_sign_off_seals_the_ratings_of_that_moment_never_a_stale_result(clie
     now = services.compute_ranking_of(session=session, round_=round_, method=DEFAULT_METHOD)
     assert signed["method"] == DEFAULT_METHOD
     score = {r["item_id"]: r["score"] for r in signed["entries"]}
-    assert score == {r["item_id"]: r["score"] for r in now.rows}
-    assert score[works[0].id] != next(r["score"] for r in stale.rows if r["item_id"] == works[0].id)
+    assert score == {r.item_id: r.score for r in now.rows}
+    assert score[works[0].id] != stale.row(works[0].id).score
     sealed = {tuple(r[:5]) for r in signed["ratings"] if r[0] == form.id}
     assert {r[4] for r in sealed} == {7.5}
 
@@ -216,7 +215,7 @@ def test_the_column_reader_gives_the_same_ratings_and_rankings(session, make_use
               for c in rules.criteria_sets[round_.criteria_set].criteria]
     old = compute_ranking(before, items, method=method, scales=scales, slots={"网络剧": 3, "网络电影": 2}, threshold=7.0)
     new = compute_ranking(after, items, method=method, scales=scales, slots={"网络剧": 3, "网络电影": 2}, threshold=7.0)
-    assert json.dumps(new.to_json(), ensure_ascii=False) == json.dumps(asdict(old), ensure_ascii=False)
+    assert json.dumps(new.to_json(), ensure_ascii=False) == json.dumps(old.to_json(), ensure_ascii=False)
 
 
 def test_the_worker_thread_runs_jobs_for_its_app_server(tmp_path, database_url, monkeypatch, session, make_user):

@@ -173,9 +173,8 @@ def test_differences_within_the_stated_tolerance_reproduce_but_not_bit_for_bit(s
     def nudged(by):
         def compute(*args, **kwargs):
             ranking = real(*args, **kwargs)
-            for row in ranking.rows:
-                if row["item_id"] == works[0].id:
-                    row["score"] = round(row["score"] + by, 6)
+            ranking.rows = [row._replace(score=round(row.score + by, 6)) if row.item_id == works[0].id else row
+                            for row in ranking.rows]
             return ranking
         return compute
 

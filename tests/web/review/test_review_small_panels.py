@@ -45,21 +45,21 @@ def cases_ratings(seed=0, n_cases=6, n_experts=20, per_case=5) -> tuple[RatingIn
 
 def _consistent(row, *, bar=None):
     """The issue's rule: band wholly above the cut -> P >= 95%, wholly below -> P <= 5%."""
-    p = row["p_shortlist"]
-    if row["se"] is None:
+    p = row.p_shortlist
+    if row.se is None:
         assert p is None, row
         return
     assert 0 <= p <= 1
     if bar is None:
-        cut = row["cut"]
-        if row["rank_high"] <= cut:
+        cut = row.cut
+        if row.rank_high <= cut:
             assert p >= 0.95, row
-        if row["rank_low"] > cut:
+        if row.rank_low > cut:
             assert p <= 0.05, row
     else:
-        if row["score"] - INTERVAL_Z * row["se"] >= bar:
+        if row.score - INTERVAL_Z * row.se >= bar:
             assert p >= 0.95 - 1e-9, row
-        if row["score"] + INTERVAL_Z * row["se"] < bar:
+        if row.score + INTERVAL_Z * row.se < bar:
             assert p <= 0.05 + 1e-9, row
 
 
@@ -71,8 +71,8 @@ def test_the_cases_round_is_fitted_by_what_its_ratings_support_and_says_why(seed
     assert category["method_used"] in ("additive_random", "raw") and category["code"]
     assert "typical rater gave" in category["reason"] or "groups" in category["reason"]
     for row in ranking.rows:
-        assert 0 <= row["score"] <= 10 and row["method_used"] == category["method_used"]
-        assert row["se"] is None or 0 < row["se"] <= 10
+        assert 0 <= row.score <= 10 and row.method_used == category["method_used"]
+        assert row.se is None or 0 < row.se <= 10
         _consistent(row, bar=8.0)
     for r in ranking.raters:
         for key in ("bias_low", "bias_high"):
@@ -82,9 +82,9 @@ def test_the_cases_round_is_fitted_by_what_its_ratings_support_and_says_why(seed
         if r["n"] == 1:
             assert r["note"] == "one_rating"
     # the straddle flag of the proposal is exactly "interval across the bar and P strictly between"
-    candidates = [Candidate(key=r["item_id"], category=r["category"], score=r["score"],
-                            se=r["se"] if r["se"] is not None else math.nan, rank=r["rank"], rank_low=r["rank_low"],
-                            rank_high=r["rank_high"], p_top=r["p_shortlist"] if r["p_shortlist"] is not None else math.nan)
+    candidates = [Candidate(key=r.item_id, category=r.category, score=r.score,
+                            se=r.se if r.se is not None else math.nan, rank=r.rank, rank_low=r.rank_low,
+                            rank_high=r.rank_high, p_top=r.p_shortlist if r.p_shortlist is not None else math.nan)
                   for r in ranking.rows]
     for entry in propose(candidates, Policy(slots=None, bar=8.0)).entries:
         p = entry.candidate.p_top
@@ -123,14 +123,14 @@ def test_quarter_probabilities_agree_with_the_rank_bands(seed):
     ranking = compute_ranking(ratings, items, method="affine", scales=WORK_SCALES, slots=slots, threshold=6.0)
     assert {c["method_used"] for c in ranking.categories} == {"affine"}
     for row in ranking.rows:
-        assert row["cut"] == min(slots[row["category"]], sum(1 for r in ranking.rows if r["category"] == row["category"]
-                                                             and r["score"] >= 6.0))
+        assert row.cut == min(slots[row.category], sum(1 for r in ranking.rows if r.category == row.category
+                                                             and r.score >= 6.0))
         _consistent(row)
     by_category = {}
     for r in ranking.rows:
-        by_category.setdefault(r["category"], []).append(Candidate(
-            key=r["item_id"], category=r["category"], score=r["score"], se=r["se"], rank=r["rank"],
-            rank_low=r["rank_low"], rank_high=r["rank_high"], p_top=r["p_shortlist"]))
+        by_category.setdefault(r.category, []).append(Candidate(
+            key=r.item_id, category=r.category, score=r.score, se=r.se, rank=r.rank,
+            rank_low=r.rank_low, rank_high=r.rank_high, p_top=r.p_shortlist))
     proposal = propose([c for cs in by_category.values() for c in cs], Policy(slots=slots, min_score=6.0))
     for entry in proposal.entries:
         p = entry.candidate.p_top
@@ -220,11 +220,11 @@ def test_a_stored_proposal_keeps_an_unknown_standard_error_unknown(session, make
                                           per_work=1, seed=5)
     chair = session.exec(select(User).where(User.username == "ex5_0")).one()
     ranking = services.ranking_for(session=session, round_=round_, method="raw")
-    assert any(row["se"] is None for row in ranking.rows)
+    assert any(row.se is None for row in ranking.rows)
     services.propose_and_save(session=session, round_=round_, method="raw", actor=chair)
     session.commit()
     stored = {e.work_id: e.se for e in session.exec(select(ShortlistEntry))}
     for row in ranking.rows:
-        assert stored[row["item_id"]] == row["se"]  # None stays None; a known SE is kept as it is
+        assert stored[row.item_id] == row.se  # None stays None; a known SE is kept as it is
     view = services.shortlist_view(session=session, round_=round_)
     assert view.ranking is not None and any(e["se"] is None for e in view.entries)
