@@ -33,7 +33,7 @@ def main() -> None:
     args = parser.parse_args()
     tree = Path(args.tree).resolve()
     sys.path.insert(0, str(tree))
-    sys.path.insert(1, str(Path(__file__).resolve().parent))
+    sys.path.insert(1, str(tree / "benchmarks"))  # its bench_review puts its own tree first
     from bench_review import CRITERIA, build
 
     url = args.database_url or "sqlite:////tmp/tuiyou-bench-recompute.sqlite"

@@ -24,14 +24,12 @@ class Reliability:
     icc_note: str  # "" when computed, else why not
 
 
-def _matrix(ratings: list[dict]) -> np.ndarray:
-    items = sorted({r["item_id"] for r in ratings})
-    raters = sorted({r["expert_id"] for r in ratings})
-    row = {k: i for i, k in enumerate(items)}
-    col = {k: j for j, k in enumerate(raters)}
-    m = np.full((len(items), len(raters)), np.nan)
-    for r in ratings:
-        m[row[r["item_id"]], col[r["expert_id"]]] = r["total"]
+def _matrix(item: np.ndarray, expert: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """(items × experts) totals, items and experts in id order, nan where an expert did not rate."""
+    items, row = np.unique(item, return_inverse=True)
+    raters, col = np.unique(expert, return_inverse=True)
+    m = np.full((items.size, raters.size), np.nan)
+    m[row, col] = total
     return m
 
 
@@ -40,31 +38,45 @@ def _clean(value: float) -> float | None:
 
 
 def reliability(ranking: RoundRanking) -> list[Reliability]:
-    """All categories together, then each category."""
+    """All categories together, then each category (in the order the ratings first name them)."""
+    columns = ranking.rating_columns
+    if not columns or not columns.get("item_id"):
+        return [_reliability("", np.empty((0, 0)))]
+    item = np.asarray(columns["item_id"], dtype=np.int64)
+    expert = np.asarray(columns["expert_id"], dtype=np.int64)
+    total = np.asarray(columns["total"], dtype=float)  # None (not finite) reads as nan
     category = {row.item_id: row.category for row in ranking.rows}
-    groups: dict[str, list[dict]] = {"": ranking.ratings}
-    for r in ranking.ratings:
-        groups.setdefault(category[r["item_id"]], []).append(r)
-    out = []
-    for label, ratings in groups.items():
-        m = _matrix(ratings)
-        alpha = None
-        if m.shape[0] >= 2 and np.sum(np.sum(~np.isnan(m), axis=1) >= 2) >= 2:
-            alpha = _clean(krippendorff_alpha(m, level="interval"))
-        icc2 = icc2k = None
-        note = ""
-        if m.shape[0] < 3 or m.shape[1] < 2:
-            note = "too_small"
-        elif np.isnan(m).any():
-            note = "incomplete"
-        else:
-            result = icc(m)
-            icc2, icc2k = _clean(result.ICC2), _clean(result.ICC2k)
-        out.append(Reliability(label, m.shape[0], m.shape[1], alpha, icc2, icc2k, note))
+    labels = [category[i] for i in columns["item_id"]]
+    names, first, code = np.unique(np.asarray(labels, dtype=object).astype(str), return_index=True,
+                                   return_inverse=True)
+    out = [_reliability("", _matrix(item, expert, total))]
+    for k in np.argsort(first, kind="stable").tolist():
+        mine = code == k
+        out.append(_reliability(str(names[k]), _matrix(item[mine], expert[mine], total[mine])))
     return out
+
+
+def _reliability(label: str, m: np.ndarray) -> Reliability:
+    alpha = None
+    if m.shape[0] >= 2 and np.sum(np.sum(~np.isnan(m), axis=1) >= 2) >= 2:
+        alpha = _clean(krippendorff_alpha(m, level="interval"))
+    icc2 = icc2k = None
+    note = ""
+    if m.shape[0] < 3 or m.shape[1] < 2:
+        note = "too_small"
+    elif np.isnan(m).any():
+        note = "incomplete"
+    else:
+        result = icc(m)
+        icc2, icc2k = _clean(result.ICC2), _clean(result.ICC2k)
+    return Reliability(label, m.shape[0], m.shape[1], alpha, icc2, icc2k, note)
 
 
 def outlier_ratings(ranking: RoundRanking) -> list[dict]:
     """Ratings the model finds far off (|z| > 3 of its residuals). The 畸高/畸低 ratings are not
     these but ``web.rating.flags.abnormal_ratings``, the one list every page counts."""
-    return [r for r in ranking.ratings if r["outlier"]]
+    columns = ranking.rating_columns
+    if not columns.get("outlier"):
+        return []
+    names = list(columns)
+    return [{name: columns[name][i] for name in names} for i, off in enumerate(columns["outlier"]) if off]

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from sqlalchemy import func
+from sqlalchemy import select as core_select
 from sqlmodel import Session, select
 
 from ..core.models import (Assignment, AssignmentStatus, AuditEvent, Comment, DisseminationCase,

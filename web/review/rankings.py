@@ -134,9 +134,14 @@ class RoundRanking:
         return {c["category"]: c for c in self.categories}
 
     @functools.cached_property
+    def rating_columns(self) -> dict[str, list]:
+        """Per-rating totals, residuals and flags, column by column (parsed on first use)."""
+        return json.loads(self.ratings_json)
+
+    @functools.cached_property
     def ratings(self) -> list[dict]:
-        """Per-rating totals, residuals and flags (parsed on first use)."""
-        columns = json.loads(self.ratings_json)
+        """Per-rating totals, residuals and flags, one dict per rating (built on first use)."""
+        columns = self.rating_columns
         names = list(columns)
         return [dict(zip(names, values)) for values in zip(*columns.values())] if names else []
 
@@ -262,21 +267,26 @@ def compute_ranking(ratings: RatingInput, items: dict[int, tuple[str, str]], *, 
         p = np.full(score.size, np.nan)
     score_low, score_high = interval_on_scale(score, INTERVAL_Z * se, *span)
     item_ids = result.work_id.astype(np.int64)
-    position = {int(w): i for i, w in enumerate(item_ids)}
-    raw_sum = np.bincount([position[int(w)] for w in work], totals.total, minlength=item_ids.size)
+    by_id = np.argsort(item_ids, kind="stable")
+    position = by_id[np.searchsorted(item_ids[by_id], work)]  # each rating's item's row (ids are unique)
+    raw_sum = np.bincount(position, totals.total, minlength=item_ids.size)
     raw_mean = raw_sum / np.maximum(result.n_ratings, 1)
     d = result.diagnostics
-    used = {c.category: c for c in result.categories}
-    rows = [RankedItem(item_id=int(w), title=items[int(w)][0], category=cats[i],
-                       score=finite_or_none(score[i]), se=finite_or_none(se[i]), rank=int(ranking.rank[i]),
-                       rank_low=int(ranking.rank_low[i]), rank_high=int(ranking.rank_high[i]),
-                       n_ratings=int(result.n_ratings[i]), raw_mean=finite_or_none(raw_mean[i]),
-                       p_shortlist=finite_or_none(p[i], 4), disagreement=bool(d.disagreement[i]),
-                       component=int(result.connectivity.work_component[i]),
-                       cut=int(cut[i]) if cut is not None else None,
-                       score_low=finite_or_none(score_low[i]), score_high=finite_or_none(score_high[i]),
-                       method_used=used[cats[i]].method_used if cats[i] in used else method)
-            for i, w in enumerate(item_ids.tolist())]
+    used = {c.category: c.method_used for c in result.categories}
+    # column by column (one tolist() or vectorized rounding each), then one tuple per item
+    ids, categories = item_ids.tolist(), cats.tolist()
+    columns = {"item_id": ids, "title": [items[w][0] for w in ids], "category": categories,
+               "score": finite_or_none_list(score), "se": finite_or_none_list(se),
+               "rank": ranking.rank.astype(np.int64).tolist(), "rank_low": ranking.rank_low.astype(np.int64).tolist(),
+               "rank_high": ranking.rank_high.astype(np.int64).tolist(),
+               "n_ratings": np.asarray(result.n_ratings).astype(np.int64).tolist(),
+               "raw_mean": finite_or_none_list(raw_mean), "p_shortlist": finite_or_none_list(p, 4),
+               "disagreement": np.asarray(d.disagreement).astype(bool).tolist(),
+               "component": np.asarray(result.connectivity.work_component).astype(np.int64).tolist(),
+               "cut": cut.astype(np.int64).tolist() if cut is not None else [None] * len(ids),
+               "score_low": finite_or_none_list(score_low), "score_high": finite_or_none_list(score_high),
+               "method_used": [used.get(c, method) for c in categories]}
+    rows = list(map(RankedItem._make, zip(*(columns[f] for f in ROW_FIELDS))))
     rows.sort(key=lambda r: (r.category, r.rank, r.item_id))
 
     per_rating = {"assignment_id": assignment.astype(np.int64).tolist(), "item_id": work.tolist(),
