@@ -288,12 +288,27 @@ def _plain_text(raw: bytes, start: int, end: int) -> bool:
 
 def _read_columnar(path: Path, required, optional) -> RatingsTable | None:
     """The table read by pyarrow, or None when the file needs the Python reader (see the module docstring)."""
+    # the file is read (the GIL released) while pyarrow is imported
+    file: list[bytes] = []
+
+    def read() -> None:
+        try:
+            file.append(path.read_bytes())
+        except OSError:
+            pass
+
+    reader = threading.Thread(target=read)
+    reader.start()
     try:
         import pyarrow as pa
         import pyarrow.csv  # noqa: F401 - imported here, where a missing pyarrow means the Python reader
     except ImportError:  # pragma: no cover - pyarrow is a dependency; the Python reader still works
         return None
-    raw = path.read_bytes()
+    finally:
+        reader.join()
+    if not file:  # the Python reader reports what went wrong
+        return None
+    raw = file[0]
     start = 3 if raw.startswith(b"\xef\xbb\xbf") else 0
     end = len(raw)
     while end > start and raw[end - 1] in b"\r\n":  # trailing line ends (blank lines at the end)
