@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-import pyarrow._compute as arrow_compute
 import pytest
 from click.testing import CliRunner
 from scoring_panels import biased_panel
@@ -194,23 +193,3 @@ def test_a_fault_at_a_cut_between_pieces_gets_the_python_readers_message(tmp_pat
         assert careful[0] == 0
     else:
         assert careful[0] == 1 and f"line {k + 2}" in careful[1]
-
-
-@pytest.mark.parametrize("order", ["runs", "shuffled"])
-def test_encoding_gives_each_row_its_value_with_or_without_runs(monkeypatch, order):
-    # runs of one value (rows grouped by work) take the run-end path, shuffled rows the plain one
-    monkeypatch.setattr(ratings_csv, "RUN_SAMPLE", 50)
-    rng = np.random.default_rng(4)
-    values = np.repeat([f"W{w}".encode() for w in rng.permutation(300)], rng.integers(1, 9, 300))
-    if order == "shuffled":
-        values = rng.permutation(values)
-    cuts = [0, 0, 17, 400, 401, len(values)]  # an empty chunk first, one of a single row
-    column = pa.chunked_array([pa.array(values[a:b].tolist(), pa.binary()) for a, b in zip(cuts, cuts[1:])],
-                              type=pa.binary())
-    ran = []
-    call = arrow_compute.call_function
-    monkeypatch.setattr(arrow_compute, "call_function", lambda name, args: ran.append(name) or call(name, args))
-    codes, dictionary = ratings_csv._encoded(column)
-    assert ("run_end_encode" in ran[1:]) == (order == "runs")
-    assert np.array(dictionary.to_pylist(), dtype=object)[codes].tolist() == values.tolist()
-    assert len(set(dictionary.to_pylist())) == len(dictionary)

@@ -1,21 +1,18 @@
 """Reading a long-form ratings CSV (``work_id,rater_id,score`` and optional columns) into numpy columns.
 
 Two readers give the same table. Large files (``COLUMNAR_MIN_BYTES`` and up) go through
-pyarrow's CSV reader: the file is cut into one piece of whole lines per CPU, the pieces are
-parsed side by side (pyarrow releases the GIL; its own threads would convert a dictionary
-column one block at a time), and the id and category columns arrive dictionary-encoded as
-bytes, so no Python string is made per row, only the distinct values are decoded (with numpy,
-which also checks them), and they reach the panel as :class:`scoring.panel.CodedLabels`, whose
-distinct ids alone are sorted (docs/benchmarks.md, (f) and (g)). The columnar path only takes
-files it can check completely (UTF-8, no quotes, no NUL, no blank lines, every row as wide as
-the header, finite numbers, non-empty ids without surrounding spaces, positive confidences, no
-character besides LF and CR on which ``str.splitlines`` ends a line); anything else, and
-every error, falls back to the Python reader, which splits the CSV in one pass (plain
+pyarrow's CSV reader, whose parser dictionary-encodes the id and category columns as it goes
+(they arrive as :class:`scoring.panel.CodedLabels`, so no Python string is made per row and
+the panel sorts only the distinct ids): a 1,000,000-row file takes 0.2-0.3 s of CPU in a
+fresh process, pyarrow's import included, against about 2 s for the Python reader
+(docs/benchmarks.md, (f)). The columnar path only takes files it can check completely (UTF-8,
+no quotes, no blank lines, every row as wide as the header, finite numbers, non-empty ids
+without surrounding spaces, positive confidences); anything else, and every error, falls
+back to the Python reader, which splits the CSV in one pass (plain
 ``str.split`` when the file has no quotes, the csv module otherwise) and reports every bad
 row by its data row and file line as a ``click.ClickException`` (exit code 1, no
-traceback). So error messages are the Python reader's, whatever the file size, and a table
-the columnar path gives is the one the Python reader would give. Loads neither Flask nor
-SQLAlchemy.
+traceback). So error messages are the Python reader's, whatever the file size. Loads
+neither Flask nor SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -47,8 +44,6 @@ LINE_BREAKS = np.array([0x0B, 0x0C, 0x1C, 0x1D, 0x1E, 0x85, 0x2028, 0x2029], dty
 LINE_BREAK_BYTES = tuple(chr(c).encode("utf-8") for c in LINE_BREAKS.tolist())
 #: pyarrow parses the file in blocks of this size (1, 4 and 16 MiB measured within the noise)
 BLOCK_BYTES = 4 * 2**20
-#: rows read to tell whether a column comes in runs of one value (then each run is hashed once)
-RUN_SAMPLE = 4096
 #: the file is parsed in pieces side by side, one per CPU, none smaller than this
 MIN_PIECE_BYTES = 2**20
 
@@ -187,49 +182,24 @@ def _labels(dictionary, *, allow_empty: bool) -> np.ndarray | None:
     return table.view(f"<U{width}").reshape(k)
 
 
-def _indices(encoded) -> np.ndarray:
-    """The indices of a dictionary-encoded chunked array as one numpy array."""
-    out = np.empty(len(encoded), dtype=np.intp)
-    at = 0
-    for chunk in encoded.chunks:
-        out[at:at + len(chunk)] = _arrow_numpy(chunk.indices, np.int32)
-        at += len(chunk)
-    return out
-
-
-def _encoded(column) -> tuple[np.ndarray, object]:
-    """Codes and distinct values of a binary column, by pyarrow's hash kernel (one table over every chunk).
-
-    Rows usually come grouped by work (a work's ratings together, its category with them): then
-    each run of one value is hashed once (the run-end encoding costs a comparison a row; the
-    first rows tell whether the column runs).
-    """
-    # not pyarrow.compute: its import builds hundreds of wrappers (0.1-0.3 s); the kernels are
-    # the same, called by name
-    import pyarrow as pa
-    from pyarrow._compute import call_function
-
-    head = column.slice(0, RUN_SAMPLE)
-    if len(head) and 2 * sum(len(c.values) for c in call_function("run_end_encode", [head]).chunks) <= len(head):
-        runs = call_function("run_end_encode", [column])
-        if all(c.offset == 0 and c.run_ends.offset == 0 for c in runs.chunks):
-            encoded = call_function("dictionary_encode", [pa.chunked_array([c.values for c in runs.chunks],
-                                                                            type=column.type)])
-            lengths = np.concatenate([np.diff(_arrow_numpy(c.run_ends, np.int32), prepend=0) for c in runs.chunks])
-            return np.repeat(_indices(encoded), lengths), encoded.chunk(encoded.num_chunks - 1).dictionary
-    encoded = call_function("dictionary_encode", [column])
-    return _indices(encoded), encoded.chunk(encoded.num_chunks - 1).dictionary
-
-
 def _coded(column, *, allow_empty: bool) -> CodedLabels | None:
-    """A binary column dictionary-encoded as codes and labels.
+    """A dictionary-encoded column (its chunks sharing one dictionary of bytes) as codes and labels.
 
     None when a label is not UTF-8, is one the Python reader would change by stripping it or
     split into two lines, or is an empty id.
     """
-    codes, dictionary = _encoded(column)
-    labels = _labels(dictionary, allow_empty=allow_empty)
-    return None if labels is None else CodedLabels(codes, labels)
+    if column.num_chunks == 0:
+        return None
+    labels = _labels(column.chunk(0).dictionary, allow_empty=allow_empty)
+    if labels is None:
+        return None
+    # the indices of every chunk point into that one dictionary (Table.unify_dictionaries)
+    codes = np.empty(len(column), dtype=np.intp)
+    at = 0
+    for chunk in column.chunks:
+        codes[at:at + len(chunk)] = _arrow_numpy(chunk.indices, np.int32)
+        at += len(chunk)
+    return CodedLabels(codes, labels)
 
 
 def _parts(raw: bytes, start: int, end: int, n: int) -> list[tuple[int, int]]:
@@ -246,9 +216,9 @@ def _parts(raw: bytes, start: int, end: int, n: int) -> list[tuple[int, int]]:
 def _parse(raw: bytes, start: int, end: int, names: list[str], types: dict):
     """The file's data rows parsed by pyarrow, one thread per piece of the file; None when pyarrow refuses one.
 
-    The pieces are parsed side by side (the GIL is released while pyarrow parses), each by
-    one thread: pyarrow's own threads would not convert dictionary-typed columns in parallel,
-    and they are not needed for the others.
+    pyarrow converts a dictionary-typed column one block after another even with its own
+    threads, so the pieces are parsed side by side here instead (the GIL is released while
+    pyarrow parses) and their dictionaries unified after.
     """
     import pyarrow as pa
     import pyarrow.csv as pcsv
@@ -283,7 +253,7 @@ def _parse(raw: bytes, start: int, end: int, names: list[str], types: dict):
         thread.join()
     if any(t is None for t in tables):
         return None
-    return pa.concat_tables(tables)
+    return pa.concat_tables(tables).unify_dictionaries()
 
 
 def _cpus() -> int:
@@ -362,11 +332,11 @@ def _read_columnar(path: Path, required, optional) -> RatingsTable | None:
     names = [f"c{j}" for j in range(len(header))]
     col = {c: names[header.index(c)] for c in wanted}
     numeric = {"score", "confidence"}
-    # ids and categories are parsed as bytes and dictionary-encoded after (no million Python strings;
-    # the panel sorts only the distinct ids): only the distinct values are decoded (and so checked
-    # as UTF-8), not every cell
-    types = {col[c]: (pa.float64() if c in numeric else pa.string() if c == "criterion" else pa.binary())
-             for c in wanted}
+    # ids and categories arrive dictionary-encoded from the parser (no million Python strings; the
+    # panel sorts only the distinct ids), as bytes: only the distinct values are decoded (and so
+    # checked as UTF-8), not every cell
+    coded = pa.dictionary(pa.int32(), pa.binary())
+    types = {col[c]: (pa.float64() if c in numeric else pa.string() if c == "criterion" else coded) for c in wanted}
     # a column the command does not read must be UTF-8 too, or the Python reader would take the
     # file as GBK
     if len(types) < len(header) and not _plain_text(raw, start, end):
