@@ -1,18 +1,21 @@
 """Reading a long-form ratings CSV (``work_id,rater_id,score`` and optional columns) into numpy columns.
 
 Two readers give the same table. Large files (``COLUMNAR_MIN_BYTES`` and up) go through
-pyarrow's CSV reader, whose parser dictionary-encodes the id and category columns as it goes
-(they arrive as :class:`scoring.panel.CodedLabels`, so no Python string is made per row and
-the panel sorts only the distinct ids): a 1,000,000-row file takes 0.2-0.3 s of CPU in a
-fresh process, pyarrow's import included, against about 2 s for the Python reader
-(docs/benchmarks.md, (f)). The columnar path only takes files it can check completely (UTF-8,
-no quotes, no blank lines, every row as wide as the header, finite numbers, non-empty ids
-without surrounding spaces, positive confidences); anything else, and every error, falls
-back to the Python reader, which splits the CSV in one pass (plain
-``str.split`` when the file has no quotes, the csv module otherwise) and reports every bad
-row by its data row and file line as a ``click.ClickException`` (exit code 1, no
-traceback). So error messages are the Python reader's, whatever the file size. Loads
-neither Flask nor SQLAlchemy.
+pyarrow's CSV reader: the file is cut into one piece of whole lines per CPU, the pieces are
+parsed side by side (pyarrow releases the GIL; its own threads would convert a dictionary
+column one block at a time), and the parser dictionary-encodes the id and category columns
+as bytes, so no Python string is made per row, only the distinct values are decoded (with
+numpy, which also checks them), and they reach the panel as
+:class:`scoring.panel.CodedLabels`, whose distinct ids alone are sorted (docs/benchmarks.md,
+(f)). The columnar path only takes files it can check completely (UTF-8, no quotes, no NUL,
+no blank lines, every row as wide as the header, finite numbers, non-empty ids without
+surrounding spaces, positive confidences, no character besides LF and CR on which
+``str.splitlines`` ends a line); anything else, and every error, falls back to the Python
+reader, which splits the CSV in one pass (plain ``str.split`` when the file has no quotes,
+the csv module otherwise) and reports every bad row by its data row and file line as a
+``click.ClickException`` (exit code 1, no traceback). So error messages are the Python
+reader's, whatever the file size, and a table the columnar path gives is the one the Python
+reader would give. Loads neither Flask nor SQLAlchemy.
 """
 
 from __future__ import annotations
