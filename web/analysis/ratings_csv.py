@@ -245,7 +245,7 @@ def _parse(raw: bytes, start: int, end: int, names: list[str], types: dict):
                 read_options=pcsv.ReadOptions(skip_rows=1 if k == 0 else 0, column_names=names,
                                               block_size=BLOCK_BYTES, use_threads=False),
                 parse_options=parse_options, convert_options=convert_options)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        except pa.ArrowException:  # a file pyarrow cannot take (in a worker thread too): the Python reader
             pass
 
     threads = [threading.Thread(target=parse, args=(k,)) for k in range(1, len(pieces))]
