@@ -13,6 +13,12 @@ reader, ``build_panel``, ``plan_methods`` and ``fit_planned`` as ``normalize`` c
 own code path. ``--tree PATH`` runs the code of another checkout (an exported copy of an
 earlier commit) with this venv, for before/after runs. benchmarks/bench_e2e.py times the
 same runs alternately with a plain numpy/scipy reference.
+
+``--read ROUNDS`` times the CSV read alone instead: per round a fresh process per tree
+(``--tree`` first when given, then this one) imports numpy and click, then calls
+``read_ratings_csv`` on the file as ``analyze`` does, and reports its wall and CPU seconds
+(pyarrow's import included: the command pays it) and the rows a second over each, with the
+load average.
 """
 
 from __future__ import annotations
@@ -102,6 +108,50 @@ def run_analyze(path: Path, args: list[str], *, tree: str | None = None) -> dict
     return {"wall": wall, "cpu": report["cpu"], "rss_mib": report["rss_mib"], "stages": stages}
 
 
+READ_CHILD = r"""
+import json, pathlib, sys, time
+import click, numpy
+import web.analysis.ratings_csv as ratings_csv
+assert pathlib.Path(ratings_csv.__file__).is_relative_to(pathlib.Path.cwd()), ratings_csv.__file__
+wall, cpu = time.perf_counter(), time.process_time()
+table = ratings_csv.read_ratings_csv(pathlib.Path(sys.argv[1]))
+print(json.dumps({"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu,
+                  "columnar": type(table.work).__name__ == "CodedLabels"}))
+"""
+
+
+def run_read(path: Path, *, tree: str | None = None) -> dict:
+    """``read_ratings_csv(PATH)`` in a fresh process: its wall and CPU seconds, and whether pyarrow read it."""
+    root = Path(tree).resolve() if tree else REPO
+    proc = subprocess.run([sys.executable, "-c", READ_CHILD, str(path)], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(root)}, cwd=root)
+    if proc.returncode != 0:
+        raise SystemExit(proc.stderr)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def read_rounds(path: Path, rows: int, rounds: int, tree: str | None) -> None:
+    """Print each round's read (before and after alternately when ``tree`` is given) and the medians."""
+    sides = [("before", tree), ("after", None)] if tree else [("", None)]
+    print("| round | side | wall s | CPU s | million rows/s, wall | million rows/s, CPU | reader | load average |")
+    print("|---|---|---:|---:|---:|---:|---|---|")
+    runs: dict[str, list[dict]] = {}
+    for k in range(rounds):
+        for side, root in sides:
+            run = run_read(path, tree=root)
+            runs.setdefault(side, []).append(run)
+            print(f"| {k + 1} | {side} | {run['wall']:.3f} | {run['cpu']:.3f} | {rows / run['wall'] / 1e6:.1f} | "
+                  f"{rows / run['cpu'] / 1e6:.1f} | {'pyarrow' if run['columnar'] else 'Python'} | {load()} |",
+                  flush=True)
+    print("\n| side | median wall s | median CPU s | million rows/s, wall | million rows/s, CPU | best wall s |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for side, values in runs.items():
+        wall = sorted(v["wall"] for v in values)[len(values) // 2]
+        cpu = sorted(v["cpu"] for v in values)[len(values) // 2]
+        print(f"| {side} | {wall:.3f} | {cpu:.3f} | {rows / wall / 1e6:.1f} | {rows / cpu / 1e6:.1f} | "
+              f"{min(v['wall'] for v in values):.3f} |")
+
+
 def load() -> str:
     return " ".join(f"{v:.2f}" for v in os.getloadavg())
 
@@ -122,11 +172,16 @@ BREAKDOWN_HEADER = ("| run | read | checks | fit | bands | write | start-up and 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tree", help="run the code of this checkout instead (PYTHONPATH)")
+    parser.add_argument("--read", type=int, metavar="ROUNDS",
+                        help="time the CSV read alone, ROUNDS fresh processes (with --tree: that tree, then this one)")
     args = parser.parse_args()
     path = ratings_file()
     rows = sum(1 for _ in path.open(encoding="utf-8")) - 1
     print(f"{path.name}: {rows:,} rows, {path.stat().st_size / 2**20:.0f} MiB; "
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n")
+    if args.read:
+        read_rounds(path, rows, args.read, args.tree)
+        return
     print("| command | wall s | CPU s | peak RSS MiB | read: million rows/s | load average |")
     print("|---|---:|---:|---:|---:|---|")
     runs = []
