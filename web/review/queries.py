@@ -273,14 +273,15 @@ def completion(*, session: Session, round_: Round) -> tuple[list[Completion], li
     connection = session.connection()
     per_expert = connection.execute(core_select(a.expert_id, a.status, func.count())
                                     .where(a.round_id == round_.id).group_by(a.expert_id, a.status)).all()
-    per_item = _tuples(connection, core_select(item, a.status, func.count())
-                       .where(a.round_id == round_.id).group_by(item, a.status))
+    per_item = connection.execute(core_select(item, a.status, func.count())
+                                  .where(a.round_id == round_.id).group_by(item, a.status)).all()
     names = user_names(session=session, ids={expert for expert, _status, _n in per_expert})
     if is_case_round(round_):
         category_of = dict.fromkeys(session.exec(select(DisseminationCase.id)
                                                  .where(DisseminationCase.round_id == round_.id)), CASES_CATEGORY)
     else:
-        category_of = dict(_tuples(connection, core_select(Work.id, Work.category).where(Work.round_id == round_.id)))
+        category_of = dict(connection.execute(core_select(Work.id, Work.category)
+                                              .where(Work.round_id == round_.id)).all())
     by_expert: dict[str, Counter] = defaultdict(Counter)
     by_category: dict[str, Counter] = defaultdict(Counter)
     for counters, rows, label in ((by_expert, per_expert, names), (by_category, per_item, category_of)):
