@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session, SQLModel
 
-from testkit import AUDIT_KEY, CHROMIUM, CHROMIUM_ARGS, PASSWORD, PG_URL, csrf_token, require
+from testkit import AUDIT_KEY, CHROMIUM, CHROMIUM_ARGS, PASSWORD, PG_URL, WORKER, csrf_token, require
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -56,10 +56,21 @@ def _sqlite_template(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def _pg_migrated():
-    """Reset the PostgreSQL test database once and migrate it to head."""
-    from web.core.db import make_engine
+    """Reset the PostgreSQL test database once and migrate it to head (a worker's own database
+    created first under pytest-xdist, on the server the URL names)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    from web.core.db import make_engine, normalize_url
     from web.core.migrate import upgrade
 
+    if WORKER:
+        server = create_engine(make_url(normalize_url(PG_URL)).set(database="postgres"))
+        with server.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            name = make_url(PG_URL).database
+            if not connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}).first():
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+        server.dispose()
     engine = make_engine(PG_URL)
     engine.tuiyou_audit_key = AUDIT_KEY
     with engine.begin() as connection:

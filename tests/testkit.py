@@ -11,7 +11,22 @@ import shutil
 
 import pytest
 
-PG_URL = os.environ.get("TUIYOU_TEST_DATABASE_URL", "")
+# pytest-xdist names each worker (gw0, gw1, ...); each gets a database of its own on PostgreSQL.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def worker_database(url: str) -> str:
+    """``url`` with this xdist worker's name after the database's (``test`` -> ``test_gw0``): the
+    workers of one run never share a PostgreSQL database. Unchanged without xdist."""
+    if not url or not WORKER:
+        return url
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    return parsed.set(database=f"{parsed.database}_{WORKER}").render_as_string(hide_password=False)
+
+
+PG_URL = worker_database(os.environ.get("TUIYOU_TEST_DATABASE_URL", ""))
 REQUIRE_ALL = os.environ.get("TUIYOU_REQUIRE_ALL") == "1"
 PASSWORD = "correct horse battery"
 # The audit key of the test databases and apps: the migrations seal the (empty) log's head with it.

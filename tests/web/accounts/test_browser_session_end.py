@@ -7,39 +7,11 @@ from __future__ import annotations
 import time
 
 import pytest
-from sqlmodel import Session, select
 
-from helpers.rating import scoring_scene
+from helpers.rating import device_queue, scoring_scene, server_side, tap
 from testkit import PASSWORD, browser_log_in, csrf_token
-from web.core.models import Assignment, Rating
 
 pytestmark = pytest.mark.browser
-
-
-def _server(app, assignment_id: int) -> tuple[int, dict[int, dict[str, float]]]:
-    with Session(app.extensions["tuiyou.engine"]) as db:
-        history: dict[int, dict[str, float]] = {}
-        for r in db.exec(select(Rating).where(Rating.assignment_id == assignment_id)):
-            history.setdefault(r.version, {})[r.criterion] = r.value
-        return db.get(Assignment, assignment_id).version, history
-
-
-def _tap(page, criterion: str, value: str) -> None:
-    page.locator(f'[data-criterion="{criterion}"] [data-value="{value}"]').tap()
-    page.wait_for_function(f"""document.querySelector('[data-criterion="{criterion}"] [data-value="{value}"]')
-                               .getAttribute('aria-pressed') === 'true'""")
-
-
-def _device_queue(page) -> int:
-    return page.evaluate("""() => new Promise((resolve, reject) => {
-        const open = indexedDB.open("tuiyou-rating", 1);
-        open.onsuccess = () => {
-            const count = open.result.transaction("queue").objectStore("queue").count();
-            count.onsuccess = () => { open.result.close(); resolve(count.result); };
-            count.onerror = () => reject(count.error);
-        };
-        open.onerror = () => reject(open.error);
-    })""")
 
 
 @pytest.mark.parametrize("ended_by", ["logout elsewhere", "idle, CSRF token expired"])
@@ -51,15 +23,15 @@ def test_changes_queued_while_the_session_ended_sync_after_logging_in_again(live
     browser_log_in(page, base, "zhang", tap=True)
     page.goto(f"{base}/assignments/{assignment_id}")
     page.wait_for_selector("#scoring[data-ready=true]", timeout=10000)
-    _tap(page, "thought", "8")
+    tap(page, "thought", "8")
     page.wait_for_selector('[data-save-state="saved"][data-pending="0"]', timeout=15000)
     page.wait_for_selector("#scoring[data-offline-ready=true]", timeout=10000)
-    assert _server(app, assignment_id)[0] == 1
+    assert server_side(app, assignment_id)[0].version == 1
 
     # Offline in the review room: two changes wait on the device.
     page.context.set_offline(True)
-    _tap(page, "artistry", "7")
-    _tap(page, "production", "9")
+    tap(page, "artistry", "7")
+    tap(page, "production", "9")
     page.wait_for_selector('[data-save-state="offline"][data-pending="2"]', timeout=10000)
 
     if ended_by == "logout elsewhere":
@@ -82,8 +54,8 @@ def test_changes_queued_while_the_session_ended_sync_after_logging_in_again(live
     app.config.update(SESSION_IDLE_MINUTES=60, WTF_CSRF_TIME_LIMIT=3600)
     assert page.locator("[data-save-state]").get_attribute("data-save-state") == "error"
     assert page.locator("[data-save-state]").get_attribute("data-pending") == "2"
-    assert _device_queue(page) == 2
-    assert _server(app, assignment_id)[0] == 1, "nothing was applied without a session"
+    assert device_queue(page) == 2
+    assert server_side(app, assignment_id)[0].version == 1, "nothing was applied without a session"
 
     # The link logs in again and comes back to the form, which sends what waited, exactly once.
     page.locator("[data-message] a[data-relogin]").tap()
@@ -94,7 +66,8 @@ def test_changes_queued_while_the_session_ended_sync_after_logging_in_again(live
     page.wait_for_url(f"{base}/assignments/{assignment_id}")
     page.wait_for_selector("#scoring[data-ready=true]", timeout=10000)  # the markup says "saved" before the script runs
     page.wait_for_selector('[data-save-state="saved"][data-pending="0"]', timeout=20000)
-    version, history = _server(app, assignment_id)
+    assignment, history = server_side(app, assignment_id)
+    version = assignment.version
     assert version == 3, "each waiting change applied exactly once"
     assert history[3] == {"thought": 8.0, "artistry": 7.0, "production": 9.0}
-    assert _device_queue(page) == 0
+    assert device_queue(page) == 0

@@ -2,43 +2,22 @@
 moment, and the import page offers only rounds that still take entries."""
 from __future__ import annotations
 
-import threading
-
 import pytest
 
-import web.assignment.operations as operations
-from helpers.assignment import build_round
+from helpers.assignment import build_round, hold_draw_after_first_category
+from helpers.browser import logged_in_page
 from helpers.e2e import cli, ok
 from seed.demo import DEMO_PASSWORD
-from testkit import browser_log_in
 
 pytestmark = pytest.mark.browser
 DESK = {"width": 1024, "height": 768}
 
 
-def _hold_after_first_category(monkeypatch) -> threading.Event:
-    """Let the draw (run by the live server in this process) pause once a category is done."""
-    go_on = threading.Event()
-    real = operations.draw_assignment
-
-    def held(*args, progress=None, **kwargs):
-        def tell(step, done, total):
-            progress(step, done, total)
-            if step == "category" and done == 1:
-                assert go_on.wait(60), "the test never let the draw go on"
-        return real(*args, progress=tell, **kwargs)
-
-    monkeypatch.setattr(operations, "draw_assignment", held)
-    return go_on
-
-
 def test_the_report_is_refreshed_with_the_draws_outcome(live_server, browser, make_user, session, monkeypatch):
     build_round(session, works=40, experts=16, capacity=20)
-    go_on = _hold_after_first_category(monkeypatch)
+    go_on = hold_draw_after_first_category(monkeypatch)
     make_user("admin1", role="admin")
-    context = browser.new_context(viewport=DESK, locale="zh-CN")
-    page = context.new_page()
-    browser_log_in(page, live_server, "admin1")
+    page = logged_in_page(browser, live_server, "admin1", viewport=DESK)
     page.goto(f"{live_server}/admin/rounds/2025Q1/assignment")
     assert "尚未进行随机抽取" in page.inner_text("#assignment-report")
     page.fill("input[name=per_work]", "3")
@@ -62,15 +41,13 @@ def test_the_report_is_refreshed_with_the_draws_outcome(live_server, browser, ma
     assert "新分配 " in page.inner_text("#job-summary")
     assert page.inner_text("#coverage").replace(" ", "") == "40/40"
     assert not page.is_disabled("#draw-form button[type=submit]"), "another draw may be started"
-    context.close()
+    page.context.close()
 
 
 def test_the_import_page_offers_only_rounds_that_take_entries(demo, app, runner, live_server, browser):
     ok(cli(app, runner, "round", "create", "2025Q4"))   # a draft: the one round of the demo that takes entries
-    context = browser.new_context(viewport=DESK, locale="zh-CN")
-    page = context.new_page()
-    browser_log_in(page, live_server, "admin", password=DEMO_PASSWORD)
+    page = logged_in_page(browser, live_server, "admin", viewport=DESK, password=DEMO_PASSWORD)
     page.goto(f"{live_server}/admin/imports")
     offered = page.locator("select[name=round] option").evaluate_all("os => os.map(o => o.textContent)")
     assert [label.split(" · ")[0] for label in offered] == ["2025Q4"], offered
-    context.close()
+    page.context.close()

@@ -6,15 +6,13 @@ Screenshots go to the test's tmp dir; with TUIYOU_SAVE_SCREENSHOTS=1 to docs/scr
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 
 import pytest
 from sqlmodel import select
 
-import web.assignment.operations as operations
-from helpers.assignment import build_round
-from testkit import browser_log_in
+from helpers.assignment import build_round, hold_draw_after_first_category
+from helpers.browser import logged_in_page, until
 from web.core.models import Assignment, AssignmentStatus, Conflict
 
 pytestmark = pytest.mark.browser
@@ -27,49 +25,22 @@ def _shot(page, tmp_path, name):
     page.screenshot(path=str(folder / name), full_page=False)
 
 
-def _until(page, condition, timeout_ms: int = 20000) -> None:
-    """Poll ``condition`` (the page's CSP forbids the string predicates of wait_for_function)."""
-    for _ in range(timeout_ms // 100):
-        if condition():
-            return
-        page.wait_for_timeout(100)
-    raise AssertionError("the page never reached the expected state")
-
-
-def _hold_after_first_category(monkeypatch) -> threading.Event:
-    """Let the draw (run by the live server in this process) pause once a category is done."""
-    go_on = threading.Event()
-    real = operations.draw_assignment
-
-    def held(*args, progress=None, **kwargs):
-        def tell(step, done, total):
-            progress(step, done, total)
-            if step == "category" and done == 1:
-                assert go_on.wait(60), "the test never let the draw go on"
-        return real(*args, progress=tell, **kwargs)
-
-    monkeypatch.setattr(operations, "draw_assignment", held)
-    return go_on
-
-
 def test_chair_draws_and_reads_the_report(live_server, browser, make_user, session, tmp_path, monkeypatch):
     build_round(session, works=40, experts=16, capacity=20)
-    go_on = _hold_after_first_category(monkeypatch)
+    go_on = hold_draw_after_first_category(monkeypatch)
     make_user("chair", role="chair", display_name="评审组组长 李教授")
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    page = context.new_page()
-    browser_log_in(page, live_server, "chair")
+    page = logged_in_page(browser, live_server, "chair")
     page.goto(f"{live_server}/admin/assignment")
     page.click("text=2025Q1")
     page.fill("input[name=per_work]", "3")
     page.fill("input[name=seed]", "777")
     page.click("#draw-form button[type=submit]")
     page.wait_for_selector("#draw-job[data-state=running]")
-    _until(page, lambda: page.inner_text("#job-categories").strip() == "1 / 4")
+    until(page, lambda: page.inner_text("#job-categories").strip() == "1 / 4")
     assert page.inner_text("#job-stage") == "按类别抽取" and page.inner_text("#job-seed") == "777"
     assert page.is_disabled("#draw-form button[type=submit]")
     first = float(page.inner_text("#job-elapsed"))
-    _until(page, lambda: float(page.inner_text("#job-elapsed")) > first)  # the clock moves while it runs
+    until(page, lambda: float(page.inner_text("#job-elapsed")) > first)  # the clock moves while it runs
     _shot(page, tmp_path, "assignment-progress.png")
     go_on.set()
     page.wait_for_selector("#draw-seed")  # the page reloads itself once the draw is done
@@ -95,7 +66,7 @@ def test_chair_draws_and_reads_the_report(live_server, browser, make_user, sessi
     page.goto(f"{live_server}/admin/rounds/2025Q1/assignment?lang=en")
     assert "Assignment report" in page.inner_text("main")
     _shot(page, tmp_path, "assignment-report-en-tablet.png")
-    context.close()
+    page.context.close()
 
 
 def test_expert_finds_and_declares_a_work(live_server, browser, make_user, session, tmp_path):
@@ -105,9 +76,7 @@ def test_expert_finds_and_declares_a_work(live_server, browser, make_user, sessi
     build_round(session, works=12, experts=4)
     work = session.exec(select(Work).order_by(Work.id)).first()
     make_user("wang", role="expert", display_name="王专家", organisation="独立评论人", categories=CATEGORIES)
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    page = context.new_page()
-    browser_log_in(page, live_server, "wang")
+    page = logged_in_page(browser, live_server, "wang")
     page.goto(f"{live_server}/me/conflicts")
     page.fill("#work-search input[name=q]", work.title[:4])
     page.click("#work-search button[type=submit]")
@@ -120,4 +89,4 @@ def test_expert_finds_and_declares_a_work(live_server, browser, make_user, sessi
     assert f"《{work.title}》" in page.inner_text("#my-conflicts")
     page.goto(f"{live_server}/me/conflicts?q={work.title[:4]}")
     _shot(page, tmp_path, "conflicts-works.png")
-    context.close()
+    page.context.close()

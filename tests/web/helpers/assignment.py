@@ -1,6 +1,8 @@
 """Random assignment instances in the database, for the assignment tests."""
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 from sqlmodel import Session, select
 
@@ -74,3 +76,22 @@ def draw_on_page(client, key: str = "2025Q1", **form) -> dict:
     response = client.post(page + "/draw", data={"csrf_token": csrf_token(client, page), **form})
     assert response.status_code == 303, response.status_code
     return wait_for_job(client, key)
+
+
+def hold_draw_after_first_category(monkeypatch) -> threading.Event:
+    """Let the draw (run by the live server in this process) pause once a category is done, until
+    the test sets the event it returns."""
+    import web.assignment.operations as operations
+
+    go_on = threading.Event()
+    real = operations.draw_assignment
+
+    def held(*args, progress=None, **kwargs):
+        def tell(step, done, total):
+            progress(step, done, total)
+            if step == "category" and done == 1:
+                assert go_on.wait(60), "the test never let the draw go on"
+        return real(*args, progress=tell, **kwargs)
+
+    monkeypatch.setattr(operations, "draw_assignment", held)
+    return go_on

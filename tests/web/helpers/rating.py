@@ -43,3 +43,43 @@ def token(client, username: str = "zhang") -> dict[str, str]:
 
 
 FULL = {"thought": 8.5, "artistry": 7, "production": 9, "innovation": 6.5}
+
+
+def server_side(app, assignment_id: int):
+    """The assignment and its full save history (``{version: {criterion: value}}``), read fresh from
+    the database while a browser test's live server writes it."""
+    from sqlmodel import Session, select
+
+    from web.core.models import Rating
+
+    with Session(app.extensions["tuiyou.engine"]) as db:
+        assignment = db.get(Assignment, assignment_id)
+        history: dict[int, dict[str, float]] = {}
+        for r in db.exec(select(Rating).where(Rating.assignment_id == assignment_id)):
+            history.setdefault(r.version, {})[r.criterion] = r.value
+        return assignment, history
+
+
+def tap(page, criterion: str, value: str) -> None:
+    """Tap one value of a criterion on the scoring form and wait until the form shows it chosen."""
+    page.locator(f'[data-criterion="{criterion}"] [data-value="{value}"]').tap()
+    page.wait_for_function(f"""document.querySelector('[data-criterion="{criterion}"] [data-value="{value}"]')
+                               .getAttribute('aria-pressed') === 'true'""")
+
+
+def device_queue(page) -> int:
+    """How many changes the device's offline queue (IndexedDB) holds: 0 once all are acknowledged."""
+    return page.evaluate("""() => new Promise((resolve, reject) => {
+        const open = indexedDB.open("tuiyou-rating", 1);
+        open.onsuccess = () => {
+            const count = open.result.transaction("queue").objectStore("queue").count();
+            count.onsuccess = () => { open.result.close(); resolve(count.result); };
+            count.onerror = () => reject(count.error);
+        };
+        open.onerror = () => reject(open.error);
+    })""")
+
+
+def wait_saved(page, timeout: int = 15000) -> None:
+    """Until the form says every change is saved and none waits."""
+    page.wait_for_selector('[data-save-state="saved"][data-pending="0"]', timeout=timeout)

@@ -15,7 +15,7 @@ import pytest
 from sqlmodel import select
 
 from helpers.signing import bearer
-from helpers.rating import SECRETS, scoring_scene, token
+from helpers.rating import SECRETS, scoring_scene, tap, token, wait_saved
 from helpers.review import CRITERIA, scored_round
 from seed.names import EXPERTS, PLATFORMS, make_title
 from testkit import PASSWORD, browser_log_in, require_tool
@@ -56,16 +56,6 @@ def _log_in(browser, base: str, username: str, viewport: dict, *, touch: bool = 
 def _no_sideways_scroll(page) -> None:
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"the page scrolls sideways by {overflow}px"
-
-
-def _tap(page, criterion: str, value: str) -> None:
-    page.locator(f'[data-criterion="{criterion}"] [data-value="{value}"]').tap()
-    page.wait_for_function(f"""document.querySelector('[data-criterion="{criterion}"] [data-value="{value}"]')
-                               .getAttribute('aria-pressed') === 'true'""")
-
-
-def _wait_saved(page, timeout: int = 15000) -> None:
-    page.wait_for_selector('[data-save-state="saved"][data-pending="0"]', timeout=timeout)
 
 
 def _post(page, selector: str, *, tap: bool = False) -> None:
@@ -109,8 +99,8 @@ def test_expert_guide_on_a_landscape_tablet(browser, live_server, client, sessio
     assert all(secret not in page.content() for secret in SECRETS)
     assert page.locator("[data-criterion]").count() == 4 and page.locator(".rubric").first.inner_text()
     for criterion, value in {"thought": "8.5", "artistry": "7", "production": "9", "innovation": "6.5"}.items():
-        _tap(page, criterion, value)
-    _wait_saved(page)
+        tap(page, criterion, value)
+    wait_saved(page)
     assert page.locator("[data-save-state]").inner_text() == "已保存"
     page.evaluate("window.scrollTo(0, 0)")
     _save(page.screenshot(), "expert-form.png", tmp_path)
@@ -121,7 +111,7 @@ def test_expert_guide_on_a_landscape_tablet(browser, live_server, client, sessio
     page.locator("[data-highlight]").nth(4).tap()
     page.fill("[data-comment]", "叙事扎实，群像塑造鲜活；后半段节奏略拖。")
     page.locator("[data-confidence]").scroll_into_view_if_needed()
-    _wait_saved(page)
+    wait_saved(page)
     assert page.locator('[data-confidence-value="1.0"]').get_attribute("aria-pressed") == "true"
     assert page.locator('[data-highlight][aria-pressed="true"]').count() == 2
     page.locator("[data-confidence]").evaluate("e => e.closest('fieldset').scrollIntoView()")
@@ -130,14 +120,14 @@ def test_expert_guide_on_a_landscape_tablet(browser, live_server, client, sessio
     # Offline: the changes wait on the device, the indicator counts them, they go when the network returns.
     page.wait_for_selector("#scoring[data-offline-ready=true]", timeout=10000)
     page.context.set_offline(True)
-    _tap(page, "thought", "9")
-    _tap(page, "innovation", "7")
+    tap(page, "thought", "9")
+    tap(page, "innovation", "7")
     page.wait_for_selector('[data-save-state="offline"][data-pending="2"]', timeout=10000)
     page.evaluate("window.scrollTo(0, 0)")
     assert "2 项修改在本机等待同步" in page.locator("[data-save-state]").inner_text()
     _save(page.screenshot(), "expert-offline.png", tmp_path)
     page.context.set_offline(False)
-    _wait_saved(page, timeout=20000)
+    wait_saved(page, timeout=20000)
     session.expire_all()
     assert session.get(Assignment, first).version == int(page.locator("[data-version]").inner_text())
 
@@ -146,14 +136,14 @@ def test_expert_guide_on_a_landscape_tablet(browser, live_server, client, sessio
     other = client.put(f"/api/v1/assignments/{first}/scores", json={"scores": {"artistry": 5}, "version": version},
                        headers=token(client))
     assert other.status_code == 200, other.get_json()
-    _tap(page, "artistry", "8")
+    tap(page, "artistry", "8")
     page.wait_for_selector("[data-conflict]:not([hidden])", timeout=10000)
     conflict = page.locator("[data-conflict]")
     assert "8" in conflict.inner_text() and "5" in conflict.inner_text()
     conflict.scroll_into_view_if_needed()
     _save(page.screenshot(), "expert-conflict.png", tmp_path)
     page.locator('[data-resolve="mine"]').tap()
-    _wait_saved(page)
+    wait_saved(page)
 
     # Submit: read-only from now on.
     page.locator('[data-action="submit"]').tap()
@@ -176,8 +166,8 @@ def test_expert_guide_on_a_landscape_tablet(browser, live_server, client, sessio
 
     # The own-scale aid on the next work: the expert's own earlier scores of the same category.
     page.goto(f"{base}/assignments/{third}")
-    _tap(page, "thought", "7")
-    _wait_saved(page)
+    tap(page, "thought", "7")
+    wait_saved(page)
     aid = page.locator("details.own-scale")
     aid.locator("summary").tap()
     titles = {a.id: w.title for a, w in zip(scene.mine, scene.works)}
@@ -201,8 +191,8 @@ def test_expert_guide_on_a_landscape_tablet(browser, live_server, client, sessio
     # The same form held upright: finger-sized buttons, no sideways scrolling.
     page = _log_in(browser, base, "zhang", PORTRAIT)
     page.goto(f"{base}/assignments/{order[3]}")
-    _tap(page, "thought", "8")
-    _wait_saved(page)
+    tap(page, "thought", "8")
+    wait_saved(page)
     box = page.locator('[data-criterion="thought"] [data-value="7.5"]').bounding_box()
     assert box["height"] >= 44 and box["width"] >= 40
     _no_sideways_scroll(page)

@@ -2,22 +2,18 @@
 from __future__ import annotations
 
 import io
-import re
 
 import openpyxl
 import pytest
 from sqlmodel import select
 
 from helpers.intake import Q1_DAY, csv_bytes, work_row
+from testkit import csrf_token
 from web.core.models import AuditEvent, Round, RoundState, Work
 from web.rounds.operations import create_round, set_state
 
 ROUTES = [("get", "/admin/rounds"), ("get", "/admin/imports"), ("get", "/admin/imports/template.xlsx"),
           ("get", "/admin/works")]
-
-
-def token_from(client, path):
-    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True)).group(1)
 
 
 @pytest.mark.parametrize("role,expected", [(None, 302), ("expert", 403), ("chair", 403), ("admin", 200)])
@@ -53,7 +49,7 @@ def test_forms_need_csrf(admin):
 
 
 def test_create_round_and_change_state_with_audit(admin, session):
-    token = token_from(admin, "/admin/rounds")
+    token = csrf_token(admin, "/admin/rounds")
     response = admin.post("/admin/rounds", data={"key": "2025Q1", "stage": "national", "csrf_token": token})
     assert response.status_code == 303
     page = admin.get("/admin/rounds").get_data(as_text=True)
@@ -74,7 +70,7 @@ def test_create_round_and_change_state_with_audit(admin, session):
 
 
 def test_bad_round_input_never_500s(admin):
-    token = token_from(admin, "/admin/rounds")
+    token = csrf_token(admin, "/admin/rounds")
     assert admin.post("/admin/rounds", data={"key": "第一季度", "csrf_token": token}).status_code == 303
     assert "无法创建轮次" in admin.get("/admin/rounds").get_data(as_text=True)
     assert admin.post("/admin/rounds", data={"key": "2025Q1", "stage": "bogus", "csrf_token": token}).status_code == 303
@@ -91,7 +87,7 @@ def q1(session):
 
 
 def upload(client, data: bytes, name="works.csv", **fields):
-    token = token_from(client, "/admin/imports")
+    token = csrf_token(client, "/admin/imports")
     form = {"round": "2025Q1", "csrf_token": token, "file": (io.BytesIO(data), name), **fields}
     return client.post("/admin/imports", data=form, content_type="multipart/form-data")
 
@@ -150,7 +146,7 @@ def test_entries_search_filter_and_paginate(admin, session, q1):
 def test_import_report_speaks_english_when_asked(admin, session):
     create_round(session=session, key="2025Q1", actor="t")
     session.commit()
-    token = token_from(admin, "/admin/imports")
+    token = csrf_token(admin, "/admin/imports")
     bad = csv_bytes([work_row(1, category="网络小说")])
     response = admin.post("/admin/imports?lang=en", data={"round": "2025Q1", "csrf_token": token,
                                                           "file": (io.BytesIO(bad), "works.csv")},
@@ -168,7 +164,7 @@ def test_page_messages_name_the_state_label_and_the_page_field(admin, session, q
     app.config["TODAY"] = "2025-04-05"
     late = upload(admin, csv_bytes([work_row(1)])).get_data(as_text=True)
     assert "“逾期理由”一栏" in late and "--late-reason" not in late
-    token = token_from(admin, "/admin/imports")
+    token = csrf_token(admin, "/admin/imports")
     english = admin.post("/admin/imports?lang=en", content_type="multipart/form-data", data={
         "round": "2025Q1", "csrf_token": token, "file": (io.BytesIO(csv_bytes([work_row(1)])), "w.csv")})
     assert english.status_code == 422 and "the “Late reason” field" in english.get_data(as_text=True)

@@ -2,21 +2,16 @@
 reason, access by role, CSRF, and pages that refuse national rounds."""
 from __future__ import annotations
 
-import re
 
 import pytest
 from sqlmodel import select
 
 from helpers.intake import dump_database
-from testkit import browser_log_in
+from testkit import browser_log_in, csrf_token
 from web.core.models import AuditEvent, Round, RoundState, Work
 from web.rounds.operations import create_round, set_state
 
 PAGE = "/admin/rounds/2025Q1-浙江/recommend"
-
-
-def token_from(client, path):
-    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True)).group(1)
 
 
 @pytest.fixture
@@ -57,7 +52,7 @@ def test_page_shows_received_count_limit_and_entries(admin, provincial):
 
 
 def test_exactly_half_is_saved_and_audited(admin, session, provincial):
-    token = token_from(admin, PAGE)
+    token = csrf_token(admin, PAGE)
     response = admin.post(PAGE, data={"work": [str(i) for i in provincial[:5]], "csrf_token": token})
     assert response.status_code == 303
     assert recommended(session) == provincial[:5]
@@ -68,7 +63,7 @@ def test_exactly_half_is_saved_and_audited(admin, session, provincial):
 
 
 def test_one_over_needs_a_reason_and_changes_nothing(app, admin, session, provincial):
-    token = token_from(admin, PAGE)
+    token = csrf_token(admin, PAGE)
     admin.post(PAGE, data={"work": [str(i) for i in provincial[:5]], "csrf_token": token})
     before = dump_database(app.extensions["tuiyou.engine"])
     response = admin.post(PAGE, data={"work": [str(i) for i in provincial[:6]], "csrf_token": token})
@@ -87,7 +82,7 @@ def test_one_over_needs_a_reason_and_changes_nothing(app, admin, session, provin
 
 
 def test_english_message_for_the_cap(admin, provincial):
-    token = token_from(admin, PAGE)
+    token = csrf_token(admin, PAGE)
     response = admin.post(PAGE + "?lang=en", data={"work": [str(i) for i in provincial[:6]], "csrf_token": token})
     assert response.status_code == 422
     assert "more than 50% of the 10 entries received (5)" in response.get_data(as_text=True)
@@ -95,7 +90,7 @@ def test_english_message_for_the_cap(admin, provincial):
 
 @pytest.mark.parametrize("values,message", [(["abc"], "作品编号无效：abc"), (["²"], "作品编号无效：²"), (["99999"], "99999 are not entries")])
 def test_bad_work_ids_are_named(app, admin, provincial, values, message):
-    token = token_from(admin, PAGE)
+    token = csrf_token(admin, PAGE)
     before = dump_database(app.extensions["tuiyou.engine"])
     response = admin.post(PAGE, data={"work": values, "csrf_token": token})
     assert response.status_code == 422 and message in response.get_data(as_text=True)
@@ -124,7 +119,7 @@ def test_signed_round_is_read_only(admin, session, provincial):
     session.commit()
     page = admin.get(PAGE).get_data(as_text=True)
     assert "推荐结果不可更改" in page and "保存推荐结果" not in page
-    token = token_from(admin, "/admin/rounds")
+    token = csrf_token(admin, "/admin/rounds")
     refused = admin.post(PAGE, data={"work": [str(provincial[0])], "csrf_token": token})
     assert refused.status_code == 422 and "signed" in refused.get_data(as_text=True)
 

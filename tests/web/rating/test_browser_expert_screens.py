@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from helpers.signing import KEY, bearer, wild_rating
-from helpers.rating import scoring_scene
+from helpers.rating import scoring_scene, tap
 from helpers.review import scored_round
 from seed.demo import DEMO_PASSWORD
 from testkit import PASSWORD, browser_log_in
@@ -23,12 +23,6 @@ def expert_page(browser):
     context = browser.new_context(viewport=TABLET, has_touch=True, locale="zh-CN")
     yield context.new_page()
     context.close()
-
-
-def _tap(page, criterion: str, value: str) -> None:
-    page.locator(f'[data-criterion="{criterion}"] [data-value="{value}"]').tap()
-    page.wait_for_function(f"""document.querySelector('[data-criterion="{criterion}"] [data-value="{value}"]')
-                               .getAttribute('aria-pressed') === 'true'""")
 
 
 def _in_view_and_focused(page, selector: str) -> None:
@@ -68,7 +62,7 @@ def test_confirmations_are_in_view_and_the_recusal_reason_is_asked_in_place(live
     browser_log_in(page, live_server, "zhang", tap=True)
     page.goto(f"{live_server}/assignments/{scene.mine[0].id}")
     for criterion, value in TAPS.items():
-        _tap(page, criterion, value)
+        tap(page, criterion, value)
     page.wait_for_selector('[data-save-state="saved"][data-pending="0"]', timeout=15000)
     page.locator('[data-action="submit"]').tap()
     page.wait_for_selector('#scoring[data-editable="false"]', timeout=10000)
@@ -128,7 +122,7 @@ def test_the_badge_matches_the_scores_restored_after_an_offline_reload(live_serv
     assert page.inner_text("[data-status-badge]") == "未开始"
     page.context.set_offline(True)
     try:
-        _tap(page, "thought", "8")
+        tap(page, "thought", "8")
         page.wait_for_selector('[data-save-state="offline"][data-pending="1"]', timeout=10000)
         page.reload(timeout=10000)
         page.wait_for_selector('[data-save-state="offline"][data-pending="1"]', timeout=10000)

@@ -8,11 +8,9 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session, select
 
-from helpers.rating import SECRETS, scoring_scene, token
+from helpers.rating import SECRETS, device_queue, scoring_scene, server_side, tap, token, wait_saved
 from testkit import browser_log_in
-from web.core.models import Assignment, Rating
 
 pytestmark = pytest.mark.browser
 # docs/screenshots/ only when asked (TUIYOU_SAVE_SCREENSHOTS=1), so a test run leaves the tree clean
@@ -21,42 +19,9 @@ SHOTS = (Path(__file__).resolve().parents[3] / "docs" / "screenshots"
 TAPS = {"thought": "8.5", "artistry": "7", "production": "9", "innovation": "6.5"}
 
 
-def _server(app, assignment_id: int) -> tuple[Assignment, dict[int, dict[str, float]]]:
-    """The assignment and its full save history, read fresh from the database."""
-    with Session(app.extensions["tuiyou.engine"]) as db:
-        assignment = db.get(Assignment, assignment_id)
-        history: dict[int, dict[str, float]] = {}
-        for r in db.exec(select(Rating).where(Rating.assignment_id == assignment_id)):
-            history.setdefault(r.version, {})[r.criterion] = r.value
-        return assignment, history
-
-
-def _tap(page, criterion: str, value: str) -> None:
-    page.locator(f'[data-criterion="{criterion}"] [data-value="{value}"]').tap()
-    page.wait_for_function(f"""document.querySelector('[data-criterion="{criterion}"] [data-value="{value}"]')
-                               .getAttribute('aria-pressed') === 'true'""")
-
-
 def _state(page) -> tuple[str, str]:
     indicator = page.locator("[data-save-state]")
     return indicator.get_attribute("data-save-state"), indicator.get_attribute("data-pending")
-
-
-def _wait_saved(page, timeout: int = 15000) -> None:
-    page.wait_for_selector('[data-save-state="saved"][data-pending="0"]', timeout=timeout)
-
-
-def _device_queue(page) -> int:
-    """How many changes the device's IndexedDB queue holds (0 once everything is acknowledged)."""
-    return page.evaluate("""() => new Promise((resolve, reject) => {
-        const open = indexedDB.open("tuiyou-rating", 1);
-        open.onsuccess = () => {
-            const count = open.result.transaction("queue").objectStore("queue").count();
-            count.onsuccess = () => { open.result.close(); resolve(count.result); };
-            count.onerror = () => reject(count.error);
-        };
-        open.onerror = () => reject(open.error);
-    })""")
 
 
 def _log_in(page, base: str) -> None:
@@ -79,56 +44,56 @@ def test_an_experts_day_offline_and_back(live_server, tablet, app, client, sessi
 
     # Score every criterion by tapping: one version per change, "saved" shown.
     for criterion, value in TAPS.items():
-        _tap(page, criterion, value)
-    _wait_saved(page)
+        tap(page, criterion, value)
+    wait_saved(page)
     box = page.locator('[data-criterion="thought"] [data-value="5"]').bounding_box()
     assert box["height"] >= 44 and box["width"] >= 40, "finger-sized targets"
-    assignment, history = _server(app, first)
+    assignment, history = server_side(app, first)
     assert assignment.version == 4 and history[4] == {k: float(v) for k, v in TAPS.items()}
-    assert _device_queue(page) == 0, "every acknowledged change left the device, none stored twice"
+    assert device_queue(page) == 0, "every acknowledged change left the device, none stored twice"
     page.screenshot(path=str(SHOTS / "rating-form-landscape.png"))
     page.screenshot(path=str(tmp_path / "form-full.png"), full_page=True)
 
     # Offline: changes wait on the device, survive a reload, then sync exactly once.
     page.wait_for_selector("#scoring[data-offline-ready=true]", timeout=10000)
     page.context.set_offline(True)
-    _tap(page, "thought", "9.5")
-    _tap(page, "innovation", "7")
+    tap(page, "thought", "9.5")
+    tap(page, "innovation", "7")
     page.wait_for_selector('[data-save-state="offline"][data-pending="2"]', timeout=10000)
     page.reload(timeout=10000)
     page.wait_for_selector('[data-save-state="offline"][data-pending="2"]', timeout=10000)
     assert page.locator('[data-criterion="thought"] [data-value="9.5"]').get_attribute("aria-pressed") == "true"
     assert page.locator('[data-criterion="innovation"] [data-value="7"]').get_attribute("aria-pressed") == "true"
-    assert _server(app, first)[0].version == 4, "nothing reached the server while offline"
+    assert server_side(app, first)[0].version == 4, "nothing reached the server while offline"
     page.screenshot(path=str(tmp_path / "offline.png"))
     page.context.set_offline(False)
-    _wait_saved(page, timeout=20000)
-    assignment, history = _server(app, first)
+    wait_saved(page, timeout=20000)
+    assignment, history = server_side(app, first)
     assert assignment.version == 6, "each waiting change applied exactly once"
     assert history[5]["thought"] == 9.5 and history[5]["innovation"] == 6.5
     assert history[6] == {"thought": 9.5, "artistry": 7.0, "production": 9.0, "innovation": 7.0}
-    assert _device_queue(page) == 0
+    assert device_queue(page) == 0
 
     # 409: another tablet saved in between; the form shows both values and the expert chooses.
     auth = token(client)
     other = client.put(f"/api/v1/assignments/{first}/scores", json={"scores": {"artistry": 5}, "version": 6},
                        headers=auth)
     assert other.get_json() == {"version": 7}
-    _tap(page, "artistry", "8")
+    tap(page, "artistry", "8")
     page.wait_for_selector("[data-conflict]:not([hidden])", timeout=10000)
     conflict = page.inner_text("[data-conflict]")
     assert "8" in conflict and "5" in conflict
     assert _state(page)[0] == "error"
     page.screenshot(path=str(SHOTS / "rating-conflict.png"))
     page.locator('[data-resolve="mine"]').tap()
-    _wait_saved(page)
-    assignment, history = _server(app, first)
+    wait_saved(page)
+    assignment, history = server_side(app, first)
     assert assignment.version == 8 and history[8]["artistry"] == 8.0 and history[7]["artistry"] == 5.0
 
     # Submit: the form becomes read-only.
     page.locator('[data-action="submit"]').tap()
     page.wait_for_selector('#scoring[data-editable="false"]', timeout=10000)
-    assert _server(app, first)[0].status.value == "submitted"
+    assert server_side(app, first)[0].status.value == "submitted"
     assert page.locator('[data-criterion="thought"] [data-value="3"]').is_disabled()
 
     # Recuse from another work with a reason.
@@ -138,7 +103,7 @@ def test_an_experts_day_offline_and_back(live_server, tablet, app, client, sessi
     page.fill("[data-recuse-reason]", "曾在该作品出品方任职")
     page.locator("[data-recuse-confirm]").tap()
     page.wait_for_selector('#scoring[data-status="recused"]', timeout=10000)
-    assert _server(app, second)[0].recuse_reason == "曾在该作品出品方任职"
+    assert server_side(app, second)[0].recuse_reason == "曾在该作品出品方任职"
 
 
 def test_list_and_form_in_portrait(live_server, browser, session, make_user):
@@ -149,8 +114,8 @@ def test_list_and_form_in_portrait(live_server, browser, session, make_user):
         _log_in(page, live_server)
         page.screenshot(path=str(SHOTS / "rating-list-portrait.png"), full_page=True)
         page.goto(f"{live_server}/assignments/{scene.mine[0].id}")
-        _tap(page, "thought", "8")
-        _wait_saved(page)
+        tap(page, "thought", "8")
+        wait_saved(page)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 768, "no sideways scrolling in portrait"
         page.screenshot(path=str(SHOTS / "rating-form-portrait.png"))
@@ -165,8 +130,8 @@ def test_the_indicator_never_says_saved_while_a_change_is_only_in_memory(live_se
     page = tablet
     _log_in(page, live_server)
     page.goto(f"{live_server}/assignments/{scene.mine[0].id}")
-    _tap(page, "thought", "8")
-    _wait_saved(page)
+    tap(page, "thought", "8")
+    wait_saved(page)
     pressed, state = page.evaluate("""async () => {
         document.querySelector('[data-criterion="artistry"] [data-value="6"]').click();
         await Promise.resolve();  // the tap's handler runs as soon as the form has started
@@ -174,5 +139,5 @@ def test_the_indicator_never_says_saved_while_a_change_is_only_in_memory(live_se
                 document.querySelector('[data-save-state]').dataset.saveState];
     }""")
     assert (pressed, state) == ("true", "saving")
-    _wait_saved(page)
-    assert _device_queue(page) == 0
+    wait_saved(page)
+    assert device_queue(page) == 0

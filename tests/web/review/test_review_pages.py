@@ -2,22 +2,17 @@
 the sign-off form seals the round, and every page write to a signed round answers 423."""
 from __future__ import annotations
 
-import re
 
 import pytest
 from sqlmodel import select
 
 from helpers.review import scored_round
-from testkit import PASSWORD
+from testkit import PASSWORD, csrf_token
 from web.core.models import AuditEvent, Round, RoundState, ShortlistEntry
 
 KEY = "2025Q1"
 PAGES = [f"/review/{KEY}/rankings", f"/review/{KEY}/diagnostics", f"/review/{KEY}/sensitivity",
          f"/review/{KEY}/shortlist", "/review/", f"/review/{KEY}/export.csv"]
-
-
-def token_from(client, path):
-    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True)).group(1)
 
 
 @pytest.fixture
@@ -65,7 +60,7 @@ def test_diagnostics_page(chair, scored):
 
 
 def test_override_without_reason_is_refused_then_with_reason_applied(chair, session, scored):
-    token = token_from(chair, f"/review/{KEY}/shortlist")
+    token = csrf_token(chair, f"/review/{KEY}/shortlist")
     assert chair.post(f"/review/{KEY}/shortlist", data={"method": "raw", "csrf_token": token}).status_code == 303
     entry = session.exec(select(ShortlistEntry).where(ShortlistEntry.included == False)).first()  # noqa: E712
     url = f"/review/{KEY}/shortlist/entries/{entry.id}"
@@ -81,7 +76,7 @@ def test_override_without_reason_is_refused_then_with_reason_applied(chair, sess
 
 
 def test_signoff_form_then_every_page_write_is_423(chair, session, scored):
-    token = token_from(chair, f"/review/{KEY}/shortlist")
+    token = csrf_token(chair, f"/review/{KEY}/shortlist")
     wrong = chair.post(f"/review/{KEY}/signoff", data={"password": "x", "csrf_token": token}, follow_redirects=True)
     assert "密码不正确" in wrong.get_data(as_text=True)
     assert chair.post(f"/review/{KEY}/signoff", data={"password": PASSWORD, "csrf_token": token}).status_code == 303

@@ -42,8 +42,10 @@ def filled(app, session, make_user):
 
 
 def other_database(name: str) -> str:
-    """A fresh, empty database beside the test one (a SQLite file, or a PostgreSQL database)."""
+    """A fresh, empty database beside the test one (a SQLite file, or a PostgreSQL database; one per
+    xdist worker, named after the worker's test database)."""
     url = make_url(PG_URL)
+    name = f"{name}_{url.database}"
     admin = make_engine(PG_URL)
     with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
