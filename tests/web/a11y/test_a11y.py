@@ -70,7 +70,7 @@ TEMPLATES = {
 NOT_PAGE_TEMPLATES = {
     "base.html": "the layout every page extends",
     "review/locked.html": "the answer (423) to a form posted to a signed round; tests/web/review checks it",
-    "message.html": "a few pages' 404 and 503 answers: axe finds a violation there, see the xfail below",
+    "message.html": "a few pages' 404 and 503 answers: checked by test_the_message_page_passes_axe",
 }
 
 
@@ -164,8 +164,6 @@ def test_the_crawl_finds_a_violation_put_deep_in_it_at_the_one_size_that_shows_i
     assert forms and injected == [(f"768x1024 {form}", "image-alt") for form in forms], result.findings
 
 
-@pytest.mark.xfail(strict=True, reason="message.html (a missing round's 404 on the admin pages, an export's 503) "
-                                       "has no <h1>: axe's page-has-heading-one; product code, reported, not fixed here")
 def test_the_message_page_passes_axe(app, make_user, live_server, browser):
     make_user("wang", role="admin")
     result = audit_kinds(browser, live_server, "wang", PASSWORD, VIEWPORTS, kind=route_kinds(app), start=(),
