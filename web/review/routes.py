@@ -206,7 +206,8 @@ def shortlist(key: str):
 
 def _page_number() -> int:
     value = request.args.get("page") or "1"
-    if not value.isdigit() or not 1 <= int(value) <= 100_000:
+    # ASCII digits only: str.isdigit() also admits "²" and other digits int() refuses (a 500)
+    if not (value.isascii() and value.isdigit() and len(value) <= 6) or not 1 <= int(value) <= 100_000:
         abort(400)
     return int(value)
 

@@ -221,7 +221,9 @@ def test_a_long_shortlist_shows_the_head_per_category_and_every_entry_on_its_pag
         listed += re.findall(r'data-work-id="(\d+)"', body)
         assert body.count('name="reason"') == len(re.findall(r'data-work-id="(\d+)"', body))
     assert listed == [str(e["item_id"]) for e in drama]
-    assert chair.get(f"/review/{KEY}/shortlist?category=网络剧&page=x").status_code == 400
+    for hostile in ("x", "0", "-1", "²", "1.5", "9" * 5000, "%00", "%ED%A0%80"):
+        assert chair.get(f"/review/{KEY}/shortlist?category=网络剧&page={hostile}").status_code == 400, hostile
+    assert chair.get(f"/review/{KEY}/shortlist?category=%ED%A0%80=x&page=1").status_code == 200
     # moving the far entry in (with a reason) puts it on the head page, where the redirect points
     response = chair.post(f"/review/{KEY}/shortlist/entries/{far['entry_id']}",
                           data={"included": "1", "reason": "地方特色突出",
