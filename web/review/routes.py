@@ -14,6 +14,7 @@ from scoring.rules.config import load_rules
 from ..core.access import current_user, role_required
 from ..core.db import get_session
 from ..core.errors import Refused, on_refusal
+from ..core.inputs import record_id
 from ..core.models import Role, RoundState
 from ..rating.operations import allow_reopen
 from ..core.timefmt import clock_text
@@ -205,11 +206,10 @@ def shortlist(key: str):
 
 
 def _page_number() -> int:
-    value = request.args.get("page") or "1"
-    # ASCII digits only: str.isdigit() also admits "²" and other digits int() refuses (a 500)
-    if not (value.isascii() and value.isdigit() and len(value) <= 6) or not 1 <= int(value) <= 100_000:
+    number = record_id(request.args.get("page") or "1")  # the one parser of a number from a query
+    if number is None or not 1 <= number <= 100_000:
         abort(400)
-    return int(value)
+    return number
 
 
 @bp.post("/<key>/shortlist")
