@@ -26,6 +26,13 @@ def shared_state_warning(workers: int, environ: dict) -> str | None:
     return None
 
 
+def post_worker_init(worker) -> None:
+    """Each worker, its app built: start-up's heap out of the collector's walks (``core.heap``)."""
+    from web.core.heap import settle
+
+    settle()
+
+
 def on_starting(server) -> None:
     """Warn at start-up when several workers would keep per-process counters."""
     message = shared_state_warning(server.cfg.workers, os.environ)

@@ -68,9 +68,12 @@ def serve_command(host, port, threads):
 
 
 def serve_app(app: Flask, *, host: str, port: int, threads: int = 8) -> None:
-    """Serve ``app`` until interrupted."""
+    """Serve ``app`` until interrupted (start-up's heap frozen first: ``core.heap``)."""
     import waitress
 
+    from ..core.heap import settle
+
+    settle()
     click.echo(f"serving on http://{host}:{port}/  (Ctrl+C stops)")
     waitress.serve(app, host=host, port=port, threads=threads, ident="tuiyou")
 
