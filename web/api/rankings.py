@@ -14,7 +14,7 @@ from ..review.services import latest_ranking, parse_method
 from ..review.queries import CASES_CATEGORY
 from ..core.schemas import ApiError, Choices, Query, Refused, Reply
 from .blueprint import bp, round_or_404
-from .registry import operation
+from .registry import Memoized, operation
 
 Method = Annotated[str, Choices(lambda: ["", *METHODS])]
 """A normalization method (``additive``, ``affine``, …); empty for the default."""
@@ -72,6 +72,8 @@ class RankingRow(Reply):
                      "request once the round has one), X-Tuiyou-Updating 1 while the ratings have changed "
                      "since and a recompute is queued",
                      list[RankingRow]),
+               304: ("Not modified: the request's If-None-Match holds this answer's ETag (the same stored "
+                     "result and category)", None),
                422: ("Unknown method or category (`unknown_category` lists the known ones)", ApiError)})
 def rankings(key: str, query: RankingQuery):
     """Rows as in ``tuiyou analyze`` plus title (and raw mean, P(shortlist)); every category unless one is named."""
@@ -79,9 +81,8 @@ def rankings(key: str, query: RankingQuery):
     round_ = round_or_404(db, key)
     method = parse_method(query.method)
     latest = latest_ranking(session=db, round_=round_, method=method)
-    rows = latest.ranking.rows
-    if query.category:
-        rows = latest.ranking.by_category.get(query.category, [])
-    return rows, 200, \
+    ranking = latest.ranking
+    rows = (lambda: ranking.by_category.get(query.category, [])) if query.category else (lambda: ranking.rows)
+    return Memoized(ranking.memo, query.category or None, rows), 200, \
         {"X-Tuiyou-Method": method, "X-Tuiyou-Computed-At": latest.computed_at.isoformat(),
          "X-Tuiyou-Updating": "1" if latest.updating else "0"}

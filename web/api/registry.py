@@ -9,15 +9,18 @@ serializes what the view returns, and is what ``openapi.py`` writes ``/api/v1/op
 
 A view returns a ``Reply`` (or a list of them, or a dict shaped like one) for its success
 status, ``(reply, status)`` or ``(reply, status, headers)`` for another declared status, a
-``Refused`` (returned or raised), or a finished ``Response`` (a file, an error from ``blueprint.error``).
+``Refused`` (returned or raised), a ``Memoized`` answer (serialized once while what it is made
+of lives, then served as those bytes, with an ETag), or a finished ``Response`` (a file, an
+error from ``blueprint.error``).
 """
 from __future__ import annotations
 
 import functools
+import hashlib
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Hashable
 
-from flask import Response
+from flask import Response, request
 from pydantic import TypeAdapter
 
 from ..core.access import role_required
@@ -36,6 +39,19 @@ class File:
 
 
 EXPORTS = File(("text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/pdf"))
+
+
+@dataclass(frozen=True)
+class Memoized:
+    """An answer that stays the same for as long as ``store`` lives (e.g. a stored result's own
+    ``memo``, which a newer result does not share): ``produce()`` is checked and serialized the
+    first time ``key`` is asked for, then those bytes are served, with an ETag, and a request
+    that already has them (``If-None-Match``) gets 304. Two requests that race serialize twice
+    and keep one: the bytes are the same."""
+
+    store: dict
+    key: Hashable
+    produce: Callable[[], Any]
 
 
 @dataclass(frozen=True)
@@ -83,9 +99,27 @@ class Operation:
             raise value
         if value is None:
             return Response(status=status, headers=headers)
+        if isinstance(value, Memoized):
+            return self._memoized(value, status, headers)
+        return Response(self._serialize(status, value), status=status, headers=headers, mimetype="application/json")
+
+    def _serialize(self, status: int, value: Any) -> bytes:
         adapter = self.adapter(status)
-        return Response(adapter.dump_json(adapter.validate_python(value)), status=status, headers=headers,
-                        mimetype="application/json")
+        return adapter.dump_json(adapter.validate_python(value))
+
+    def _memoized(self, answer: Memoized, status: int, headers: dict) -> Response:
+        stored = answer.store.get((self.summary, status, answer.key))
+        if stored is None:
+            body = self._serialize(status, answer.produce())
+            stored = answer.store.setdefault((self.summary, status, answer.key),
+                                             (body, hashlib.sha256(body).hexdigest()[:32]))
+        body, etag = stored
+        if etag in request.if_none_match:
+            response = Response(status=304, headers=headers)
+        else:
+            response = Response(body, status=status, headers=headers, mimetype="application/json")
+        response.set_etag(etag)
+        return response
 
 
 def operation(summary: str, *, roles: tuple[Role, ...] | None, answers: dict[int, tuple[str, Any]],

@@ -129,6 +129,12 @@ class RoundRanking:
         return cls(**{**data, "rows": rows_from_columns(data["rows"])})
 
     @functools.cached_property
+    def memo(self) -> dict:
+        """What a reader makes of this result once and keeps while it lives (the API's serialized
+        answers); a newer result is a new object with its own."""
+        return {}
+
+    @functools.cached_property
     def method_of(self) -> dict[str, dict]:
         """Category -> its entry of :attr:`categories`."""
         return {c["category"]: c for c in self.categories}

@@ -5,7 +5,8 @@ Chair and admin only (experts 403). Every write refuses a signed round with a 42
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
+from markupsafe import Markup
 
 from scoring.rules.abnormal import load_abnormal_rule
 from scoring.normalize import DEFAULT_METHOD, METHODS
@@ -90,11 +91,29 @@ def rankings(key: str):
     shown = PAGE_HEAD if not category and len(ranking.rows) > PAGE_ALL_UP_TO else None
     policy = services.policy_for(round_, received=len(ranking.rows))
     threshold = max([t for t in (policy.min_score, policy.bar) if t is not None], default=None)
-    chart = charts.score_distribution([(name, [r.score for r in rows]) for name, rows in groups.items()],
-                                      threshold=threshold, label=_("各类别得分分布"))
-    return render_template("review/rankings.html", **_common(round_, method, latest), ranking=ranking, groups=groups,
+    # what is the same for every reader of this stored result is rendered once per process and kept with it
+    # (a category the round does not have shows no table: one key for all of them, so that made-up
+    # names cannot grow the memo)
+    kept = (str(get_locale()), round_.key, method, category if category in groups or not category else "?", shown,
+            threshold, tuple(sorted((policy.slots or {}).items())))
+    chart = _kept(ranking, ("rankings chart", *kept), lambda: charts.score_distribution(
+        [(name, [r.score for r in rows]) for name, rows in groups.items()], threshold=threshold,
+        label=_("各类别得分分布")))
+    tables = _kept(ranking, ("rankings tables", *kept), lambda: Markup(render_template(
+        "review/_ranking_tables.html", round=round_, method=method, ranking=ranking, groups=groups, policy=policy,
+        shown=shown)))
+    return render_template("review/rankings.html", **_common(round_, method, latest), ranking=ranking,
                            category=category, categories=sorted(by_category),
-                           chart=chart, policy=policy, shown=shown)
+                           chart=chart, policy=policy, tables=tables)
+
+
+def _kept(ranking, key: tuple, make):
+    """``make()`` once per stored result and ``key`` (``RoundRanking.memo``); two requests that race
+    both make it and keep one (the same text)."""
+    memo = ranking.memo
+    if key not in memo:
+        memo.setdefault(key, make())
+    return memo[key]
 
 
 @bp.get("/<key>/works/<int:item_id>")

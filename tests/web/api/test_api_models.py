@@ -214,6 +214,32 @@ def test_an_answer_is_serialized_by_its_declared_model_and_nothing_else(app):
             spec.respond(({"version": 3}, 201))
 
 
+def test_a_memoized_answer_is_checked_once_then_served_as_its_bytes_with_an_etag(app):
+    from web.api.registry import Memoized, Operation
+    from web.rating.schemas import Saved
+
+    spec = Operation("test", roles=None, answers={200: ("Saved", Saved)})
+    store, made = {}, []
+
+    def produce():
+        made.append(1)
+        return {"version": len(made), "secret": "秘密"}
+
+    with app.test_request_context():
+        first = spec.respond(Memoized(store, "k", produce))
+        again = spec.respond(Memoized(store, "k", produce))
+        other = spec.respond(Memoized(store, "other", produce))
+    assert first.get_json() == {"version": 1} == again.get_json()  # the declared model, once
+    assert other.get_json() == {"version": 2} and len(made) == 2
+    assert first.headers["ETag"] == again.headers["ETag"] != other.headers["ETag"]
+    with app.test_request_context(headers={"If-None-Match": first.headers["ETag"]}):
+        assert spec.respond(Memoized(store, "k", produce)).status_code == 304
+        assert spec.respond(Memoized(store, "other", produce)).status_code == 200
+    with app.test_request_context(headers={"If-None-Match": first.headers["ETag"]}):
+        newer = spec.respond(Memoized({}, "k", produce))  # another store: a newer result, made afresh
+    assert newer.status_code == 200 and newer.get_json() == {"version": 3}
+
+
 def test_times_in_answers_are_written_as_they_always_were(client, session, scene):
     from web.core.models import ApiToken
 

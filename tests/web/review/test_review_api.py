@@ -88,6 +88,48 @@ def test_a_new_rating_is_served_stale_with_its_time_then_fresh_after_the_recompu
     assert moved["score"] < top["score"] - 1
 
 
+def test_the_rankings_answer_is_serialized_once_per_stored_result_and_carries_an_etag(app, client, session, scored,
+                                                                                      chair, monkeypatch):
+    import datetime as dt
+
+    from web.api.registry import Operation
+    from web.core.models import Assignment, Rating, utcnow
+    from web.recompute.runner import run_pending
+
+    serialized = []
+    real = Operation._serialize
+    monkeypatch.setattr(Operation, "_serialize",
+                        lambda self, status, value: serialized.append(self.summary) or real(self, status, value))
+    path = f"/api/v1/rounds/{KEY}/rankings?method=raw"
+    computed = client.get(path, headers=chair)  # the round's first: computed and stored in the request
+    first = client.get(path, headers=chair)  # the stored result, read once by this process
+    made = len(serialized)
+    again = client.get(path, headers=chair)
+    assert again.data == first.data == computed.data and len(serialized) == made  # its bytes, kept
+    assert first.headers["ETag"] == again.headers["ETag"]
+    unchanged = client.get(path, headers={**chair, "If-None-Match": first.headers["ETag"]})
+    assert unchanged.status_code == 304 and unchanged.data == b""
+    assert unchanged.headers["X-Tuiyou-Computed-At"] == first.headers["X-Tuiyou-Computed-At"]
+    # one category is its own answer, with its own tag
+    drama = client.get(f"{path}&category=网络剧", headers={**chair, "If-None-Match": first.headers["ETag"]})
+    assert drama.status_code == 200 and {r["category"] for r in drama.get_json()} == {"网络剧"}
+    assert drama.headers["ETag"] != first.headers["ETag"] and len(serialized) == made + 1
+    # a newer stored result is a new answer: never the old bytes, never a 304 for the old tag
+    top = first.get_json()[0]
+    form = session.exec(select(Assignment).where(Assignment.work_id == top["work_id"])).first()
+    form.version = 2
+    session.add(form)
+    session.add_all(Rating(assignment_id=form.id, criterion=key, value=0.0, version=2)
+                    for key in ("thought", "artistry", "production", "innovation"))
+    session.commit()
+    stale = client.get(path, headers={**chair, "If-None-Match": first.headers["ETag"]})  # queues the recompute
+    assert stale.status_code == 304 and stale.headers["X-Tuiyou-Updating"] == "1"
+    assert run_pending(app.extensions["tuiyou.engine"], now=utcnow() + dt.timedelta(minutes=1)) == 1
+    fresh = client.get(path, headers={**chair, "If-None-Match": first.headers["ETag"]})
+    assert fresh.status_code == 200 and fresh.headers["ETag"] != first.headers["ETag"]
+    assert next(r for r in fresh.get_json() if r["work_id"] == top["work_id"])["score"] < top["score"] - 1
+
+
 def test_override_needs_a_reason_and_is_audited(client, session, scored, chair):
     assert client.post(f"/api/v1/rounds/{KEY}/shortlist", json={"method": "raw"}, headers=chair).status_code == 201
     entries = client.get(f"/api/v1/rounds/{KEY}/shortlist", headers=chair).get_json()["entries"]

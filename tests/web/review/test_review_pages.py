@@ -46,6 +46,31 @@ def test_rankings_page_lists_every_category_with_bands(chair, scored):
     assert 'style="' not in page and "<script" not in page
 
 
+def test_the_rankings_tables_are_rendered_once_per_result_language_and_category(app, chair, scored):
+    from flask import template_rendered
+
+    rendered = []
+
+    def seen(sender, template, context, **extra):
+        if template.name == "review/_ranking_tables.html":
+            rendered.append(template.name)
+
+    path = f"/review/{KEY}/rankings?method=additive"
+    with template_rendered.connected_to(seen, app):
+        chair.get(path)  # the round's first: computed in the request
+        first = chair.get(path).get_data(as_text=True)  # the stored result, read once by this process
+        made = len(rendered)
+        assert chair.get(path).get_data(as_text=True) == first and len(rendered) == made
+        english = chair.get(f"{path}&lang=en").get_data(as_text=True)
+        assert len(rendered) == made + 1 and "名次" in first and "名次" not in english
+        assert english.count("data-work-id=") == first.count("data-work-id=") == 14
+        drama = chair.get(f"{path}&category=网络纪录片").get_data(as_text=True)
+        assert drama.count("data-work-id=") == 6 and len(rendered) == made + 2
+        for n in range(30):  # made-up categories: no table, and one kept text for all of them
+            assert chair.get(f"{path}&category=电视剧{n}").get_data(as_text=True).count("data-work-id=") == 0
+        assert len(rendered) == made + 3
+
+
 def test_drill_down_shows_every_rating_and_criterion(chair, scored):
     work = scored[1][0]
     page = chair.get(f"/review/{KEY}/works/{work.id}").get_data(as_text=True)
