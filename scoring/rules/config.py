@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .toml_reader import ConfigError, TableReader, read_toml
+from .toml_reader import ConfigError, TableReader, config_directory, read_toml
 
 __all__ = ["ConfigError", "Rules", "load_rules", "DEFAULT_CONFIG_DIR"]
 
@@ -355,8 +355,7 @@ def _assignment(assign: TableReader, stage_keys: tuple[str, ...]) -> AssignmentP
 
 def load_rules(config_dir: str | os.PathLike | None = None) -> Rules:
     """Load and validate every file in ``config_dir`` (default ``$TUIYOU_CONFIG`` or ``config/``)."""
-    directory = Path(config_dir or os.environ.get("TUIYOU_CONFIG") or DEFAULT_CONFIG_DIR)
-    return _load_cached(directory.resolve())
+    return _load_cached(config_directory(config_dir, DEFAULT_CONFIG_DIR))
 
 
 @functools.lru_cache(maxsize=8)

@@ -3,12 +3,11 @@ signatures (``config/documents.toml``), loaded and validated like the other rule
 from __future__ import annotations
 
 import functools
-import os
 import zoneinfo
 from dataclasses import dataclass
 from pathlib import Path
 
-from .toml_reader import ConfigError, TableReader, read_toml
+from .toml_reader import ConfigError, TableReader, config_directory, read_toml
 
 __all__ = ["DocumentRule", "load_document_rule"]
 
@@ -42,8 +41,7 @@ class DocumentRule:
 
 def load_document_rule(config_dir: Path | str | None = None) -> DocumentRule:
     """The rule from ``documents.toml`` (``TUIYOU_CONFIG`` or ``config/``); ConfigError names a bad key."""
-    directory = Path(config_dir or os.environ.get("TUIYOU_CONFIG") or DEFAULT_CONFIG_DIR)
-    return _load_cached(directory.resolve())
+    return _load_cached(config_directory(config_dir, DEFAULT_CONFIG_DIR))
 
 
 @functools.lru_cache(maxsize=8)

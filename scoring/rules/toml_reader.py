@@ -2,10 +2,26 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
+import os
 import tomllib
 from pathlib import Path
 from typing import Any
+
+
+def config_directory(config_dir: str | os.PathLike | None, default: Path) -> Path:
+    """The configuration directory, resolved: ``config_dir``, else ``$TUIYOU_CONFIG``, else ``default``.
+
+    Resolved once per (name, working directory) rather than once per call: the rules are read
+    for every time a page shows (a live board shows hundreds), and each ``Path.resolve()`` is a
+    system call per part of the path."""
+    return _resolved(os.fspath(config_dir or os.environ.get("TUIYOU_CONFIG") or default), os.getcwd())
+
+
+@functools.lru_cache(maxsize=32)
+def _resolved(name: str, cwd: str) -> Path:
+    return Path(cwd, name).resolve()
 
 
 class ConfigError(ValueError):
