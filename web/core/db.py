@@ -111,3 +111,14 @@ def _commit_request(response: Response) -> Response:
     if session is not None and not g.get("tuiyou_rolled_back") and response.status_code < 500:
         finish(session, ok=True)
     return response
+
+
+def plain_rows(connection, statement) -> list[tuple]:
+    """The rows of a Core select as the driver's plain tuples, for columns that need no conversion
+    (integers and text; an enum comes as its stored name), not SQLAlchemy Rows processed one value
+    at a time: on a 5,000-work round a third of a live page's time."""
+    result = connection.execute(statement)
+    try:
+        return result.cursor.fetchall()
+    finally:
+        result.close()

@@ -13,6 +13,7 @@ from sqlalchemy import func
 from sqlalchemy import select as core_select
 from sqlmodel import Session, select
 
+from ..core.db import plain_rows
 from ..core.models import (Assignment, AssignmentStatus, AuditEvent, Comment, DisseminationCase,
                       HighlightTag, RankingCache, Rating, Round, RoundKind,
                       RoundState, Shortlist, ShortlistEntry, User, Work)
@@ -246,10 +247,11 @@ def completion(*, session: Session, round_: Round) -> tuple[list[Completion], li
     a = Assignment.__table__.c
     item = a.case_id if is_case_round(round_) else a.work_id
     connection = session.connection()
-    per_expert = connection.execute(core_select(a.expert_id, a.status, func.count())
-                                    .where(a.round_id == round_.id).group_by(a.expert_id, a.status)).all()
-    per_item = connection.execute(core_select(item, a.status, func.count())
-                                  .where(a.round_id == round_.id).group_by(item, a.status)).all()
+    # the driver's tuples: the status as its stored name, no conversion per row (5,000 works: 25,000 rows)
+    per_expert = plain_rows(connection, core_select(a.expert_id, a.status, func.count())
+                            .where(a.round_id == round_.id).group_by(a.expert_id, a.status))
+    per_item = plain_rows(connection, core_select(item, a.status, func.count())
+                          .where(a.round_id == round_.id).group_by(item, a.status))
     names = user_names(session=session, ids={expert for expert, _status, _n in per_expert})
     if is_case_round(round_):
         category_of = dict.fromkeys(session.exec(select(DisseminationCase.id)
@@ -263,7 +265,7 @@ def completion(*, session: Session, round_: Round) -> tuple[list[Completion], li
         for key, status, n in rows:
             counter = counters[label.get(key) or "?"]
             counter["total"] += n
-            counter[status.value if isinstance(status, AssignmentStatus) else str(status)] += n
+            counter[status] += n
 
     def table(groups: dict[str, Counter]) -> list[Completion]:
         return [Completion(label, c["total"], c["submitted"], c["in_progress"], c["recused"])
