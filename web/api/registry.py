@@ -24,6 +24,7 @@ from flask import Response, request
 from pydantic import TypeAdapter
 
 from ..core.access import role_required
+from ..core.memo import kept
 from ..core.models import Role
 from ..core.schemas import Body, Query, Refused, read_body, read_query
 
@@ -44,14 +45,15 @@ EXPORTS = File(("text/csv", "application/vnd.openxmlformats-officedocument.sprea
 @dataclass(frozen=True)
 class Memoized:
     """An answer that stays the same for as long as ``store`` lives (e.g. a stored result's own
-    ``memo``, which a newer result does not share): ``produce()`` is checked and serialized the
-    first time ``key`` is asked for, then those bytes are served, with an ETag, and a request
-    that already has them (``If-None-Match``) gets 304. Two requests that race serialize twice
-    and keep one: the bytes are the same."""
+    ``memo``, which a newer result does not share) and ``made_of`` does not change:
+    ``produce()`` is checked and serialized the first time, then those bytes are served, with an
+    ETag, and a request that already has them (``If-None-Match``) gets 304. One answer is kept
+    per ``key`` (``core.memo.kept``): another ``made_of`` replaces it."""
 
     store: dict
     key: Hashable
     produce: Callable[[], Any]
+    made_of: Hashable = None
 
 
 @dataclass(frozen=True)
@@ -108,12 +110,11 @@ class Operation:
         return adapter.dump_json(adapter.validate_python(value))
 
     def _memoized(self, answer: Memoized, status: int, headers: dict) -> Response:
-        stored = answer.store.get((self.summary, status, answer.key))
-        if stored is None:
+        def made() -> tuple[bytes, str]:
             body = self._serialize(status, answer.produce())
-            stored = answer.store.setdefault((self.summary, status, answer.key),
-                                             (body, hashlib.sha256(body).hexdigest()[:32]))
-        body, etag = stored
+            return body, hashlib.sha256(body).hexdigest()[:32]
+
+        body, etag = kept(answer.store, (self.summary, status, answer.key), answer.made_of, made)
         if etag in request.if_none_match:
             response = Response(status=304, headers=headers)
         else:

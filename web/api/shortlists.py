@@ -22,7 +22,7 @@ from ..review import services, operations, queries
 from ..rounds.queries import get_round
 from ..core.schemas import ApiError
 from .blueprint import bp, error, round_or_404
-from .registry import EXPORTS, operation
+from .registry import EXPORTS, Memoized, operation
 from .shortlist_models import (ExportQuery, MemberSigned, Override, Overridden, Proposal, Proposed, Reopening,
                                RoundReopened, Sealed, Shortlist, ShortlistQuery, SignedSnapshot, Signature,
                                Unexplained, VersionSummary)
@@ -47,6 +47,8 @@ def _versions(db, round_) -> list[VersionSummary]:
            roles=STAFF, query=ShortlistQuery, answers={
                200: ("The shortlist with its entries and signed versions, or one signed version",
                      Shortlist | SignedSnapshot),
+               304: ("Not modified: the request's If-None-Match holds this answer's ETag (nothing in the "
+                     "shortlist, its entries, its state or its versions changed)", None),
                404: ("No such round, or no such signed version (`no_such_version`)", ApiError),
                422: ("Unknown method, or a version that is not a whole number", ApiError)})
 def shortlist(key: str, query: ShortlistQuery):
@@ -62,9 +64,19 @@ def shortlist(key: str, query: ShortlistQuery):
                               content=json.loads(stored.content))
     view = services.shortlist_view(session=db, round_=round_, method=services.parse_method(query.method),
                                    latest=True)
-    return Shortlist(round=key, round_state=round_.state, state=view.state, method=view.method,
-                     content_sha256=view.content_sha256, version=view.version, entries=view.entries,
-                     versions=_versions(db, round_))
+    versions = _versions(db, round_)
+
+    def answer() -> Shortlist:
+        return Shortlist(round=key, round_state=round_.state, state=view.state, method=view.method,
+                         content_sha256=view.content_sha256, version=view.version, entries=view.entries,
+                         versions=versions)
+
+    if view.entries_key is None:
+        return answer()
+    # the same entries, state and versions: the same bytes, serialized once per stored result (with an ETag)
+    made_of = (view.entries_key, round_.state, view.state, view.method, view.content_sha256, view.version,
+               tuple(v.model_dump_json() for v in versions))
+    return Memoized(view.ranking.memo, "shortlist", answer, made_of)
 
 
 @bp.post("/rounds/<key>/shortlist")

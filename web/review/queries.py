@@ -173,6 +173,17 @@ def shortlist_entry_rows(*, session: Session, shortlist: Shortlist) -> list[Entr
     return list(map(EntryRow._make, rows))
 
 
+#: the audited writes that change a shortlist's entries (review.operations: every one records its event)
+ENTRY_WRITES = ("shortlist.proposed", "shortlist.override")
+
+
+def entries_revision(*, session: Session, round_: Round) -> int:
+    """Changes whenever the round's shortlist entries change: the id of the last audited write of
+    them (the audit log is append-only, and each write records its event in the same transaction)."""
+    return session.exec(select(func.max(AuditEvent.id)).where(AuditEvent.action.in_(ENTRY_WRITES),
+                                                              AuditEvent.round_id == round_.id)).one() or 0
+
+
 def review_events(*, session: Session, round_: Round) -> list[AuditEvent]:
     """The round's shortlist and sign-off events from the audit log (overrides, sign-off, re-opening)."""
     return list(session.exec(select(AuditEvent).where(AuditEvent.round_id == round_.id,

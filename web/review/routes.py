@@ -16,6 +16,7 @@ from ..core.access import current_user, role_required
 from ..core.db import get_session
 from ..core.errors import Refused, on_refusal
 from ..core.inputs import record_id
+from ..core.memo import kept
 from ..core.models import Role, RoundState
 from ..rating.operations import allow_reopen
 from ..core.timefmt import clock_text
@@ -94,26 +95,18 @@ def rankings(key: str):
     # what is the same for every reader of this stored result is rendered once per process and kept with it
     # (a category the round does not have shows no table: one key for all of them, so that made-up
     # names cannot grow the memo)
-    kept = (str(get_locale()), round_.key, method, category if category in groups or not category else "?", shown,
-            threshold, tuple(sorted((policy.slots or {}).items())))
-    chart = _kept(ranking, ("rankings chart", *kept), lambda: charts.score_distribution(
+    shown_as = (str(get_locale()), round_.key, method, category if category in groups or not category else "?",
+                shown, threshold, tuple(sorted((policy.slots or {}).items())))
+    chart = kept(ranking.memo, ("rankings chart", *shown_as), shown_as, lambda: charts.score_distribution(
         [(name, [r.score for r in rows]) for name, rows in groups.items()], threshold=threshold,
         label=_("各类别得分分布")))
-    tables = _kept(ranking, ("rankings tables", *kept), lambda: Markup(render_template(
+    tables = kept(ranking.memo, ("rankings tables", *shown_as), shown_as, lambda: Markup(render_template(
         "review/_ranking_tables.html", round=round_, method=method, ranking=ranking, groups=groups, policy=policy,
         shown=shown)))
     return render_template("review/rankings.html", **_common(round_, method, latest), ranking=ranking,
                            category=category, categories=sorted(by_category),
                            chart=chart, policy=policy, tables=tables)
 
-
-def _kept(ranking, key: tuple, make):
-    """``make()`` once per stored result and ``key`` (``RoundRanking.memo``); two requests that race
-    both make it and keep one (the same text)."""
-    memo = ranking.memo
-    if key not in memo:
-        memo.setdefault(key, make())
-    return memo[key]
 
 
 @bp.get("/<key>/works/<int:item_id>")

@@ -3,6 +3,7 @@ shortlist, and sealing it. Calls queries and operations; holds no SQL of its own
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 
 from sqlmodel import Session
@@ -12,7 +13,8 @@ from scoring.rules.config import Rules, load_rules
 from scoring.rules.shortlist import Policy, Proposal
 from scoring.totals import CriterionScale
 
-from ..core.models import Round, RoundKind, RoundState, ShortlistEntry, Stage, User, utcnow
+from ..core.memo import kept
+from ..core.models import Round, RoundKind, RoundState, Stage, User, utcnow
 from ..rating.flags import refresh_flags, unexplained
 from ..signing import operations as signing
 from ..signing import snapshot
@@ -164,6 +166,8 @@ class ShortlistView:
     version: int | None
     ranking: RoundRanking | None = None  # the ranking the entries' bands and probabilities come from
     latest: "LatestRanking | None" = None  # for a page: when it was computed, whether a newer one is due
+    #: what the entries are made of (with ``ranking``): the same key, the same entries; None when not known
+    entries_key: tuple | None = None
 
 
 def _entry_dict(entry: queries.EntryRow, row: RankedItem | None, names: dict[int, str]) -> dict:
@@ -193,18 +197,26 @@ def shortlist_view(*, session: Session, round_: Round, method: str | None = None
     shortlist = queries.get_shortlist(session=session, round_=round_)
     if shortlist is not None:
         ranking, served = ranking_of(shortlist.method)
-        entries = queries.shortlist_entry_rows(session=session, shortlist=shortlist)
-        names = queries.user_names(session=session, ids={e.override_by for e in entries if e.override_by})
+        entries, key = _stored_entries(session, round_, shortlist, ranking)
         versions = result_versions(session=session, round_=round_)
-        return ShortlistView(round_, shortlist.method, shortlist.state,
-                             [_entry_dict(e, ranking.row(e.case_id or e.work_id), names) for e in entries],
+        return ShortlistView(round_, shortlist.method, shortlist.state, entries,
                              shortlist.content_sha256, versions[-1].version if versions and
-                             shortlist.state == "signed" else None, ranking, served)
+                             shortlist.state == "signed" else None, ranking, served, key)
     method = method or DEFAULT_METHOD
     ranking, served = ranking_of(method)
+    # the proposal is the rules' over the result, the policy and the eligibility: one list per each
+    policy = policy_for(round_, received=queries.item_count(session=session, round_=round_))
+    ineligible = _ineligible(session, round_)
+    made_of = ("proposal", method, json.dumps(derived.proposal_inputs(policy, ineligible), sort_keys=True))
+    entries = kept(ranking.memo, "shortlist entries", made_of, lambda: _proposal_entries(
+        ranking, derived.decisions_for(ranking, policy=policy, ineligible=ineligible)))
+    return ShortlistView(round_, method, "unsaved", entries, None, None, ranking, served, made_of)
+
+
+def _proposal_entries(ranking: RoundRanking, decisions: list[derived.Decision]) -> list[dict]:
     row_of = ranking.row_by_id
     entries = []
-    for decision in decisions_for(session=session, round_=round_, ranking=ranking):
+    for decision in decisions:
         row = row_of[decision.item_id]
         entries.append({"item_id": row.item_id, "entry_id": None, "title": row.title,
                         "category": row.category, "rank": row.rank, "rank_low": row.rank_low,
@@ -213,7 +225,28 @@ def shortlist_view(*, session: Session, round_: Round, method: str | None = None
                         "proposed": decision.proposed, "included": decision.proposed,
                         "straddles_cut": decision.straddles_cut, "override_reason": None,
                         "override_by": None, "override_at": None, "reason": decision.reason})
-    return ShortlistView(round_, method, "unsaved", entries, None, None, ranking, served)
+    return entries
+
+
+def _stored_entries(session: Session, round_: Round, shortlist, ranking: RoundRanking) -> tuple[list[dict], tuple]:
+    """The stored entries as dicts, read and built once per (result, shortlist, last audited write of
+    its entries) and kept with the result (``RoundRanking.memo``, one at a time); only the names of
+    who moved an entry are read each time (a renamed user shows the new name). The dicts are
+    shared: read them, never change them."""
+    made_of = ("stored", shortlist.id, queries.entries_revision(session=session, round_=round_))
+
+    def read() -> tuple[list[dict], dict[int, int]]:
+        rows = queries.shortlist_entry_rows(session=session, shortlist=shortlist)
+        return ([_entry_dict(e, ranking.row(e.case_id or e.work_id), {}) for e in rows],
+                {i: e.override_by for i, e in enumerate(rows) if e.override_by})
+
+    entries, moved_by = kept(ranking.memo, "shortlist entries", made_of, read)
+    names = queries.user_names(session=session, ids=set(moved_by.values()))
+    if moved_by:
+        entries = list(entries)
+        for index, user_id in moved_by.items():
+            entries[index] = {**entries[index], "override_by": names.get(user_id)}
+    return entries, (*made_of, tuple(sorted(names.items())))
 
 
 def propose_and_save(*, session: Session, round_: Round, method: str, actor: User):

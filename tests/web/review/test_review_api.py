@@ -149,6 +149,46 @@ def test_override_needs_a_reason_and_is_audited(client, session, scored, chair):
     assert kept["included"] and kept["override_reason"] == "题材重大，组长提议调入" and kept["override_by"] == "李组长"
 
 
+def test_the_shortlist_answer_is_kept_until_something_in_it_changes(client, session, scored, chair):
+    from web.core.models import User
+    from web.review import queries
+
+    path = f"/api/v1/rounds/{KEY}/shortlist?method=raw"
+
+    def get(tag=None):
+        return client.get(path, headers={**chair, **({"If-None-Match": tag} if tag else {})})
+
+    get()  # the round's first: computed in the request
+    unsaved = get()
+    assert unsaved.get_json()["state"] == "unsaved" and get(unsaved.headers["ETag"]).status_code == 304
+    assert client.post(f"/api/v1/rounds/{KEY}/shortlist", json={"method": "raw"}, headers=chair).status_code == 201
+    proposed = get(unsaved.headers["ETag"])
+    assert proposed.status_code == 200 and proposed.get_json()["state"] == "proposed"
+    assert get(proposed.headers["ETag"]).status_code == 304
+    tag, moved = proposed.headers["ETag"], []
+    for entry in [e for e in proposed.get_json()["entries"] if not e["included"]][:5]:  # each move is seen at once
+        assert client.post(f"/api/v1/rounds/{KEY}/shortlist/entries/{entry['entry_id']}",
+                           json={"included": True, "reason": "组长提议调入"}, headers=chair).status_code == 200
+        moved.append(entry["entry_id"])
+        answer = get(tag)
+        assert answer.status_code == 200 and answer.headers["ETag"] != tag
+        tag = answer.headers["ETag"]
+        now = {e["entry_id"]: e for e in answer.get_json()["entries"]}
+        assert all(now[i]["included"] and now[i]["override_by"] == "李组长" for i in moved)
+        kept = sum(len(ranking.memo) for ranking in queries._PARSED.values())
+        if len(moved) == 1:
+            kept_after_one = kept
+    assert kept == kept_after_one  # each move replaced what was kept: nothing piles up
+    # who moved an entry is shown by their name as it is now
+    chair_user = session.exec(select(User).where(User.username == "chair1")).one()
+    chair_user.display_name = "王组长"
+    session.add(chair_user)
+    session.commit()
+    renamed = get(tag)
+    assert renamed.status_code == 200
+    assert {e["override_by"] for e in renamed.get_json()["entries"] if e["entry_id"] in moved} == {"王组长"}
+
+
 def test_signoff_seals_and_every_write_answers_423(client, session, scored, chair, make_user):
     wrong = client.post(f"/api/v1/rounds/{KEY}/shortlist/signoff", json={"password": "nope"}, headers=chair)
     assert wrong.status_code == 403 and wrong.get_json()["error"] == "wrong_password"
