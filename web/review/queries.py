@@ -92,7 +92,8 @@ def cached_ranking(*, session: Session, round_: Round, method: str, fingerprint:
 #: Parsed stored rankings of this process, by (row id, fingerprint, computed at): a stored row is
 #: parsed once per process, not once per request (a 5,000-work round's payload is megabytes of
 #: JSON). The key comes from the database on every request, so nothing stale is served: a
-#: recompute writes a new time and fingerprint, and the next request reads the new payload.
+#: recompute writes a new time and fingerprint, and the next request reads the new payload (and
+#: the older result of that row is let go, with what its readers kept of it: ``RoundRanking.memo``).
 _PARSED: dict[tuple, RoundRanking] = {}
 _PARSED_KEEP = 16
 _PARSED_LOCK = threading.Lock()
@@ -117,6 +118,8 @@ def stored_ranking(*, session: Session, round_: Round, method: str
         except TypeError:  # stored by an older layout of RoundRanking: compute afresh
             return None
         with _PARSED_LOCK:
+            for older in [k for k in _PARSED if k[0] == entry_id]:  # replaced by this one: never asked for again
+                del _PARSED[older]
             if len(_PARSED) >= _PARSED_KEEP:
                 _PARSED.pop(next(iter(_PARSED)))
             _PARSED[key] = ranking
