@@ -295,8 +295,12 @@ def compute_ranking(ratings: RatingInput, items: dict[int, tuple[str, str]], *, 
                   "standardized": finite_or_none_list(d.standardized, 3),
                   "robust_weight": finite_or_none_list(d.robust_weight, 3), "outlier": d.outlier.astype(bool).tolist(),
                   "deviation": d.deviation.astype(int).tolist()}
-    return RoundRanking(method, params, rows, _rater_rows(result, span), json.dumps(per_rating, allow_nan=False),
-                        connected=bool(result.connectivity.connected),
-                        n_components=int(result.connectivity.n_components),
-                        message=result.connectivity.message, notes=list(result.notes),
-                        categories=[c.as_dict() for c in result.categories])
+    ranking = RoundRanking(method, params, rows, _rater_rows(result, span), json.dumps(per_rating, allow_nan=False),
+                           connected=bool(result.connectivity.connected),
+                           n_components=int(result.connectivity.n_components),
+                           message=result.connectivity.message, notes=list(result.notes),
+                           categories=[c.as_dict() for c in result.categories])
+    # what parsing ratings_json would give (plain ints, floats, None and bools round-trip through
+    # JSON unchanged), so the derived tables computed next do not parse what was just written
+    ranking.__dict__["rating_columns"] = per_rating
+    return ranking
