@@ -117,10 +117,10 @@ def rank_within_category(
     (1 - band)/2 quantiles of the simulated ranks, widened if needed to contain ``rank``.
 
     The draws come from ``rng`` category by category (in sorted category order), in chunks
-    of at most about ``CHUNK_SCORES`` simulated scores; other threads (``RANKING_THREADS``)
-    rank each chunk while the next is drawn. A category of up to ``COUNT_TABLE_MAX`` works
-    tallies how often each work takes each rank (:func:`draw_rank_counts`) and reads the
-    quantiles off the running counts; a larger one keeps every draw's ranks and partitions
+    of at most about ``CHUNK_SCORES`` simulated scores; while a core is idle, other threads
+    (:func:`ranking_threads`) rank each chunk while the next is drawn. A category of up to
+    ``COUNT_TABLE_MAX`` works tallies how often each work takes each rank
+    (:func:`draw_rank_counts`) and reads the quantiles off the running counts; a larger one keeps every draw's ranks and partitions
     them. Both give exactly the quantiles ``np.quantile(..., method="lower"/"higher")`` of
     every draw's ranks (tests/scoring/test_ranking_bands.py), whatever the threads.
 
@@ -228,8 +228,23 @@ CHUNK_SCORES = 2_000_000
 #: (8 MB at 1,024 works) instead of keeping every draw's ranks; both give the same bands.
 COUNT_TABLE_MAX = 1024
 #: Threads that rank the draws while the calling thread draws the next ones (numpy's sorts and
-#: array arithmetic release the GIL); 1 ranks them in the calling thread.
-RANKING_THREADS = min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+#: array arithmetic release the GIL), when the machine has a core to spare (:func:`ranking_threads`).
+RANKING_THREADS = 2
+_CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def ranking_threads() -> int:
+    """How many threads rank the draws now: ``RANKING_THREADS`` while the 1-minute load average
+    leaves a core to spare (below the cores less a half), else 1, in the calling thread.
+
+    With every core busy, a second thread makes the bands slower, not faster: each hand-over of
+    the GIL between the drawing and the ranking thread waits for a descheduled thread (bands of
+    a 5,000-work round 480 ms wall with two threads, 246 ms with one, at load 6.7 on 2 cores)."""
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        return 1
+    return max(1, min(RANKING_THREADS, _CORES)) if load < _CORES - 0.5 else 1
 
 
 def _draws(rng: np.random.Generator, s: np.ndarray, e: np.ndarray, n_draws: int):
@@ -246,10 +261,11 @@ def _draws(rng: np.random.Generator, s: np.ndarray, e: np.ndarray, n_draws: int)
 
 
 class _Ranker:
-    """Ranks chunks of draws in ``RANKING_THREADS`` threads, a few chunks ahead at most (memory)."""
+    """Ranks chunks of draws in other threads (:func:`ranking_threads`), a few chunks ahead at most
+    (memory), or in the calling thread."""
 
     def __init__(self, threads: int | None = None):
-        self.threads = RANKING_THREADS if threads is None else threads
+        self.threads = ranking_threads() if threads is None else threads
         self.pool = ThreadPoolExecutor(self.threads) if self.threads > 1 else None
         self.room = threading.BoundedSemaphore(2 * self.threads)
 

@@ -54,7 +54,7 @@ def panel(seed: int, n: int, n_categories: int):
 def test_bands_are_the_plain_quantiles_of_every_draw(monkeypatch, seed, n, n_categories, n_draws, band, threads):
     """Counts and kept ranks, one thread or several, several chunks per category or one (1,300-work
     categories: both paths): the same bands, probabilities and cuts as the plain computation."""
-    monkeypatch.setattr(ranking, "RANKING_THREADS", threads)
+    monkeypatch.setattr(ranking, "ranking_threads", lambda: threads)
     monkeypatch.setattr(ranking, "CHUNK_SCORES", 200_000)  # several chunks per category
     score, se, category, cuts = panel(seed, n, n_categories)
     got = rank_within_category(score, se, category, band=band, top_k=cuts, n_draws=n_draws,
@@ -97,7 +97,7 @@ def test_rank_counts_refuse_a_table_too_large_for_its_index():
 
 def test_a_failing_chunk_raises_in_the_caller(monkeypatch):
     """An error while ranking in a thread reaches the caller (no band is silently missing)."""
-    monkeypatch.setattr(ranking, "RANKING_THREADS", 2)
+    monkeypatch.setattr(ranking, "ranking_threads", lambda: 2)
 
     def broken(draws):
         raise MemoryError("no room for the keys")
@@ -105,3 +105,11 @@ def test_a_failing_chunk_raises_in_the_caller(monkeypatch):
     monkeypatch.setattr(ranking, "draw_rank_counts", broken)
     with pytest.raises(MemoryError, match="no room"):
         rank_within_category(np.arange(10.0), np.ones(10), rng=np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("load, cores, threads", [(0.3, 2, 2), (1.4, 2, 2), (1.5, 2, 1), (6.7, 2, 1), (0.2, 1, 1),
+                                                  (2.9, 4, 2)])
+def test_a_second_thread_only_while_a_core_is_idle(monkeypatch, load, cores, threads):
+    monkeypatch.setattr(ranking.os, "getloadavg", lambda: (load, load, load))
+    monkeypatch.setattr(ranking, "_CORES", cores)
+    assert ranking.ranking_threads() == threads
