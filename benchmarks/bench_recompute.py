@@ -5,7 +5,9 @@ The round of benchmarks/bench_review.py (5,000 works, 100 experts, 25,000 submit
 reopened and submitted again with new values (as during a scoring day) and the recompute runs
 as the background job runs it (``web.recompute.runner.refresh_round``'s steps): the ratings'
 fingerprint, the read of the ratings, the computation (totals, the fit, the bootstrap bands,
-the rows), and storing the result. CPU seconds (this process) and wall seconds per part; the
+the rows, what the pages derive), and storing the result; within the computation the weighted
+totals, the fit, the bands and the derived tables (the proposal, reliability, outliers) on their
+own. CPU seconds (this process, every thread) and wall seconds per part; the
 first run of a process reads every form, the later ones (a process that keeps running, as the
 worker does) the changed ones.
 
@@ -43,7 +45,7 @@ def main() -> None:
 
     from web.core.db import make_engine
     from web.core.models import Assignment, Rating, Round, utcnow
-    from web.review import operations, queries
+    from web.review import derived, operations, queries, rankings
     from web.review import services
 
     engine = make_engine(url)
@@ -62,8 +64,24 @@ def main() -> None:
         return time.process_time(), time.perf_counter()
 
     parts = ("fingerprint", "read", "compute", "store", "total")
-    cpu = {p: [] for p in parts}
-    wall = {p: [] for p in parts}
+    inner = {"totals": (rankings, "weighted_totals"), "fit": (rankings, "normalize"),
+             "bands": (rankings, "rank_within_category"), "derive": (derived, "derive")}
+    cpu = {p: [] for p in (*parts, *inner)}
+    wall = {p: [] for p in (*parts, *inner)}
+
+    def timed(part, function):
+        def run(*args, **kwargs):
+            start = clock()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                end = clock()
+                cpu[part].append(end[0] - start[0])
+                wall[part].append(end[1] - start[1])
+        return run
+
+    for part, (module, name) in inner.items():
+        setattr(module, name, timed(part, getattr(module, name)))
     for step in range(args.runs):
         resubmit(step)
         with Session(engine) as session:
@@ -90,12 +108,13 @@ def main() -> None:
             wall[part].append(marks[i + 1][1] - marks[i][1])
         cpu["total"].append(marks[-1][0] - marks[0][0])
         wall["total"].append(marks[-1][1] - marks[0][1])
-        print(f"run {step + 1}: " + "  ".join(f"{p} {cpu[p][-1] * 1000:.0f}/{wall[p][-1] * 1000:.0f}" for p in parts),
+        print(f"run {step + 1}: " + "  ".join(f"{p} {cpu[p][-1] * 1000:.0f}/{wall[p][-1] * 1000:.0f}"
+                                             for p in (*parts, *inner)) + f"  load {os.getloadavg()[0]:.1f}",
               flush=True)
     later = slice(1, None) if args.runs > 1 else slice(None)
     import web
     print(f"code from {Path(web.__file__).resolve().parents[1]}, load {os.getloadavg()[0]:.2f}; ms, CPU / wall; the first run, then the median of the others")
-    for part in parts:
+    for part in (*parts[:3], *inner, *parts[3:]):
         print(f"  {part:12s} first {cpu[part][0] * 1000:6.0f} / {wall[part][0] * 1000:6.0f}   "
               f"later {statistics.median(cpu[part][later]) * 1000:6.0f} / {statistics.median(wall[part][later]) * 1000:6.0f}")
 

@@ -6,11 +6,14 @@ number). Uncertainty comes from a seeded parametric bootstrap of the work scores
 
 from __future__ import annotations
 
+import os
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Ranking", "rank_within_category", "min_rank", "draw_min_ranks"]
+__all__ = ["Ranking", "rank_within_category", "min_rank", "draw_min_ranks", "draw_rank_counts"]
 
 
 @dataclass
@@ -113,6 +116,14 @@ def rank_within_category(
     bands are approximate. ``rank_low``/``rank_high`` are the lower and upper
     (1 - band)/2 quantiles of the simulated ranks, widened if needed to contain ``rank``.
 
+    The draws come from ``rng`` category by category (in sorted category order), in chunks
+    of at most about ``CHUNK_SCORES`` simulated scores; while a core is idle, other threads
+    (:func:`ranking_threads`) rank each chunk while the next is drawn. A category of up to
+    ``COUNT_TABLE_MAX`` works tallies how often each work takes each rank
+    (:func:`draw_rank_counts`) and reads the quantiles off the running counts; a larger one keeps every draw's ranks and partitions
+    them. Both give exactly the quantiles ``np.quantile(..., method="lower"/"higher")`` of
+    every draw's ranks (tests/scoring/test_ranking_bands.py), whatever the threads.
+
     References
     ----------
     .. [1] Goldstein, H., & Spiegelhalter, D. J. (1996). League tables and their limitations: statistical
@@ -166,11 +177,13 @@ def rank_within_category(
     high = np.empty(n, dtype=np.int64)
     p_top = np.empty(n)
     k_used = np.empty(n, dtype=np.int64)
-    q_lo, q_hi = (1 - band) / 2, 1 - (1 - band) / 2
-    for c in range(int(cat.max()) + 1):
-        members = np.flatnonzero(cat == c)
+    # the draws' (0-based) order statistics that np.quantile's "lower" and "higher" methods take
+    index = np.arange(n_draws)
+    t_lo = int(np.quantile(index, (1 - band) / 2, method="lower"))
+    t_hi = int(np.quantile(index, 1 - (1 - band) / 2, method="higher"))
+    groups = [np.flatnonzero(cat == c) for c in range(int(cat.max()) + 1)]
+    for members in groups:
         m = members.size
-        s, e = score[members], se_draw[members]
         rank[members] = min_rank(ranked_by[members])
         if k_given is not None:
             if np.any(k_given[members] != k_given[members[0]]):
@@ -179,21 +192,11 @@ def rank_within_category(
         else:
             k = max(1, int(np.ceil(0.1 * m))) if top_k is None else min(top_k, m)
         k_used[members] = k
-        in_top = np.zeros(m)
-        ranks_all = np.empty((n_draws, m), dtype=np.int32)
-        chunk = max(1, 2_000_000 // m)
-        for start in range(0, n_draws, chunk):
-            b = min(chunk, n_draws - start)
-            # single precision halves the sorting time; it only matters for works whose
-            # drawn scores agree to seven digits, which then share a rank in that draw
-            noise = rng.standard_normal((b, m))
-            noise *= e[None, :]
-            noise += s[None, :]  # s + e * z, as before, without the temporaries
-            r = draw_min_ranks(noise.astype(np.float32))
-            ranks_all[start:start + b] = r
-            in_top += np.sum(r <= k, axis=0)
-        lo = np.quantile(ranks_all, q_lo, axis=0, method="lower").astype(np.int64)
-        hi = np.quantile(ranks_all, q_hi, axis=0, method="higher").astype(np.int64)
+
+    def settle(members: np.ndarray, chunks: list[Future]) -> None:
+        m, k = members.size, int(k_used[members[0]])
+        lo, hi, in_top = _tally([chunk.result() for chunk in chunks], counted=m <= COUNT_TABLE_MAX, k=k,
+                                t_lo=t_lo, t_hi=t_hi)
         low[members] = np.minimum(lo, rank[members])
         high[members] = np.maximum(hi, rank[members])
         p_top[members] = in_top / n_draws
@@ -201,12 +204,135 @@ def rank_within_category(
         low[members[unk]], high[members[unk]] = 1, m
         # no standard error, no probability: unless every work of the category is within the cut
         p_top[members[unk]] = 1.0 if k >= m else np.nan
+
+    with _Ranker() as ranker:
+        # the draws in the generator's order (category by category, chunk by chunk, as always),
+        # each chunk ranked by another thread meanwhile; a category is settled once the next
+        # one's draws are on their way, so at most two categories' tallies are held
+        previous = None
+        for members in groups:
+            chunks = [ranker.submit(draws, counted=members.size <= COUNT_TABLE_MAX)
+                      for draws in _draws(rng, score[members], se_draw[members], n_draws)]
+            if previous is not None:
+                settle(*previous)
+            previous = members, chunks
+        settle(*previous)
     return Ranking(rank, low, high, p_top, k_used, band, n_draws)
 
 
-_SIGN = np.uint32(0x80000000)
 _LOW32 = np.uint64(0xFFFFFFFF)
 _SHIFT = np.uint64(32)
+#: Draws per chunk: at most about this many simulated scores are held and ranked at once.
+CHUNK_SCORES = 2_000_000
+#: A category of at most this many works tallies its ranks in a (works x ranks) table of counts
+#: (8 MB at 1,024 works) instead of keeping every draw's ranks; both give the same bands.
+COUNT_TABLE_MAX = 1024
+#: Threads that rank the draws while the calling thread draws the next ones (numpy's sorts and
+#: array arithmetic release the GIL), when the machine has a core to spare (:func:`ranking_threads`).
+RANKING_THREADS = 2
+_CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def ranking_threads() -> int:
+    """How many threads rank the draws now: ``RANKING_THREADS`` while the 1-minute load average
+    leaves a core to spare (below the cores less a half), else 1, in the calling thread.
+
+    With every core busy, a second thread makes the bands slower, not faster: each hand-over of
+    the GIL between the drawing and the ranking thread waits for a descheduled thread (bands of
+    a 5,000-work round 480 ms wall with two threads, 246 ms with one, at load 6.7 on 2 cores)."""
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        return 1
+    return max(1, min(RANKING_THREADS, _CORES)) if load < _CORES - 0.5 else 1
+
+
+def _draws(rng: np.random.Generator, s: np.ndarray, e: np.ndarray, n_draws: int):
+    """The category's simulated scores s + e * N(0, 1), float32, chunk by chunk of draws."""
+    m = s.size
+    chunk = max(1, CHUNK_SCORES // m)
+    for start in range(0, n_draws, chunk):
+        # single precision halves the sorting time; it only matters for works whose
+        # drawn scores agree to seven digits, which then share a rank in that draw
+        noise = rng.standard_normal((min(chunk, n_draws - start), m))
+        noise *= e[None, :]
+        noise += s[None, :]  # s + e * z, as before, without the temporaries
+        yield noise.astype(np.float32)
+
+
+class _Ranker:
+    """Ranks chunks of draws in other threads (:func:`ranking_threads`), a few chunks ahead at most
+    (memory), or in the calling thread."""
+
+    def __init__(self, threads: int | None = None):
+        self.threads = ranking_threads() if threads is None else threads
+        self.pool = ThreadPoolExecutor(self.threads) if self.threads > 1 else None
+        self.room = threading.BoundedSemaphore(2 * self.threads)
+
+    def __enter__(self) -> "_Ranker":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def submit(self, draws: np.ndarray, *, counted: bool) -> Future:
+        """A future of the chunk's rank counts (``counted``) or its ranks."""
+        rank = draw_rank_counts if counted else draw_min_ranks
+        if self.pool is None:
+            done: Future = Future()
+            done.set_result(rank(draws))
+            return done
+        self.room.acquire()
+        future = self.pool.submit(rank, draws)
+        future.add_done_callback(lambda _: self.room.release())
+        return future
+
+
+def _tally(chunks: list[np.ndarray], *, counted: bool, k: int, t_lo: int, t_hi: int) -> tuple[np.ndarray, ...]:
+    """Each work's draws' order statistics ``t_lo`` and ``t_hi`` (0-based) of its ranks, and the
+    number of draws in which it ranks within ``k``: from the chunks' rank counts (``counted``:
+    the first rank whose running count passes t is the t-th smallest), else their ranks."""
+    if counted:
+        cum = np.cumsum(sum(chunks), axis=1)
+        return np.sum(cum <= t_lo, axis=1), np.sum(cum <= t_hi, axis=1), cum[:, k]
+    ranks = np.concatenate(chunks)
+    in_top = np.sum(ranks <= k, axis=0)
+    ranks.partition([t_lo, t_hi], axis=0)
+    return ranks[t_lo], ranks[t_hi], in_top
+
+
+def _sorted_keys(draws: np.ndarray, tags: np.ndarray) -> np.ndarray:
+    """Each row's 64-bit keys, sorted: the float's bits mapped so that unsigned order is
+    descending value order, above the column's tag."""
+    bits = (draws + np.float32(0.0)).view(np.int32)  # + 0.0 makes -0.0 the same key as 0.0
+    # negative floats keep their bits (sign set: the larger the magnitude, the later), positive
+    # ones flip the bits below the sign (the larger, the earlier)
+    flip = ~(bits >> 31)
+    flip &= 0x7FFFFFFF
+    flip ^= bits
+    keys = flip.view(np.uint32).astype(np.uint64)
+    keys <<= _SHIFT
+    keys |= tags[None, :]
+    keys.sort(axis=1)
+    return keys
+
+
+def _min_positions(keys: np.ndarray) -> np.ndarray:
+    """The min rank of each sorted key in its row: its position (1-based), or its tie's first."""
+    b, m = keys.shape
+    value = (keys >> _SHIFT).astype(np.uint32)
+    position = np.broadcast_to(np.arange(1, m + 1, dtype=np.int32), (b, m))
+    tied = value[:, 1:] == value[:, :-1]
+    rows_with_ties = np.flatnonzero(tied.any(axis=1))
+    if rows_with_ties.size:
+        position = position.copy()
+        starts = np.where(tied[rows_with_ties], 0, np.arange(2, m + 1, dtype=np.int32)[None, :])
+        first = np.ones((rows_with_ties.size, m), dtype=np.int32)
+        first[:, 1:] = starts
+        np.maximum.accumulate(first, axis=1, out=first)
+        position[rows_with_ties] = first
+    return position
 
 
 def draw_min_ranks(draws: np.ndarray) -> np.ndarray:
@@ -223,27 +349,27 @@ def draw_min_ranks(draws: np.ndarray) -> np.ndarray:
     same min ranks); tests/scoring/test_scoring_ranking.py compares the two.
     """
     b, m = draws.shape
-    bits = (draws + np.float32(0.0)).view(np.uint32)  # + 0.0 makes -0.0 the same key as 0.0
-    # ascending unsigned order of floats: negative ones bit-flipped, positive ones sign-set;
-    # the complement of that is descending
-    descending = np.where(bits >= _SIGN, bits, ~(bits | _SIGN))
-    keys = descending.astype(np.uint64)
-    keys <<= _SHIFT
-    keys |= np.arange(m, dtype=np.uint64)[None, :]
-    keys.sort(axis=1)
-    order = (keys & _LOW32).astype(np.intp)
-    value = (keys >> _SHIFT).astype(np.uint32)
-    position = np.broadcast_to(np.arange(1, m + 1, dtype=np.int32), (b, m))
-    tied = value[:, 1:] == value[:, :-1]
-    rows_with_ties = np.flatnonzero(tied.any(axis=1))
-    if rows_with_ties.size:
-        position = position.copy()
-        starts = np.where(tied[rows_with_ties], 0, np.arange(2, m + 1, dtype=np.int32)[None, :])
-        first = np.ones((rows_with_ties.size, m), dtype=np.int32)
-        first[:, 1:] = starts
-        np.maximum.accumulate(first, axis=1, out=first)
-        position[rows_with_ties] = first
-    ranks = np.empty((b, m), dtype=np.int32)
+    keys = _sorted_keys(draws, np.arange(m, dtype=np.uint64))
+    position = _min_positions(keys)
+    order = (keys & _LOW32).view(np.intp)
     order += (np.arange(b, dtype=np.intp) * m)[:, None]
+    ranks = np.empty((b, m), dtype=np.int32)
     ranks.ravel()[order.ravel()] = position.ravel()
     return ranks
+
+
+def draw_rank_counts(draws: np.ndarray) -> np.ndarray:
+    """How often each column of ``draws`` (as :func:`draw_min_ranks`) takes each "min" rank:
+    ``counts[j, r]`` rows in which column j ranks r (r from 1 to m; ``counts[:, 0]`` is 0).
+
+    The same sorted keys as :func:`draw_min_ranks`, each column tagged with its row of the
+    table, so a sorted key's tag plus its rank is where it counts: one ``bincount``, no ranks
+    scattered back into place. m (m + 1) must stay below 2**31.
+    """
+    b, m = draws.shape
+    if m * (m + 1) >= 2**31:
+        raise ValueError(f"draw_rank_counts takes at most 46,340 columns, got {m}")
+    keys = _sorted_keys(draws, np.arange(m, dtype=np.uint64) * np.uint64(m + 1))
+    cell = (keys & _LOW32).astype(np.int32)
+    cell += _min_positions(keys)
+    return np.bincount(cell.ravel(), minlength=m * (m + 1)).reshape(m, m + 1)

@@ -24,7 +24,7 @@ from scoring.rules.shortlist import Policy, Proposal, propose
 
 from ..signing import snapshot
 from . import panel_stats
-from .rankings import RoundRanking
+from .rankings import RoundRanking, collector_paused
 
 
 class Decision(NamedTuple):
@@ -57,6 +57,7 @@ def propose_now(ranking: RoundRanking, *, policy: Policy, ineligible: dict[int, 
     return propose(snapshot.candidates(ranking.rows, ineligible), policy)
 
 
+@collector_paused()
 def derive(ranking: RoundRanking, *, policy: Policy, ineligible: dict[int, str]) -> dict:
     """Everything the pages derive from ``ranking``, as stored beside it (JSON-able)."""
     decisions = decisions_of(propose_now(ranking, policy=policy, ineligible=ineligible))
