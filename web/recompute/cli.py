@@ -32,7 +32,9 @@ def worker_command() -> None:
     """Run due jobs as they come, until interrupted (beside servers started with TUIYOU_RECOMPUTE_WORKER=0)."""
     from flask import current_app
 
+    from ..core.heap import settle
     from .worker import work_forever
+    settle()  # a long-lived process: start-up's heap out of the collector's walks, as a server's
     click.echo("recompute worker: running due jobs (Ctrl-C to stop)")
     try:
         work_forever(current_app.extensions["tuiyou.engine"])

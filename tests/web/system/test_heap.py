@@ -48,3 +48,14 @@ def test_tuiyou_serve_settles_before_it_serves(unfrozen, monkeypatch):
     monkeypatch.setattr(waitress, "serve", lambda app, **kwargs: seen.append(gc.get_freeze_count()))
     serve_app(object(), host="127.0.0.1", port=0)
     assert seen and seen[0] > 0
+
+
+def test_the_recompute_worker_settles_before_it_works(unfrozen, monkeypatch, app):
+    from web.recompute import cli, worker
+
+    seen = []
+    monkeypatch.setattr(worker, "work_forever", lambda engine: seen.append(gc.get_freeze_count()))
+    with app.app_context():
+        result = app.test_cli_runner().invoke(cli.worker_command, [])
+    assert result.exit_code == 0, result.output
+    assert seen and seen[0] > 0
