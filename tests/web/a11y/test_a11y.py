@@ -10,6 +10,7 @@ either rendered by some role's crawl (``TEMPLATES``) or named with the reason it
 violation put into a page deep in the crawl, at one viewport only, is found there."""
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 
 import pytest
@@ -103,12 +104,25 @@ def _recused(app) -> str:
         return f"/admin/rounds/{round_.key}/assignment/{assignment.id}/replace"
 
 
-@pytest.mark.parametrize("username", ["expert01", "chair", "admin"])
-def test_axe_finds_nothing_on_any_kind_of_page(demo, app, live_server, browser, username):
+# A role's axe runs (most of its crawl's time: axe at two sizes on each of the admin's ~50 kinds)
+# are shared out over this many tests, so no one test holds a core for minutes: each part crawls
+# every page, so each proves the reach, and runs axe on the kinds whose stable hash falls to it.
+# Each extra part costs a crawl (and on PostgreSQL a demo build): admin 4 and chair 2 parts took
+# half as much CPU again as one crawl each (docs/benchmarks.md, the test suite's time).
+PARTS = {"expert01": 1, "chair": 1, "admin": 2}
+SHARES = [(username, part) for username, parts in PARTS.items() for part in range(parts)]
+
+
+def _share(part: int, parts: int):
+    return lambda kind: zlib.crc32(repr(kind).encode()) % parts == part
+
+
+@pytest.mark.parametrize("username, part", SHARES, ids=[f"{u}-{p + 1}of{PARTS[u]}" for u, p in SHARES])
+def test_axe_finds_nothing_on_any_kind_of_page(demo, app, live_server, browser, username, part):
     also = ALSO[username] + ((_recused(app),) if username == "admin" else ())
     rendered = _rendered(app)
     result = audit_kinds(browser, live_server, username, DEMO_PASSWORD, VIEWPORTS, kind=route_kinds(app),
-                         with_login=username == "expert01", also=also)
+                         with_login=username == "expert01", also=also, select=_share(part, PARTS[username]))
     assert len(result.pages) < MAX_PAGES, "the crawl was cut short: raise MAX_PAGES or merge kinds"
     reached = {getattr(kind, "endpoint", None) for kind in result.pages}
     assert PAGES[username] <= reached, f"not reached: {sorted(PAGES[username] - reached)}"
@@ -157,8 +171,9 @@ def test_the_crawl_finds_a_violation_put_deep_in_it_at_the_one_size_that_shows_i
                 "</main>", '<img id="injected-violation" src="/static/none.png"></main>', 1))
         return response
 
+    # Axe on the forms only: the other pages' checks are test_axe_finds_nothing_on_any_kind_of_page's.
     result = audit_kinds(browser, live_server, "expert01", DEMO_PASSWORD, VIEWPORTS, kind=route_kinds(app),
-                         init_script=NARROW_ONLY)
+                         init_script=NARROW_ONLY, select=lambda kind: getattr(kind, "endpoint", "") == "rating.form")
     forms = [path for kind, path in result.pages.items() if getattr(kind, "endpoint", "") == "rating.form"]
     injected = [(f.page, f.rule) for f in result.findings if "#injected-violation" in f.targets]
     assert forms and injected == [(f"768x1024 {form}", "image-alt") for form in forms], result.findings

@@ -173,18 +173,24 @@ class Audit:
 def audit_kinds(browser, base: str, username: str, password: str, viewports: dict[str, dict], *,
                 with_login: bool = False, kind: Callable[[str], Hashable] = shape,
                 start: tuple[str, ...] = ("/",), also: tuple[str, ...] = (),
-                init_script: str | None = None) -> Audit:
+                init_script: str | None = None, select: Callable[[Hashable], bool] = lambda kind: True) -> Audit:
     """Log ``username`` in, crawl one page of each kind, run axe on each at each viewport; each
     finding is labelled with its viewport. With ``with_login`` the login page is checked first;
     ``also`` are pages no link leads to (an error page: any status), checked after the crawl.
-    ``init_script`` runs in every document before the page's own scripts."""
+    ``init_script`` runs in every document before the page's own scripts. Axe runs only on the
+    kinds ``select`` accepts (the crawl and ``pages`` still cover every kind): a long crawl's
+    checks can be shared out over several tests."""
     from testkit import browser_log_in
 
     context = browser.new_context(viewport=next(iter(viewports.values())), locale="zh-CN", has_touch=True)
     if init_script:
         context.add_init_script(init_script)
     page = context.new_page()
-    check = _Checker(page, viewports)
+    axe = _Checker(page, viewports)
+
+    def check(path: str) -> list[Finding]:
+        return axe(path) if select(kind(path)) else []
+
     try:
         pages, findings = {}, []
         if with_login:
