@@ -97,16 +97,15 @@ def rankings(key: str):
     # names cannot grow the memo)
     shown_as = (str(get_locale()), round_.key, method, category if category in groups or not category else "?",
                 shown, threshold, tuple(sorted((policy.slots or {}).items())))
-    chart = kept(ranking.memo, ("rankings chart", *shown_as), shown_as, lambda: charts.score_distribution(
+    chart = kept(ranking.memo, ("rankings chart", *shown_as), None, lambda: charts.score_distribution(
         [(name, [r.score for r in rows]) for name, rows in groups.items()], threshold=threshold,
         label=_("各类别得分分布")))
-    tables = kept(ranking.memo, ("rankings tables", *shown_as), shown_as, lambda: Markup(render_template(
+    tables = kept(ranking.memo, ("rankings tables", *shown_as), None, lambda: Markup(render_template(
         "review/_ranking_tables.html", round=round_, method=method, ranking=ranking, groups=groups, policy=policy,
         shown=shown)))
     return render_template("review/rankings.html", **_common(round_, method, latest), ranking=ranking,
                            category=category, categories=sorted(by_category),
                            chart=chart, policy=policy, tables=tables)
-
 
 
 @bp.get("/<key>/works/<int:item_id>")

@@ -117,17 +117,22 @@ def latest_ranking(*, session: Session, round_: Round, method: str) -> LatestRan
 
 def proposal_for(*, session: Session, round_: Round, ranking: RoundRanking) -> Proposal:
     """The proposal of the rules over this ranking (annual rounds: only works from signed quarters)."""
-    return derived.propose_now(ranking, policy=policy_for(round_, received=queries.item_count(session=session,
-                                                                                              round_=round_)),
-                               ineligible=_ineligible(session, round_))
+    policy, ineligible = _proposal_inputs(session, round_)
+    return derived.propose_now(ranking, policy=policy, ineligible=ineligible)
 
 
 def decisions_for(*, session: Session, round_: Round, ranking: RoundRanking) -> list[derived.Decision]:
     """The proposal's decisions over this ranking: as derived when it was computed, unless the
     round's policy or eligibility changed since (then proposed now)."""
-    return derived.decisions_for(ranking, policy=policy_for(round_, received=queries.item_count(session=session,
-                                                                                                round_=round_)),
-                                 ineligible=_ineligible(session, round_))
+    policy, ineligible = _proposal_inputs(session, round_)
+    return derived.decisions_for(ranking, policy=policy, ineligible=ineligible)
+
+
+def _proposal_inputs(session: Session, round_: Round) -> tuple[Policy, dict[int, str]]:
+    """What a proposal depends on besides the ranking: the round's policy and, in an annual round,
+    the items that may not be proposed."""
+    return policy_for(round_, received=queries.item_count(session=session, round_=round_)), \
+        _ineligible(session, round_)
 
 
 def _ineligible(session: Session, round_: Round) -> dict[int, str]:
@@ -205,8 +210,7 @@ def shortlist_view(*, session: Session, round_: Round, method: str | None = None
     method = method or DEFAULT_METHOD
     ranking, served = ranking_of(method)
     # the proposal is the rules' over the result, the policy and the eligibility: one list per each
-    policy = policy_for(round_, received=queries.item_count(session=session, round_=round_))
-    ineligible = _ineligible(session, round_)
+    policy, ineligible = _proposal_inputs(session, round_)
     made_of = ("proposal", method, json.dumps(derived.proposal_inputs(policy, ineligible), sort_keys=True))
     entries = kept(ranking.memo, "shortlist entries", made_of, lambda: _proposal_entries(
         ranking, derived.decisions_for(ranking, policy=policy, ineligible=ineligible)))
