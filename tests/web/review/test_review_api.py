@@ -152,6 +152,18 @@ def test_override_needs_a_reason_and_is_audited(client, session, scored, chair):
     assert kept["included"] and kept["override_reason"] == "题材重大，组长提议调入" and kept["override_by"] == "李组长"
 
 
+@pytest.mark.parametrize("path", [f"/api/v1/rounds/{KEY}/rankings", f"/api/v1/rounds/{KEY}/shortlist"])
+def test_a_hostile_if_none_match_gets_the_answer_never_an_error(client, scored, chair, path):
+    whole = client.get(path, headers=chair)
+    assert whole.status_code == 200
+    for hostile in ('"' + "a" * 8000 + '"', 'W/"', '"unterminated', "=cmd|' /C calc'!A0", "\x00\x01", ",,,",
+                    "\udcff".encode("utf-8", "surrogatepass").decode("latin-1"), whole.headers["ETag"] + "x"):
+        answer = client.get(path, headers={**chair, "If-None-Match": hostile})
+        assert answer.status_code == 200 and answer.data == whole.data, hostile
+    # "*" matches any current answer (RFC 9110, 13.1.2): nothing new to send
+    assert client.get(path, headers={**chair, "If-None-Match": "*"}).status_code == 304
+
+
 def test_the_shortlist_answer_is_kept_until_something_in_it_changes(client, session, scored, chair):
     from web.core.models import User
     from web.review import queries
