@@ -26,7 +26,10 @@ def test_settle_takes_what_lives_out_of_the_collectors_walks(unfrozen):
     del cycle
     walked_before = len(gc.get_objects())
     frozen = settle()
-    assert frozen == gc.get_freeze_count() >= len(kept)
+    assert frozen >= len(kept)
+    # a frozen object is still freed when its last reference goes (another thread's, say
+    # pytest-xdist's channel), so the count can only have shrunk since settle() answered
+    assert len(kept) <= gc.get_freeze_count() <= frozen
     assert len(gc.get_objects()) < walked_before / 10
     assert not [obj for obj in gc.get_objects() if obj is kept]
     made_after = [[1], [2]]
