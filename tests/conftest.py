@@ -11,10 +11,29 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
+from jinja2 import BytecodeCache
 from sqlalchemy import text
 from sqlmodel import Session, SQLModel
 
 from testkit import AUDIT_KEY, CHROMIUM, CHROMIUM_ARGS, PASSWORD, PG_URL, WORKER, csrf_token, require
+
+
+# Under ``-n auto``: two workers per core. A browser test's worker waits on Chromium (the browser
+# tests alone kept 2 workers' processes 43 % busy, Chromium's own CPU apart), which a second
+# worker per core fills: on the 2-core machine 2 workers took 285 s, 4 took 252 s
+# (docs/benchmarks.md, the test suite's time).
+def pytest_xdist_auto_num_workers(config):
+    return 2 * (os.cpu_count() or 1)
+
+
+def pytest_collection_modifyitems(config, items):
+    """The long tests first (``slow``, then ``browser``), each group in its collected order: under
+    pytest-xdist's ``load`` scheduling they are dealt out to the workers one by one before the
+    short ones, so no long test is left running alone at the end (longest first)."""
+    def rank(item) -> int:
+        return 0 if item.get_closest_marker("slow") else 1 if item.get_closest_marker("browser") else 2
+
+    items.sort(key=rank)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -143,6 +162,28 @@ def demo(request, database_url, tmp_path) -> None:
         shutil.copy(request.getfixturevalue("_demo_template"), database_url.removeprefix("sqlite:///"))
 
 
+class _CompiledTemplates(BytecodeCache):
+    """Jinja's compiled templates kept for the test process (Jinja's bytecode cache, in memory).
+
+    Each test builds its own app, and each app's Jinja environment compiled every template it
+    rendered again: about a tenth of the suite's CPU outside the browser. A bucket is keyed by
+    the template's name and checked against its source's hash, so an edited template is compiled
+    anew; every app comes from ``create_app``, so their environments compile alike."""
+
+    def __init__(self):
+        self.code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket):
+        if bucket.key in self.code:
+            bucket.bytecode_from_string(self.code[bucket.key])
+
+    def dump_bytecode(self, bucket):
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+_COMPILED_TEMPLATES = _CompiledTemplates()
+
+
 @pytest.fixture
 def app(request, database_url, tmp_path, monkeypatch):
     from web import create_app
@@ -151,6 +192,7 @@ def app(request, database_url, tmp_path, monkeypatch):
         request.getfixturevalue("demo")
     monkeypatch.setenv("TUIYOU_INSTANCE", str(tmp_path / "instance"))
     app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test", "AUDIT_KEY": AUDIT_KEY})
+    app.jinja_env.bytecode_cache = _COMPILED_TEMPLATES
     yield app
     app.extensions["tuiyou.engine"].dispose()
 

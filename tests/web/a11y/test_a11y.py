@@ -105,11 +105,13 @@ def _recused(app) -> str:
 
 
 # A role's axe runs (most of its crawl's time: axe at two sizes on each of the admin's ~50 kinds)
-# are shared out over this many tests, so no one test holds a core for minutes: each part crawls
-# every page, so each proves the reach, and runs axe on the kinds whose stable hash falls to it.
-# Each extra part costs a crawl (and on PostgreSQL a demo build): admin 4 and chair 2 parts took
-# half as much CPU again as one crawl each (docs/benchmarks.md, the test suite's time).
-PARTS = {"expert01": 1, "chair": 1, "admin": 2}
+# can be shared out over several tests: each part crawls every page, so each proves the reach, and
+# runs axe on the kinds whose stable hash falls to it. Each extra part costs a crawl (and on
+# PostgreSQL a demo build), and since the long tests run first (tests/conftest.py) one part per
+# role no longer leaves a core idle at the end. With the admin in one part (and the compiled
+# templates kept, tests/conftest.py) the whole run took 508 CPU-s of the machine, Chromium's
+# included, against 552 (docs/benchmarks.md, the test suite's time).
+PARTS = {"expert01": 1, "chair": 1, "admin": 1}
 SHARES = [(username, part) for username, parts in PARTS.items() for part in range(parts)]
 
 

@@ -165,6 +165,7 @@ def world(app, session, make_user):
     return build_world(session, make_user)
 
 
+@pytest.mark.slow
 def test_access_table(app, session, world):
     callers = Callers(app)
     before = scores_of(session, world.assignment_id)

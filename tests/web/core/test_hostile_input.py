@@ -158,6 +158,7 @@ def walk(app, callers: Callers, world: World) -> Walk:
     return run
 
 
+@pytest.mark.slow
 def test_every_rule_as_every_caller_with_every_hostile_shape_answers_below_500(app, session, make_user):
     app.config["WTF_CSRF_ENABLED"] = False  # the requests must reach the views (CSRF is tested elsewhere)
     world = build_world(session, make_user)

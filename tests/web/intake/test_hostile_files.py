@@ -101,6 +101,7 @@ def test_cell_text_over_the_text_cap_never_leaves_the_worker():
     assert "单元格文字超过" in refusal(sheet(*rows), "text.xlsx", max_text=200)
 
 
+@pytest.mark.slow
 def test_padded_shared_strings_end_on_the_worker_memory_limit_and_the_next_file_is_read():
     """50 shared strings of 2 MB named by 36,000 cells: calamine would copy 72 GB."""
     reason = refusal(hostile.padded_shared_strings(), "padded.xlsx")

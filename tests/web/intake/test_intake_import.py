@@ -226,6 +226,7 @@ def test_fuzzed_files_never_crash_or_half_import(app, session, q1, data):
         assert len(after["work"]) == len(before["work"]) + report.total_rows
 
 
+@pytest.mark.slow
 def test_ten_thousand_rows(app, session, q1):
     rows = [work_row(n, title=distinct_title(n), category="短视频", license_no="") for n in range(10_000)]
     data = csv_bytes(rows)

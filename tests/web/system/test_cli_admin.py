@@ -10,6 +10,7 @@ import urllib.request
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 from sqlmodel import Session, create_engine, select
 
@@ -82,6 +83,7 @@ def test_audit_verify_detects_removal(runner, session):
     assert broken.exit_code == 1 and "broken at event 3" in broken.output and "removed" in broken.output
 
 
+@pytest.mark.slow
 def test_demo_builds_the_promised_data(runner, tmp_path):
     path = tmp_path / "demo.sqlite"
     result = runner.invoke(args=["demo", "--no-serve", "--db", str(path)])
@@ -133,6 +135,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_demo_command_serves_the_login_page(tmp_path):
     """The README's first command, end to end: the console script builds the demo and serves it."""
     if PG_URL:

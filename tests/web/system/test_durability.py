@@ -29,6 +29,7 @@ def assert_durable(result: dict, clients: int, saves: int) -> None:
     assert result["stale_probes_refused"] > 0 and result["stale_overwrites"] == 0, result
 
 
+@pytest.mark.slow
 def test_sigkill_of_tuiyou_serve_on_sqlite_loses_no_acknowledged_save(_sqlite_template, tmp_path):
     url = f"sqlite:///{tmp_path / 'durability.sqlite'}"
     shutil.copy(_sqlite_template, tmp_path / "durability.sqlite")
