@@ -134,3 +134,42 @@ def test_the_reminder_names_what_is_open_in_chinese(client, login, day):
     assert titles[mine[0].work_id] in text and titles[mine[1].work_id] in text
     assert titles[mine[2].work_id] not in text  # recused
     assert client.get(f"/rounds/{KEY}/progress/experts/nobody/reminder").status_code == 404
+
+
+@pytest.mark.parametrize("shown", [1, 3, 100])
+def test_the_lacking_list_is_the_first_of_all_works_in_order_and_counts_them_all(session, day, monkeypatch,
+                                                                                  shown):
+    """Unassigned works first, then the most ratings missing, then category, title and id; only
+    the first ``LACKING_SHOWN`` become the list, the count covers every lacking work."""
+    from web.progress import queries
+
+    round_, works, people, mine = day
+    # more variety: one work loses every assignment (recused), another gets one more submitted
+    forms = list(session.exec(select(Assignment).where(Assignment.round_id == round_.id).order_by(Assignment.id)))
+    by_work: dict[int, list[Assignment]] = {}
+    for form in forms:
+        by_work.setdefault(form.work_id, []).append(form)
+    emptied = works[3].id
+    for form in by_work[emptied]:
+        form.status, form.recuse_reason, form.submitted_at = AssignmentStatus.recused, "同单位", None
+    for form in by_work[works[5].id][:2]:
+        form.status, form.version, form.submitted_at = AssignmentStatus.pending, 0, None
+    session.add_all(forms)
+    session.commit()
+
+    monkeypatch.setattr(queries, "LACKING_SHOWN", shown)
+    board = queries.board(session=session, round_=round_, idle=dt.timedelta(minutes=30), now=utcnow())
+
+    expected = []
+    for work in session.exec(select(Work).where(Work.round_id == round_.id)):
+        states = [f.status for f in by_work.get(work.id, [])]
+        needed = sum(s != AssignmentStatus.recused for s in states)
+        submitted = sum(s == AssignmentStatus.submitted for s in states)
+        if submitted < needed or needed == 0:
+            expected.append(queries.LackingWork(work.id, work.title, work.category, needed, submitted))
+    expected.sort(key=lambda w: (not w.unassigned, -w.missing, w.category, w.title, w.item_id))
+    assert len(expected) >= 4 and any(w.unassigned for w in expected) and len({w.missing for w in expected}) >= 2
+    assert board.lacking == expected[:shown]
+    assert board.lacking_total == board.totals["works_missing_ratings"] == len(expected)
+    assert [w.item_id for w in expected[:2]] == sorted([emptied, works[-1].id], key=lambda i: (
+        next(w.category for w in expected if w.item_id == i), next(w.title for w in expected if w.item_id == i), i))
