@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import weakref
 from dataclasses import dataclass
 
 from sqlmodel import Session
@@ -232,6 +233,22 @@ def _proposal_entries(ranking: RoundRanking, decisions: list[derived.Decision]) 
     return entries
 
 
+#: per database (its engine), the stored entries' rows of the latest shortlists read, each as of the
+#: last audited write of its entries: a newer ranking result rebuilds the entries from them, not
+#: from the database
+_ENTRY_ROWS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_ENTRY_ROWS_KEPT = 16
+
+
+def _entry_rows(session: Session, shortlist, made_of: tuple) -> list:
+    """The shortlist's entry rows, read once per write of them (``made_of`` names the last one)."""
+    store = _ENTRY_ROWS.setdefault(session.get_bind(), {})
+    rows = kept(store, shortlist.id, made_of, lambda: queries.shortlist_entry_rows(session=session, shortlist=shortlist))
+    while len(store) > _ENTRY_ROWS_KEPT:  # the shortlist read longest ago goes
+        store.pop(next(iter(store)), None)
+    return rows
+
+
 def _stored_entries(session: Session, round_: Round, shortlist, ranking: RoundRanking) -> tuple[list[dict], tuple]:
     """The stored entries as dicts, read and built once per (result, shortlist, last audited write of
     its entries) and kept with the result (``RoundRanking.memo``, one at a time); only the names of
@@ -240,7 +257,7 @@ def _stored_entries(session: Session, round_: Round, shortlist, ranking: RoundRa
     made_of = ("stored", shortlist.id, queries.entries_revision(session=session, round_=round_))
 
     def read() -> tuple[list[dict], dict[int, int]]:
-        rows = queries.shortlist_entry_rows(session=session, shortlist=shortlist)
+        rows = _entry_rows(session, shortlist, made_of)
         return ([_entry_dict(e, ranking.row(e.case_id or e.work_id), {}) for e in rows],
                 {i: e.override_by for i, e in enumerate(rows) if e.override_by})
 

@@ -204,6 +204,46 @@ def test_the_shortlist_answer_is_kept_until_something_in_it_changes(client, sess
     assert {e["override_by"] for e in renamed.get_json()["entries"] if e["entry_id"] in moved} == {"王组长"}
 
 
+def test_a_newer_result_rebuilds_the_saved_entries_from_rows_read_once_per_write(client, session, scored, chair,
+                                                                                  monkeypatch):
+    """The saved entries' rows are read once per audited write of them, not once per ranking
+    result: a newer result (a rating changed, the background job ran) answers from the kept rows,
+    the same answer as from the database; a move reads them again."""
+    from web.core.models import Assignment, Rating
+    from web.recompute import runner
+    from web.review import queries, services
+
+    path = f"/api/v1/rounds/{KEY}/shortlist?method=raw"
+    reads, read = [], queries.shortlist_entry_rows
+    monkeypatch.setattr(queries, "shortlist_entry_rows", lambda **kw: reads.append(kw["shortlist"].id) or read(**kw))
+    assert client.post(f"/api/v1/rounds/{KEY}/shortlist", json={"method": "raw"}, headers=chair).status_code == 201
+    before = client.get(path, headers=chair)
+    assert before.status_code == 200 and len(reads) == 1  # read once, for the proposal's answer and this
+
+    round_, works, _people = scored
+    form = session.exec(select(Assignment).where(Assignment.work_id == works[0].id)).first()
+    form.version = 2
+    session.add(form)
+    session.add_all(Rating(assignment_id=form.id, criterion=c, value=0.0, version=2)
+                    for c in ("thought", "artistry", "production", "innovation"))
+    session.commit()
+    runner.refresh_round(session, round_)  # what the background job does: every stored method afresh
+    session.commit()
+    after = client.get(path, headers=chair)
+    assert after.status_code == 200 and after.headers["ETag"] != before.headers["ETag"]  # a newer result
+    assert len(reads) == 1  # rebuilt from the kept rows
+    services._ENTRY_ROWS.clear()  # the same answer as from the database
+    for ranking in queries._PARSED.values():
+        ranking.memo.clear()
+    assert client.get(path, headers=chair).data == after.data and len(reads) == 2
+
+    entry = next(e for e in after.get_json()["entries"] if not e["included"])
+    assert client.post(f"/api/v1/rounds/{KEY}/shortlist/entries/{entry['entry_id']}",
+                       json={"included": True, "reason": "组长提议调入"}, headers=chair).status_code == 200
+    moved = client.get(path, headers=chair).get_json()["entries"]
+    assert len(reads) == 3 and next(e for e in moved if e["entry_id"] == entry["entry_id"])["included"]
+
+
 def test_signoff_seals_and_every_write_answers_423(client, session, scored, chair, make_user):
     wrong = client.post(f"/api/v1/rounds/{KEY}/shortlist/signoff", json={"password": "nope"}, headers=chair)
     assert wrong.status_code == 403 and wrong.get_json()["error"] == "wrong_password"
