@@ -61,3 +61,16 @@ def scored_cases(session, make_user, *, year=2025, qualities=(9.0, 8.4, 7.0, 5.5
         set_state(session=session, round_=round_, state=target, actor="t")
     session.commit()
     return round_, cases, people
+
+
+def rerate(session, work_id: int, value: float) -> Assignment:
+    """The first form of a work rated again at version 2, every criterion at ``value`` (as a
+    reopened and resubmitted form leaves it), committed: the round's ratings have changed."""
+    from sqlmodel import select
+
+    form = session.exec(select(Assignment).where(Assignment.work_id == work_id)).first()
+    form.version = 2
+    session.add(form)
+    session.add_all(Rating(assignment_id=form.id, criterion=c, value=value, version=2) for c in CRITERIA)
+    session.commit()
+    return form

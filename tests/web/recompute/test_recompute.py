@@ -12,7 +12,7 @@ import time
 import pytest
 from sqlmodel import select
 
-from helpers.review import scored_round
+from helpers.review import rerate, scored_round
 from scoring.normalize import DEFAULT_METHOD
 from scoring.rules.config import load_rules
 from web.core.models import (Assignment, AssignmentStatus, RankingCache, Rating, RecomputeJob, ResultVersion,
@@ -141,12 +141,7 @@ def test_pages_serve_stale_with_time_then_fresh(app, engine, client, session, ma
     login("chair1")
     first = client.get(f"/review/{round_.key}/rankings?method=raw").get_data(as_text=True)
     assert 'data-updating="0"' in first
-    form = session.exec(select(Assignment).where(Assignment.work_id == works[0].id)).first()
-    form.version = 2
-    session.add(form)
-    session.add_all(Rating(assignment_id=form.id, criterion=c, value=0.0, version=2)
-                    for c in ("thought", "artistry", "production", "innovation"))
-    session.commit()
+    rerate(session, works[0].id, 0.0)
     for page in ("rankings", "diagnostics", "shortlist"):
         body = client.get(f"/review/{round_.key}/{page}?method=raw").get_data(as_text=True)
         assert 'data-updating="1"' in body and "正在更新" in body, page
@@ -160,12 +155,7 @@ def test_the_sign_off_seals_the_ratings_of_that_moment_never_a_stale_result(clie
     chair = make_user("chair1", role="chair")
     stale = services.latest_ranking(session=session, round_=round_, method=DEFAULT_METHOD).ranking
     session.commit()
-    form = session.exec(select(Assignment).where(Assignment.work_id == works[0].id)).first()
-    form.version = 2
-    session.add(form)
-    session.add_all(Rating(assignment_id=form.id, criterion=c, value=7.5, version=2)
-                    for c in ("thought", "artistry", "production", "innovation"))
-    session.commit()
+    form = rerate(session, works[0].id, 7.5)
     assert services.latest_ranking(session=session, round_=round_, method=DEFAULT_METHOD).updating  # no recompute ran
     from testkit import PASSWORD
     services.sign_off_shortlist(session=session, round_=round_, signer=chair, password=PASSWORD, dissent=None)

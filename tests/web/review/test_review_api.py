@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from helpers.review import scored_cases, scored_round
+from helpers.review import rerate, scored_cases, scored_round
 from testkit import PASSWORD
 from web.core.models import AuditEvent, ResultVersion, Round, RoundState, ShortlistEntry
 from helpers.api import bearer
@@ -209,7 +209,6 @@ def test_a_newer_result_rebuilds_the_saved_entries_from_rows_read_once_per_write
     """The saved entries' rows are read once per audited write of them, not once per ranking
     result: a newer result (a rating changed, the background job ran) answers from the kept rows,
     the same answer as from the database; a move reads them again."""
-    from web.core.models import Assignment, Rating
     from web.recompute import runner
     from web.review import queries, services
 
@@ -221,12 +220,7 @@ def test_a_newer_result_rebuilds_the_saved_entries_from_rows_read_once_per_write
     assert before.status_code == 200 and len(reads) == 1  # read once, for the proposal's answer and this
 
     round_, works, _people = scored
-    form = session.exec(select(Assignment).where(Assignment.work_id == works[0].id)).first()
-    form.version = 2
-    session.add(form)
-    session.add_all(Rating(assignment_id=form.id, criterion=c, value=0.0, version=2)
-                    for c in ("thought", "artistry", "production", "innovation"))
-    session.commit()
+    rerate(session, works[0].id, 0.0)
     runner.refresh_round(session, round_)  # what the background job does: every stored method afresh
     session.commit()
     after = client.get(path, headers=chair)
