@@ -20,8 +20,8 @@ from testkit import AUDIT_KEY, CHROMIUM, CHROMIUM_ARGS, PASSWORD, PG_URL, WORKER
 
 # Under ``-n auto``: two workers per core. A browser test's worker waits on Chromium (the browser
 # tests alone kept 2 workers' processes 43 % busy, Chromium's own CPU apart), which a second
-# worker per core fills: on the 2-core machine 2 workers took 285 s, 4 took 252 s
-# (docs/benchmarks.md, the test suite's time).
+# worker per core fills: on the 2-core machine 2 workers took 285 s, 4 took 252 s in a development
+# venv; in the README's venv both took about 3.5 minutes (docs/benchmarks.md, the test suite's time).
 def pytest_xdist_auto_num_workers(config):
     return 2 * (os.cpu_count() or 1)
 

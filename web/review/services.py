@@ -244,14 +244,15 @@ def _entry_rows(session: Session, shortlist, made_of: tuple) -> list:
     """The shortlist's entry rows, read once per write of them (``made_of`` names the last one)."""
     store = _ENTRY_ROWS.setdefault(session.get_bind(), {})
     rows = kept(store, shortlist.id, made_of, lambda: queries.shortlist_entry_rows(session=session, shortlist=shortlist))
-    while len(store) > _ENTRY_ROWS_KEPT:  # the shortlist read longest ago goes
+    while len(store) > _ENTRY_ROWS_KEPT:  # the shortlist first kept goes
         store.pop(next(iter(store)), None)
     return rows
 
 
 def _stored_entries(session: Session, round_: Round, shortlist, ranking: RoundRanking) -> tuple[list[dict], tuple]:
-    """The stored entries as dicts, read and built once per (result, shortlist, last audited write of
-    its entries) and kept with the result (``RoundRanking.memo``, one at a time); only the names of
+    """The stored entries as dicts, built once per (result, shortlist, last audited write of its
+    entries) and kept with the result (``RoundRanking.memo``, one at a time) from rows read once per
+    write (``_entry_rows``: a newer result does not read them again); only the names of
     who moved an entry are read each time (a renamed user shows the new name). The dicts are
     shared: read them, never change them."""
     made_of = ("stored", shortlist.id, queries.entries_revision(session=session, round_=round_))
