@@ -242,11 +242,8 @@ _ENTRY_ROWS_KEPT = 16
 
 def _entry_rows(session: Session, shortlist, made_of: tuple) -> list:
     """The shortlist's entry rows, read once per write of them (``made_of`` names the last one)."""
-    store = _ENTRY_ROWS.setdefault(session.get_bind(), {})
-    rows = kept(store, shortlist.id, made_of, lambda: queries.shortlist_entry_rows(session=session, shortlist=shortlist))
-    while len(store) > _ENTRY_ROWS_KEPT:  # the shortlist first kept goes
-        store.pop(next(iter(store)), None)
-    return rows
+    return kept(_ENTRY_ROWS.setdefault(session.get_bind(), {}), shortlist.id, made_of,
+                lambda: queries.shortlist_entry_rows(session=session, shortlist=shortlist), slots=_ENTRY_ROWS_KEPT)
 
 
 def _stored_entries(session: Session, round_: Round, shortlist, ranking: RoundRanking) -> tuple[list[dict], tuple]:
